@@ -1,0 +1,245 @@
+"""The result store: a folder of Parquet parts plus a JSON manifest, written as runs finish.
+
+Layout of a store folder::
+
+    manifest.json        what made it: kind, design (scenario hashes, factors, seeds), code and
+                         package versions, creation time, wall time
+    parts/*.parquet      tidy result rows, one file per finished chunk of runs:
+                         scenario, sample, replicate, seed, year, direction, district, indicator, value
+    spending.parquet     scenario, sample, year, lever, project, direction, value (100m yuan)
+    failures/*.json      one file per failed run: its keys, seed, parameters and error
+
+Nothing is held only in memory: a part is written to a temporary name and renamed when complete,
+so a killed process leaves only whole parts, and the set of finished runs is read back from them.
+A store refuses runs from a different design (:class:`~sim.errors.StoreMismatchError`).
+DuckDB reads the parts with plain SQL (:meth:`ResultStore.sql`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+import uuid
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import InputError, StoreMismatchError
+
+RESULT_COLUMNS = ["scenario", "sample", "replicate", "seed", "year", "direction", "district", "indicator", "value"]
+RESULT_SCHEMA = pa.schema([
+    ("scenario", pa.string()),
+    ("sample", pa.int32()),
+    ("replicate", pa.int32()),
+    ("seed", pa.int64()),
+    ("year", pa.int16()),
+    ("direction", pa.string()),
+    ("district", pa.string()),
+    ("indicator", pa.string()),
+    ("value", pa.float64()),
+])
+PACKAGES = ["mesa", "numpy", "pandas", "pyarrow", "pydantic", "SALib", "dask", "distributed", "duckdb",
+            "altair", "vl-convert-python", "scipy"]
+
+
+def code_version() -> str:
+    """The git commit of the code (with ``+dirty`` if the work tree has changes), or the package version."""
+    from sim import __version__
+    from sim.paths import REPO_ROOT
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        return f"{__version__}+{commit}{'.dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+class ResultStore:
+    """A result store folder (see the module docstring for its layout)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    # ------------------------------------------------------------------ creation
+
+    @classmethod
+    def open_or_create(cls, path: str | Path, kind: str, design: dict[str, Any],
+                       extra: dict[str, Any] | None = None) -> ResultStore:
+        """Open a store for this design, creating it if new.
+
+        Args:
+            path: Store folder.
+            kind: ``ensemble``, ``sweep``, ``comparison``, ``calibration``...
+            design: Everything that decides which runs exist and what they compute (scenario hashes,
+                factors and samples, seeds, replicate count, detail). Compared on reopening.
+            extra: More manifest entries (documentation only, not compared).
+
+        Raises:
+            StoreMismatchError: if the folder holds a store of another design.
+        """
+        store = cls(path)
+        design = json.loads(json.dumps(design, sort_keys=True, default=str))
+        if store.manifest_file.exists():
+            manifest = store.manifest
+            if manifest.get("design") != design or manifest.get("kind") != kind:
+                diff = _first_difference(manifest.get("design", {}), design)
+                raise StoreMismatchError(
+                    f"this store was written by a different design ({diff}); results would be mixed",
+                    file=store.path, allowed="a new --out folder, or the command that made this store",
+                )
+            return store
+        (store.path / "parts").mkdir(parents=True, exist_ok=True)
+        (store.path / "failures").mkdir(exist_ok=True)
+        store._write_manifest({
+            "kind": kind,
+            "design": design,
+            "code_version": code_version(),
+            "packages": package_versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "sessions": [],
+            **(extra or {}),
+        })
+        return store
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.path / "manifest.json"
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        if not self.manifest_file.exists():
+            raise InputError("not a result store (no manifest.json)", file=self.path)
+        return json.loads(self.manifest_file.read_text(encoding="utf-8"))
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
+        tmp = self.manifest_file.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, self.manifest_file)
+
+    def update_manifest(self, **entries: Any) -> None:
+        """Add or replace top-level manifest entries (e.g. wall time at the end of a session)."""
+        manifest = self.manifest
+        manifest.update(entries)
+        self._write_manifest(manifest)
+
+    def record_session(self, **entries: Any) -> None:
+        """Append one session's facts (runs done, wall time, code version) to the manifest."""
+        manifest = self.manifest
+        manifest.setdefault("sessions", []).append({"code_version": code_version(), **entries})
+        self._write_manifest(manifest)
+
+    # ------------------------------------------------------------------ writing
+
+    def write_part(self, frame: pd.DataFrame) -> Path:
+        """Write finished runs atomically as one Parquet part."""
+        table = pa.Table.from_pandas(frame[RESULT_COLUMNS], schema=RESULT_SCHEMA, preserve_index=False)
+        final = self.path / "parts" / f"part-{uuid.uuid4().hex}.parquet"
+        tmp = final.with_suffix(".parquet.tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, final)
+        return final
+
+    def write_spending(self, frame: pd.DataFrame) -> None:
+        """Write (or replace) the spending table."""
+        tmp = self.path / "spending.parquet.tmp"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, self.path / "spending.parquet")
+
+    def write_failure(self, sample: int, replicate: int, record: dict[str, Any]) -> None:
+        """Record a failed run (its keys, seed, parameters and error) without stopping the batch."""
+        file = self.path / "failures" / f"fail-{sample}-{replicate}.json"
+        file.write_text(json.dumps({"sample": sample, "replicate": replicate, **record}, indent=2,
+                                   ensure_ascii=False, default=str), encoding="utf-8")
+
+    def clear_failure(self, sample: int, replicate: int) -> None:
+        (self.path / "failures" / f"fail-{sample}-{replicate}.json").unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ reading
+
+    def part_files(self) -> list[Path]:
+        return sorted((self.path / "parts").glob("part-*.parquet"))
+
+    def completed(self) -> set[tuple[int, int]]:
+        """(sample, replicate) keys of every run whose rows are on disk."""
+        if not self.part_files():
+            return set()
+        rows = self.sql("SELECT DISTINCT sample, replicate FROM results").fetchall()
+        return {(int(s), int(r)) for s, r in rows}
+
+    def failures(self) -> list[dict[str, Any]]:
+        return [json.loads(f.read_text(encoding="utf-8"))
+                for f in sorted((self.path / "failures").glob("fail-*.json"))]
+
+    def sql(self, query: str) -> duckdb.DuckDBPyConnection:
+        """Run SQL with views ``results`` (all parts) and ``spending`` (if written)."""
+        con = duckdb.connect()
+        parts = str(self.path / "parts" / "part-*.parquet")
+        if self.part_files():
+            con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet('{parts}')")
+        spending = self.path / "spending.parquet"
+        if spending.exists():
+            con.execute(f"CREATE VIEW spending AS SELECT * FROM read_parquet('{spending}')")
+        return con.execute(query)
+
+    def results(self, indicators: list[str] | None = None, directions: list[str] | None = None,
+                city_only: bool = False) -> pd.DataFrame:
+        """Tidy result rows, optionally filtered, sorted by their keys."""
+        if not self.part_files():
+            return pd.DataFrame({c: pd.Series(dtype=t.to_pandas_dtype()) for c, t in
+                                 zip(RESULT_SCHEMA.names, RESULT_SCHEMA.types)})
+        where = []
+        if indicators:
+            where.append("indicator IN (" + ", ".join(_quote(i) for i in indicators) + ")")
+        if directions:
+            where.append("direction IN (" + ", ".join(_quote(d) for d in directions) + ")")
+        if city_only:
+            where.append("direction = 'all'")
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        frame = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
+                         "direction, district, indicator").df()
+        return frame
+
+    def spending(self) -> pd.DataFrame:
+        file = self.path / "spending.parquet"
+        return pd.read_parquet(file) if file.exists() else pd.DataFrame(
+            columns=["scenario", "sample", "year", "lever", "project", "direction", "value"])
+
+
+def _quote(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _first_difference(old: dict, new: dict, prefix: str = "") -> str:
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a != b:
+            if isinstance(a, dict) and isinstance(b, dict):
+                return _first_difference(a, b, f"{prefix}{key}.")
+            return f"{prefix}{key}: {_short(a)} here, {_short(b)} now"
+    return "no difference"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
