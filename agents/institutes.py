@@ -19,6 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.model import FutureIndustryModel
 
+STAFF_YEAR = 2024  # institutes.csv gives staff in this year; published growth plans run from it
 PLATFORM_KINDS = ("innovation_centre", "platform", "lab")  # count as platforms for national zones
 STANDARD_SETTERS = ("innovation_centre", "platform")        # write standards at a fixed rate
 
@@ -59,10 +60,15 @@ class Institute(mesa.Agent):
         self.founded_in_run = founded_in_run
 
     def planned_researchers(self, year: int) -> float:
-        """Researchers the institute wants this year: its own plan plus what city money pays for."""
+        """Researchers the institute wants this year: its own plan plus what city money pays for.
+
+        A published growth plan (``target_researchers`` by ``target_year``) is followed linearly from
+        the staff of :data:`STAFF_YEAR` (or from the scenario's start, if later); before that year, as
+        in a hindcast, the institute keeps its recorded staff.
+        """
         base = self.base_researchers
         if self.target_researchers and self.target_year and year > self.founded:
-            start = self.model.spec.start_year
+            start = max(self.model.spec.start_year, STAFF_YEAR)
             span = max(1, self.target_year - start)
             progress = min(1.0, max(0.0, (year - start) / span))
             base = self.base_researchers + progress * (self.target_researchers - self.base_researchers)

@@ -49,6 +49,12 @@ class TalentPool:
         self.outflow = np.zeros_like(self.researchers)
         self.employed = np.zeros_like(self.researchers)
         self.gain = 0.0
+        self.arriving = np.zeros_like(self.researchers)
+
+    def arrive(self, researchers: np.ndarray) -> None:
+        """Researchers who come to the city with a new institute, by direction; they join the
+        researcher stock (and this year's inflow) at the next :meth:`step`."""
+        self.arriving = self.arriving + np.asarray(researchers, dtype=float)
 
     def total(self) -> np.ndarray:
         """All talent by direction (the conserved stock)."""
@@ -80,11 +86,12 @@ class TalentPool:
         leaving_researchers = (outflow_rate * (self.researchers - self.recruits_young)
                                + leaving_recruits_young)
         self.graduates = self.graduates + graduates_in - promoted - leaving_graduates
-        self.researchers = self.researchers + promoted + young_in - leaving_researchers
+        self.researchers = self.researchers + promoted + young_in + self.arriving - leaving_researchers
         self.leading = self.leading + leading_in - leaving_leading
         self.recruits_leading = self.recruits_leading + leading_in - leaving_recruits_leading
         self.recruits_young = self.recruits_young + young_in - leaving_recruits_young
-        self.inflow = graduates_in + leading_in + young_in
+        self.inflow = graduates_in + leading_in + young_in + self.arriving
+        self.arriving = np.zeros_like(self.researchers)
         self.outflow = leaving_leading + leaving_researchers + leaving_graduates
 
     def hire(self, institute_demand: np.ndarray, firm_demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -50,7 +50,6 @@ PRODUCT_QUALITY_SD = 0.3  # log-sd of product quality around the firm's technolo
 LISTING_PROBABILITY = 0.25  # per year, for firms meeting the listing rule (assumption)
 SHOCK_HAZARD_FACTOR = 1.3   # exit hazards in a macro-shock year (assumption)
 SHOCK_FINANCE_FACTOR = 0.6  # private VC and start-up formation in a shock year (assumption)
-INITIAL_HIGH_TECH_SHARE = 0.8  # of eligible firms certified at the start (assumption)
 INITIAL_TECH_CENTRE_SHARE = 0.5  # of qualifying firms already recognised at the start (assumption)
 LEADING_SHARE_OF_RESEARCHERS = 0.02  # leading talent per researcher at the start (assumption)
 TALENT_SLACK = 0.05  # unemployed researchers as a share of employed at the start (assumption)
@@ -148,7 +147,7 @@ class FutureIndustryModel(mesa.Model):
         self._update_relative_tech(rows)
         eligible = rules.high_tech_eligible(f.revenue[rows], f.rd_spend[rows], f.researchers[rows],
                                             f.employees[rows], f.age[rows])
-        certified = eligible & (rng.random(len(rows)) < INITIAL_HIGH_TECH_SHARE)
+        certified = eligible & (rng.random(len(rows)) < v.initial_high_tech_share)
         f.high_tech[rows] = certified
         f.certified_year[rows] = np.where(certified, self.year - rng.integers(0, 3, size=len(rows)), NO_YEAR)
         f.listed[rows] = ((f.revenue[rows] >= 3.0) & (f.age[rows] >= 5)
@@ -247,10 +246,13 @@ class FutureIndustryModel(mesa.Model):
                 continue
             target = None if pd.isna(row.target_researchers) else float(row.target_researchers)
             target_year = None if pd.isna(row.target_year) else int(row.target_year)
-            self.institutes.append(Institute(
+            institute = Institute(
                 self, row.institute, row.name_zh, row.kind, self.region.district_index(row.district),
                 row.weights, row.researchers * self.population_scale, row.budget_100m_yuan_per_year,
-                int(row.founded), target, target_year))
+                int(row.founded), target, target_year)
+            self.institutes.append(institute)
+            if not initial:  # founded during the run (a hindcast): its staff come with it from outside
+                self.talent.arrive(institute.researchers_by_direction)
 
     def _apply_historical_zones(self) -> None:
         for row in self.region.existing_zones.itertuples():

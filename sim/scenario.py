@@ -344,7 +344,7 @@ class Scenario(Frozen):
     priorities: Priorities = Priorities()
     budget: Budget = Budget()
     uncertainties: dict[str, float | dict[str, float]] = Field(default_factory=dict)
-    parameters: dict[str, float] = Field(default_factory=dict)
+    parameters: dict[str, float | dict[str, float]] = Field(default_factory=dict)
     parameter_draws: str = Field(
         "calibrated", description='"calibrated" (the calibration\'s accepted draws), "defaults", or a file'
     )

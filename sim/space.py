@@ -250,7 +250,7 @@ class Values:
 def resolve_values(
     space: ParameterSpace,
     uncertainties: dict[str, float | dict[str, float]],
-    parameters: dict[str, float],
+    parameters: dict[str, float | dict[str, float]],
     draw: dict[str, float] | None = None,
 ) -> Values:
     """Values of all uncertainties and parameters for a run.
