@@ -1,0 +1,450 @@
+"""``weilai calibrate``: fit the behavioural parameters to Ningbo's data by ABC-SMC; write draws and report.
+
+What it does, in order (every model run goes through :func:`calibration.runs.run_points`, and every
+batch of runs is kept on disk, so the same command resumes an interrupted calibration):
+
+1. **fit**: ABC-SMC (:mod:`calibration.abc`) over the fitted parameters of ``calibration/settings.toml``,
+   each particle a hindcast 2019-2024 of ``scenarios/history.toml`` compared with every observation of
+   ``calibration/data/series.toml`` (:mod:`calibration.series`); all other parameters and uncertainties
+   are drawn from their priors in every run;
+2. **hold-out**: the same fit without the observations dated ``holdout.from_year`` or later;
+3. **posterior predictive**: hindcasts with parameter sets drawn from each posterior, giving the
+   simulated median and band of every statistic, year by year, and the errors (hold-out: on the
+   observations it did not see);
+4. **draws**: equally weighted posterior draws of the fitted parameters, with every other parameter
+   drawn from its prior, written as ``draws.csv`` (and, in full mode, installed as
+   ``calibration/draws.csv``, which ensembles and sweeps use by default);
+5. **stylized facts**: firm panels of the calibrated baseline 2024-2035 against published regularities
+   (:mod:`calibration.stylized`);
+6. **report** (:mod:`calibration.report`): ``report.md`` and its tables (in full mode also installed in
+   ``calibration/report/``).
+
+Why ABC-SMC: the model is stochastic and its likelihood intractable; the data are a handful of growth
+indices whose mapping to the model is loose. ABC with a distance scaled by the stated model-data
+discrepancy gives a set of parameter draws consistent with the data within that discrepancy (Wilkinson
+2013: ABC is exact under a model-error assumption), not one point, and the sequential version spends
+runs where the posterior is. pyabc was not used so that every model run goes through the project's one
+runner (STYLE.md), stored and resumable like any other batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from calibration.abc import ABCSMC, resample
+from calibration.runs import hindcast_model, run_points
+from calibration.series import FACTS_FILE, SeriesSet, distances, load_facts, load_series, scaled_errors
+from calibration.stylized import compare, stylized_model_at
+from sim.errors import InputError
+from sim.paths import CALIBRATION_DIR, REPO_ROOT
+from sim.region import load_region
+from sim.scenario import Scenario, load_scenario
+from sim.seeds import replicate_seeds
+from sim.space import Factor, ParameterSpace
+
+SETTINGS_FILE = CALIBRATION_DIR / "settings.toml"
+INSTALLED_DRAWS = CALIBRATION_DIR / "draws.csv"
+INSTALLED_REPORT = CALIBRATION_DIR / "report"
+HISTORY = "history"
+FORWARD = "baseline"
+STAGES = {"fit": 1, "holdout": 2, "posterior_fit": 3, "posterior_holdout": 4, "draws": 5, "stylized": 6}
+
+
+# ------------------------------------------------------------------ settings
+
+
+class Mode(BaseModel):
+    """How hard one mode works (``[modes.*]`` of settings.toml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    particles: int = Field(ge=4, le=5000)
+    max_generations: int = Field(ge=0, le=30)
+    max_batch: int = Field(ge=4, le=20000)
+    population_scale: float = Field(gt=0.0, le=1.0)
+    posterior_runs: int = Field(ge=4, le=5000)
+    stylized_replicates: int = Field(ge=1, le=200)
+    stylized_population_scale: float = Field(gt=0.0, le=1.0)
+    draws: int = Field(ge=2, le=10000)
+    workers: int = Field(ge=1, le=256)
+
+
+class Method(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    quantile: float = Field(gt=0.0, lt=1.0)
+    epsilon_min: float = Field(ge=0.0)
+    min_acceptance: float = Field(gt=0.0, le=1.0)
+    kernel_scale: float = Field(gt=0.0)
+
+
+class Settings(BaseModel):
+    """The roles of the inputs and the modes (``calibration/settings.toml``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    fitted: dict[str, str]
+    start_state: dict[str, str]
+    method: Method
+    modes: dict[str, Mode]
+
+
+def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
+    """Read and check the settings file against the parameter space.
+
+    Raises:
+        InputError: on bad TOML, an unknown key, or a name that is not a parameter of the space.
+    """
+    from sim.scenario import read_toml
+
+    path = Path(path)
+    try:
+        settings = Settings.model_validate(read_toml(path))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(err["msg"], file=path, key=".".join(str(p) for p in err["loc"]) or None) from None
+    space = load_region().space
+    known = sorted(e.split(".", 1)[1] for e, entry in space.entries.items() if entry.section == "parameters")
+    for table, names in (("fitted", settings.fitted), ("start_state", settings.start_state)):
+        for name in names:
+            if name not in known:
+                raise InputError("not a parameter of the parameter space", file=path, key=f"{table}.{name}",
+                                 allowed=", ".join(known))
+    for name, role in settings.start_state.items():
+        if role not in ("fit", "prior"):
+            raise InputError("unknown role", file=path, key=f"start_state.{name}", value=role,
+                             allowed='"fit" or "prior"')
+    return settings
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Factors of the parameter space by their role in the calibration.
+
+    Attributes:
+        fitted: Factors ABC-SMC moves, in a fixed order (behavioural first, then start-state ones).
+        carried: Names of the fitted factors whose posterior goes into the draws (not start-state ones).
+        nuisance: Every other parameter and uncertainty, drawn from its prior in each calibration run.
+        draw_prior: Parameters drawn from their priors in the draws file (all parameters not carried).
+    """
+
+    fitted: tuple[Factor, ...]
+    carried: tuple[str, ...]
+    nuisance: tuple[Factor, ...]
+    draw_prior: tuple[Factor, ...]
+
+
+def roles(space: ParameterSpace, settings: Settings) -> Roles:
+    """Sort the factors of the space into the roles of ``settings``."""
+    behavioural = space.select([f"parameters.{n}" for n in settings.fitted])
+    start = space.select([f"parameters.{n}" for n, r in settings.start_state.items() if r == "fit"])
+    fitted = tuple(behavioural + start)
+    names = {f.name for f in fitted}
+    nuisance = tuple(f for f in space.factors.values()
+                     if f.section in ("parameters", "uncertainties") and f.name not in names)
+    carried = tuple(f.name for f in behavioural)
+    draw_prior = tuple(f for f in space.factors.values() if f.section == "parameters" and f.name not in carried)
+    return Roles(fitted=fitted, carried=carried, nuisance=nuisance, draw_prior=draw_prior)
+
+
+def stage_seed(seed: int, *parts: int) -> int:
+    """A non-negative 63-bit seed for one stage, batch or draw of a calibration with base ``seed``."""
+    state = np.random.SeedSequence([seed, *parts]).generate_state(2, dtype=np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1]))
+
+
+def values_of(factors: tuple[Factor, ...], unit: np.ndarray) -> pd.DataFrame:
+    """Natural values (one column per factor name) of unit-cube rows."""
+    unit = np.atleast_2d(unit)
+    return pd.DataFrame({f.name: f.from_unit(unit[:, j]) for j, f in enumerate(factors)})
+
+
+# ------------------------------------------------------------------ a calibration
+
+
+@dataclass
+class Calibration:
+    """One calibration in a folder (see the module docstring for its stages).
+
+    Args:
+        out: Folder of its state, runs and report.
+        mode: ``quick`` or ``full`` (``[modes.*]`` of the settings).
+        seed: Base seed of every random choice.
+        workers: Processes for model runs (default: the mode's).
+        settings: Roles and modes (default: ``calibration/settings.toml``).
+        series: Compared series (default: ``calibration/data/series.toml``).
+    """
+
+    out: Path
+    mode: str = "quick"
+    seed: int = 2024
+    workers: int | None = None
+    settings: Settings = field(default_factory=load_settings)
+    series: SeriesSet = field(default_factory=load_series)
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if self.mode not in self.settings.modes:
+            raise InputError("unknown mode", key="--mode", value=self.mode, allowed=", ".join(self.settings.modes))
+        self.config = self.settings.modes[self.mode]
+        self.workers = self.workers or self.config.workers
+        self.region = load_region()
+        self.roles = roles(self.region.space, self.settings)
+        self.history = load_scenario(HISTORY).with_values({"parameter_draws": "defaults"})
+        self.observations = self.series.observations(load_facts())
+        self.timings: dict[str, float] = {}
+
+    # -------------------------------------------------------------- identity and logging
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that decides the runs: a folder refuses a calibration of another identity."""
+        def digest(path: Path) -> str:
+            return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+        return {
+            "mode": self.mode, "config": self.config.model_dump(exclude={"workers"}), "seed": self.seed,
+            "settings": hashlib.sha256(self.settings.model_dump_json().encode()).hexdigest()[:16],
+            "series": hashlib.sha256(self.series.model_dump_json().encode()).hexdigest()[:16],
+            "facts": digest(FACTS_FILE), "parameter_space": digest(self.region.space.file),
+            "history": self.history.content_hash(), "initial_state": digest(self.region.folder / "initial_state.csv"),
+        }
+
+    def _open(self) -> None:
+        from sim.store import code_version
+
+        manifest = self.out / "manifest.json"
+        ident = json.loads(json.dumps(self.identity(), sort_keys=True))
+        if manifest.exists():
+            old = json.loads(manifest.read_text(encoding="utf-8"))
+            if old.get("identity") != ident:
+                changed = sorted(k for k in ident if old.get("identity", {}).get(k) != ident[k])
+                raise InputError(f"this folder holds a different calibration (differs in: {', '.join(changed)})",
+                                 file=self.out, allowed="a new --out folder, or the settings that made this one")
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(json.dumps({"identity": ident, "code_version": code_version(),
+                                        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sessions": []},
+                                       indent=2), encoding="utf-8")
+
+    def _log(self, text: str) -> None:
+        if self.progress:
+            print(f"[calibrate {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+    # -------------------------------------------------------------- stage 1-2: ABC-SMC
+
+    def evaluate(self, stage: str, observations: pd.DataFrame):
+        """The ABC evaluator of a stage: unit values of the fitted factors -> distances."""
+        folder = self.out / "runs" / stage
+        model = hindcast_model(self.config.population_scale)
+
+        def evaluate(unit: np.ndarray, key: tuple[int, int]) -> np.ndarray:
+            generation, batch = key
+            name = f"g{generation:02d}-b{batch:03d}"
+            points = self._proposals(stage, key, unit)
+            folder.mkdir(parents=True, exist_ok=True)
+            points_file = folder / f"{name}-points.parquet"
+            if not points_file.exists():
+                points.to_parquet(points_file, index=False)
+            rows = run_points(self.history, self._point_values(points), points["seed"].tolist(),
+                              folder / f"{name}-runs.parquet", model=model,
+                              indicators=self.series.indicators(), workers=self.workers)
+            errors = scaled_errors(observations, self.series.simulated(rows))
+            d = distances(errors, n_observations=len(observations))
+            out = d.reindex(range(len(points)), fill_value=np.inf).to_numpy()
+            self._log(f"{stage} generation {generation} batch {batch}: {len(points)} runs, "
+                      f"{np.sum(np.isfinite(out))} finished, median distance {np.median(out):.2f}")
+            return out
+        return evaluate
+
+    def _proposals(self, stage: str, key: tuple[int, int], unit: np.ndarray) -> pd.DataFrame:
+        """Fitted values (from the ABC), nuisance values drawn from their priors, and a seed, per run."""
+        generation, batch = key
+        rng = np.random.default_rng(stage_seed(self.seed, STAGES[stage], generation, batch, 0))
+        nuisance_unit = rng.random((len(unit), len(self.roles.nuisance)))
+        seeds = replicate_seeds(stage_seed(self.seed, STAGES[stage], generation, batch, 1), len(unit))
+        frame = pd.concat([values_of(self.roles.fitted, unit), values_of(self.roles.nuisance, nuisance_unit)],
+                          axis=1)
+        frame.insert(0, "seed", np.array(seeds, dtype=np.int64))
+        frame.insert(0, "sample", np.arange(len(unit)))
+        return frame
+
+    @staticmethod
+    def _point_values(points: pd.DataFrame) -> list[dict[str, float]]:
+        names = [c for c in points.columns if c not in ("sample", "seed")]
+        return [dict(zip(names, map(float, row))) for row in points[names].itertuples(index=False)]
+
+    def fit(self, stage: str) -> tuple[ABCSMC, pd.DataFrame]:
+        """Run (or resume) the ABC-SMC of a stage.
+
+        Returns:
+            (the fitted ABC object, the posterior: one row per particle with its weight, distance, seed
+            and the values of every fitted and nuisance factor).
+        """
+        observations = self.observations if stage == "fit" else self.observations[~self.observations["holdout"]]
+        method = self.settings.method
+        abc = ABCSMC(len(self.roles.fitted), self.config.particles, quantile=method.quantile,
+                     epsilon_min=method.epsilon_min, max_generations=self.config.max_generations,
+                     min_acceptance=method.min_acceptance, kernel_scale=method.kernel_scale,
+                     max_batch=self.config.max_batch, seed=stage_seed(self.seed, STAGES[stage]))
+        self._log(f"{stage}: ABC-SMC over {len(self.roles.fitted)} parameters, {len(observations)} observations")
+        abc.fit(self.evaluate(stage, observations))
+        post = abc.posterior_
+        frames = []
+        points_cache: dict[tuple[int, int], pd.DataFrame] = {}
+        for (g, b, i), w, d in zip(post.keys, post.weights, post.distances):
+            if (g, b) not in points_cache:
+                points_cache[(g, b)] = pd.read_parquet(self.out / "runs" / stage / f"g{g:02d}-b{b:03d}-points.parquet")
+            row = points_cache[(g, b)].iloc[[i]].copy()
+            row.insert(0, "distance", d)
+            row.insert(0, "weight", w)
+            frames.append(row)
+        posterior = pd.concat(frames, ignore_index=True)
+        posterior.insert(0, "particle", np.arange(len(posterior)))
+        folder = self.out / stage
+        folder.mkdir(parents=True, exist_ok=True)
+        posterior.to_csv(folder / "posterior.csv", index=False)
+        abc.history().assign(stop_reason=abc.stop_reason_).to_csv(folder / "generations.csv", index=False)
+        prior = pd.read_parquet(self.out / "runs" / stage / "g00-b000-points.parquet")
+        prior_rows = pd.read_parquet(self.out / "runs" / stage / "g00-b000-runs.parquet")
+        scaled_errors(self.observations, self.series.simulated(prior_rows)).merge(
+            prior, on="sample").to_parquet(folder / "prior_predictive.parquet", index=False)
+        return abc, posterior
+
+    # -------------------------------------------------------------- stage 3: posterior predictive
+
+    def posterior_predictive(self, stage: str, posterior: pd.DataFrame) -> pd.DataFrame:
+        """Hindcasts with parameter sets resampled from a posterior (new seeds).
+
+        Returns:
+            The model's statistic of every series for every year and run (columns sample, series,
+            year, simulated), also written to ``<stage>/simulated.csv``.
+        """
+        n = self.config.posterior_runs
+        rng = np.random.default_rng(stage_seed(self.seed, STAGES[f"posterior_{stage}"], 0))
+        chosen = posterior.iloc[resample(posterior["weight"].to_numpy(), n, rng)].reset_index(drop=True)
+        seeds = replicate_seeds(stage_seed(self.seed, STAGES[f"posterior_{stage}"], 1), n)
+        points = chosen.drop(columns=["particle", "weight", "distance", "sample", "seed"])
+        rows = run_points(self.history, self._point_values(points), seeds,
+                          self.out / "runs" / f"posterior_{stage}.parquet",
+                          model=hindcast_model(self.config.population_scale),
+                          indicators=self.series.indicators(), workers=self.workers)
+        simulated = self.series.simulated(rows)
+        simulated.to_csv(self.out / stage / "simulated.csv", index=False)
+        return simulated
+
+    # -------------------------------------------------------------- stage 4: draws
+
+    def draws(self, posterior: pd.DataFrame) -> pd.DataFrame:
+        """Equally weighted draws: fitted behavioural parameters resampled from the posterior, every
+        other parameter drawn from its prior. Columns ``draw`` and one per full factor name."""
+        n = self.config.draws
+        rng = np.random.default_rng(stage_seed(self.seed, STAGES["draws"], 0))
+        chosen = posterior.iloc[resample(posterior["weight"].to_numpy(), n, rng)]
+        carried = chosen[list(self.roles.carried)].reset_index(drop=True)
+        prior = values_of(self.roles.draw_prior, rng.random((n, len(self.roles.draw_prior))))
+        frame = pd.concat([carried, prior], axis=1)
+        order = [f.name for f in self.region.space.factors.values() if f.name in frame.columns]
+        frame = frame[order]
+        frame.insert(0, "draw", np.arange(n))
+        frame.to_csv(self.out / "draws.csv", index=False, float_format="%.6g")
+        return frame
+
+    # -------------------------------------------------------------- stage 5: stylized facts
+
+    def stylized_facts(self) -> pd.DataFrame:
+        """Stylized-fact statistics of the calibrated baseline (with this calibration's draws)."""
+        scenario = load_scenario(FORWARD).with_values({"parameter_draws": str((self.out / "draws.csv").resolve())})
+        n = self.config.stylized_replicates
+        seeds = replicate_seeds(stage_seed(self.seed, STAGES["stylized"]), n)
+        rows = run_points(scenario, [{}] * n, seeds, self.out / "runs" / "stylized.parquet",
+                          model=stylized_model_at(self.config.stylized_population_scale), workers=self.workers)
+        rows.to_csv(self.out / "stylized_statistics.csv", index=False)
+        table = compare(rows)
+        table.to_csv(self.out / "stylized_facts.csv", index=False)
+        return table
+
+    # -------------------------------------------------------------- all stages
+
+    def run(self, install: bool = False) -> dict[str, Any]:
+        """Run (or resume) every stage and write the report.
+
+        Args:
+            install: Also copy the draws to ``calibration/draws.csv`` and the report to
+                ``calibration/report/`` (what full mode does by default).
+
+        Returns:
+            The summary written to ``summary.json``.
+        """
+        from calibration import report
+
+        self._open()
+        started = time.perf_counter()
+        results: dict[str, Any] = {}
+        for stage in ("fit", "holdout"):
+            t0 = time.perf_counter()
+            abc, posterior = self.fit(stage)
+            self.timings[f"{stage}_abc"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            simulated = self.posterior_predictive(stage, posterior)
+            self.timings[f"{stage}_posterior_predictive"] = time.perf_counter() - t0
+            results[stage] = (abc, posterior, simulated)
+        t0 = time.perf_counter()
+        self.draws(results["fit"][1])
+        self._log("stylized facts of the calibrated baseline")
+        stylized = self.stylized_facts()
+        self.timings["draws_and_stylized_facts"] = time.perf_counter() - t0
+        self.timings["session_total"] = time.perf_counter() - started
+        summary = report.write(self, results, stylized)
+        manifest = json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
+        manifest["sessions"].append({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": self.timings,
+                                     "workers": self.workers})
+        (self.out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        if install:
+            shutil.copyfile(self.out / "draws.csv", INSTALLED_DRAWS)
+            if INSTALLED_REPORT.exists():
+                shutil.rmtree(INSTALLED_REPORT)
+            shutil.copytree(self.out / "report", INSTALLED_REPORT)
+            self._log(f"installed {INSTALLED_DRAWS.relative_to(REPO_ROOT)} and {INSTALLED_REPORT.relative_to(REPO_ROOT)}/")
+        return summary
+
+
+# ------------------------------------------------------------------ command line
+
+
+def cli_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``weilai calibrate``."""
+    parser.add_argument("--mode", default="full", help="quick (a smoke-sized fit, about a minute) or full "
+                        "(the calibration whose draws the project uses; under an hour on 2 cores)")
+    parser.add_argument("--out", default=None, help="folder for the state, runs and report "
+                        "(default results/calibration/<mode>); the same command resumes an interrupted run")
+    parser.add_argument("--seed", type=int, default=2024, help="base seed (default 2024)")
+    parser.add_argument("--workers", type=int, default=None, help="processes for model runs (default: the mode's)")
+    parser.add_argument("--install", dest="install", action="store_true", default=None,
+                        help="copy the draws to calibration/draws.csv and the report to calibration/report/ "
+                        "(default in full mode)")
+    parser.add_argument("--no-install", dest="install", action="store_false",
+                        help="leave calibration/draws.csv and calibration/report/ alone")
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """``weilai calibrate``: run or resume a calibration; print where the draws and report are."""
+    if args.seed < 0:
+        raise InputError("the seed must not be negative", key="--seed", value=args.seed, allowed="0 or more")
+    if args.workers is not None and args.workers < 1:
+        raise InputError("at least one worker is needed", key="--workers", value=args.workers, allowed="1 or more")
+    out = Path(args.out) if args.out else Path("results") / "calibration" / args.mode
+    install = args.install if args.install is not None else args.mode == "full"
+    calibration = Calibration(out=out, mode=args.mode, seed=args.seed, workers=args.workers)
+    summary = calibration.run(install=install)
+    print(f"calibration ({args.mode}) finished: {summary['headline']}")
+    print(f"report: {out / 'report' / 'report.md'}; draws: {out / 'draws.csv'}")
+    return 0

@@ -1,0 +1,337 @@
+"""The calibration report: tables (CSV) and a readable page (``report.md``) from a calibration's outputs.
+
+Analysis only: reads the posterior tables, the posterior-predictive statistics and the stylized-fact
+comparison that :mod:`calibration.fit` stored, never a live model. Tables:
+
+- ``fit.csv``: every observation, observed vs simulated (median, 5-95% band of the posterior predictive),
+  with its errors;
+- ``hindcast.csv``: every compared statistic for every year 2019-2024 (observed where it exists);
+- ``holdout.csv``: the observations left out of the hold-out fit, and how it predicted them;
+- ``parameters.csv``: prior and posterior of each fitted parameter, how much the data narrowed it;
+- ``nuisance.csv``: the same for every input drawn from its prior in the calibration runs;
+- ``screening.csv``: which inputs move which statistics in the prior runs (rank correlations);
+- ``generations.csv``, ``stylized_facts.csv``, ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from calibration.abc import weighted_quantile
+
+if TYPE_CHECKING:
+    from calibration.fit import Calibration
+
+PINNED, PARTLY = 0.5, 0.2  # shrinkage of the 90% interval (unit scale) for "pinned down" and "partly"
+SCREEN_TOP = 4
+
+
+def band(simulated: pd.DataFrame) -> pd.DataFrame:
+    """Median and 5-95% band of a statistic over runs, per (series, year)."""
+    grouped = simulated.groupby(["series", "year"])["simulated"]
+    return pd.DataFrame({
+        "sim_median": grouped.median(), "sim_p05": grouped.quantile(0.05), "sim_p95": grouped.quantile(0.95),
+        "runs": grouped.count(),
+    }).reset_index()
+
+
+def fit_table(observations: pd.DataFrame, simulated: pd.DataFrame) -> pd.DataFrame:
+    """Observed vs simulated (median and band) per observation, with the errors of the median.
+
+    Columns: series, year, observed, sim_median, sim_p05, sim_p95, log_error (log median - log observed),
+    relative_error (median / observed - 1), scaled_error (log error / discrepancy sd; for an upper bound
+    only the excess counts), in_band (observed within the 5-95% band; for a bound: the median at or
+    below it), quality, holdout.
+    """
+    table = observations.merge(band(simulated), on=["series", "year"], how="left")
+    log_error = np.log(table["sim_median"]) - np.log(table["observed"])
+    upper = table["transform"] == "level_upper"
+    table["log_error"] = log_error
+    table["relative_error"] = table["sim_median"] / table["observed"] - 1.0
+    table["scaled_error"] = np.where(upper, np.maximum(log_error, 0.0), log_error) / table["sd"]
+    table["in_band"] = np.where(upper, table["sim_median"] <= table["observed"],
+                                (table["sim_p05"] <= table["observed"]) & (table["observed"] <= table["sim_p95"]))
+    return table[["series", "year", "observed", "sim_median", "sim_p05", "sim_p95", "log_error",
+                  "relative_error", "scaled_error", "in_band", "sd", "quality", "transform", "holdout"]]
+
+
+def hindcast_table(observations: pd.DataFrame, simulated: pd.DataFrame) -> pd.DataFrame:
+    """Every compared statistic for every simulated year, with the observation where one exists."""
+    table = band(simulated).merge(observations[["series", "year", "observed"]], on=["series", "year"], how="left")
+    return table.sort_values(["series", "year"]).reset_index(drop=True)
+
+
+def parameter_table(factors, posterior: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
+    """Prior vs posterior of factors: 90% intervals and how much the data narrowed them.
+
+    Shrinkage is 1 - (posterior 90% width / prior 90% width), both on the unit scale the priors are
+    uniform on (so log-uniform factors are compared in logs). "pinned down" from 0.5, "partly" from 0.2,
+    else "stays wide".
+    """
+    weights = posterior["weight"].to_numpy()
+    rows = []
+    for f in factors:
+        values = posterior[f.name].to_numpy(dtype=float)
+        if f.distribution == "loguniform":
+            unit = (np.log(values) - np.log(f.low)) / (np.log(f.high) - np.log(f.low))
+        else:
+            unit = (values - f.low) / (f.high - f.low) if f.high > f.low else np.zeros_like(values)
+        q05, q50, q95 = (weighted_quantile(values, weights, q) for q in (0.05, 0.5, 0.95))
+        u05, u95 = (weighted_quantile(unit, weights, q) for q in (0.05, 0.95))
+        shrinkage = 1.0 - (u95 - u05) / 0.9
+        verdict = "pinned down" if shrinkage >= PINNED else "partly" if shrinkage >= PARTLY else "stays wide"
+        rows.append({
+            "parameter": f.name, "role": roles.get(f.name, "nuisance"), "unit": f.unit, "kind": f.kind,
+            "prior_low": f.low, "prior_high": f.high, "distribution": f.distribution, "default": f.default,
+            "prior_p05": float(f.from_unit(0.05)), "prior_p95": float(f.from_unit(0.95)),
+            "post_median": q50, "post_p05": q05, "post_p95": q95,
+            "post_median_unit": weighted_quantile(unit, weights, 0.5), "shrinkage": shrinkage, "verdict": verdict,
+        })
+    return pd.DataFrame(rows)
+
+
+def screening_table(prior_predictive: pd.DataFrame, factor_names: list[str]) -> pd.DataFrame:
+    """Rank correlation of each input with each observation's error over the prior runs (generation 0).
+
+    Returns:
+        For each observation, the ``SCREEN_TOP`` inputs with the largest absolute Spearman correlation.
+    """
+    rows = []
+    for (series, year), group in prior_predictive.groupby(["series", "year"]):
+        ok = group["log_error"].notna()
+        for name in factor_names:
+            if group.loc[ok, name].nunique() < 3:
+                continue
+            rho = spearmanr(group.loc[ok, name], group.loc[ok, "log_error"])[0]
+            rows.append({"series": series, "year": year, "parameter": name, "spearman": rho})
+    table = pd.DataFrame(rows)
+    table["abs"] = table["spearman"].abs()
+    table = table.sort_values(["series", "year", "abs"], ascending=[True, True, False])
+    return table.groupby(["series", "year"]).head(SCREEN_TOP).drop(columns="abs").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ the page
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            return "—"
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def markdown_table(frame: pd.DataFrame, columns: list[str], headers: list[str] | None = None) -> str:
+    headers = headers or columns
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in frame[columns].itertuples(index=False):
+        lines.append("| " + " | ".join(_fmt(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.DataFrame) -> dict[str, Any]:
+    """Write the report folder of a calibration; returns the summary (also ``summary.json``)."""
+    from sim.store import code_version
+
+    folder = calibration.out / "report"
+    folder.mkdir(parents=True, exist_ok=True)
+    series = calibration.series
+    obs = calibration.observations
+    labels = {s.id: s.label_en for s in series.series}
+    labels_zh = {s.id: s.label_zh for s in series.series}
+
+    abc_fit, posterior_fit, simulated_fit = results["fit"]
+    abc_hold, posterior_hold, simulated_hold = results["holdout"]
+    fit = fit_table(obs, simulated_fit)
+    holdout = fit_table(obs, simulated_hold)
+    holdout = holdout[holdout["holdout"]].reset_index(drop=True)
+    hindcast = hindcast_table(obs, simulated_fit)
+    roles = {name: "fitted (carried into draws)" for name in calibration.roles.carried}
+    roles.update({f.name: "fitted start state 2019 (not carried)" for f in calibration.roles.fitted
+                  if f.name not in calibration.roles.carried})
+    parameters = parameter_table(calibration.roles.fitted, posterior_fit, roles)
+    hold_params = parameter_table(calibration.roles.fitted, posterior_hold, roles)
+    parameters["holdout_post_median"] = hold_params["post_median"]
+    parameters["holdout_shrinkage"] = hold_params["shrinkage"]
+    nuisance = parameter_table(calibration.roles.nuisance, posterior_fit, {})
+    prior_predictive = pd.read_parquet(calibration.out / "fit" / "prior_predictive.parquet")
+    screening = screening_table(prior_predictive, [f.name for f in calibration.roles.fitted + calibration.roles.nuisance])
+    generations = pd.concat([
+        pd.read_csv(calibration.out / stage / "generations.csv").assign(stage=stage) for stage in ("fit", "holdout")])
+
+    fit.to_csv(folder / "fit.csv", index=False)
+    hindcast.to_csv(folder / "hindcast.csv", index=False)
+    holdout.to_csv(folder / "holdout.csv", index=False)
+    parameters.to_csv(folder / "parameters.csv", index=False)
+    nuisance.to_csv(folder / "nuisance.csv", index=False)
+    screening.to_csv(folder / "screening.csv", index=False)
+    generations.to_csv(folder / "generations.csv", index=False)
+    stylized.to_csv(folder / "stylized_facts.csv", index=False)
+    obs.to_csv(folder / "observations.csv", index=False)
+
+    rms = float(np.sqrt(np.mean(np.square(fit["scaled_error"]))))
+    rms_hold = float(np.sqrt(np.mean(np.square(holdout["scaled_error"])))) if len(holdout) else float("nan")
+    timings = dict(calibration.timings)
+    summary = {
+        "mode": calibration.mode, "seed": calibration.seed, "code_version": code_version(),
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": calibration.workers,
+        "population_scale": calibration.config.population_scale,
+        "seconds": timings,
+        "fit": {"stop_reason": abc_fit.stop_reason_, "generations": len(abc_fit.generations_) - 1,
+                "final_epsilon": float(abc_fit.posterior_.epsilon), "runs": int(generations.loc[
+                    generations["stage"] == "fit", "proposed"].sum()),
+                "rms_scaled_error_of_median": rms, "observations_in_band": int(fit["in_band"].sum()),
+                "observations": len(fit)},
+        "holdout": {"stop_reason": abc_hold.stop_reason_, "generations": len(abc_hold.generations_) - 1,
+                    "final_epsilon": float(abc_hold.posterior_.epsilon), "runs": int(generations.loc[
+                        generations["stage"] == "holdout", "proposed"].sum()),
+                    "rms_scaled_error_of_median": rms_hold, "predicted_in_band": int(holdout["in_band"].sum()),
+                    "predicted": len(holdout)},
+        "parameters": {row.parameter: row.verdict for row in parameters.itertuples()},
+        "stylized_facts_matching": [r.fact for r in stylized.itertuples() if r.matches],
+        "stylized_facts_not_matching": [r.fact for r in stylized.itertuples() if not r.matches],
+    }
+    summary["headline"] = (
+        f"{summary['fit']['observations_in_band']}/{len(fit)} observations inside the 90% band, RMS scaled error "
+        f"{rms:.2f}; hold-out: {summary['holdout']['predicted_in_band']}/{len(holdout)} predicted inside, RMS "
+        f"{rms_hold:.2f}; {sum(v == 'pinned down' for v in summary['parameters'].values())} of "
+        f"{len(parameters)} fitted parameters pinned down; stylized facts matching: "
+        f"{len(summary['stylized_facts_matching'])}/{len(stylized)}")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=float),
+                                         encoding="utf-8")
+    page = _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, screening, generations,
+                 stylized, labels, labels_zh)
+    (folder / "report.md").write_text(page, encoding="utf-8")
+    return summary
+
+
+def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, screening, generations,
+          stylized, labels, labels_zh) -> str:
+    s = summary
+    secs = s["seconds"]
+    fitted = len(calibration.roles.fitted)
+    f = fit.assign(label=fit["series"].map(labels))
+    h = holdout.assign(label=holdout["series"].map(labels))
+    hc = hindcast.assign(label=hindcast["series"].map(labels))
+    informative = nuisance[nuisance["shrinkage"] >= PARTLY].sort_values("shrinkage", ascending=False)
+    lines = [
+        "# 校准报告 Calibration report",
+        "",
+        f"Mode **{s['mode']}** (population scale {s['population_scale']:g}), seed {s['seed']}, code "
+        f"{s['code_version']}, written {s['written']}. Wall time of the session that finished it: "
+        f"{secs.get('session_total', float('nan')) / 60:.1f} min on {s['workers']} worker process(es) "
+        f"(fit {secs.get('fit_abc', 0) / 60:.1f} min, hold-out fit {secs.get('holdout_abc', 0) / 60:.1f} min, "
+        f"posterior predictive {(secs.get('fit_posterior_predictive', 0) + secs.get('holdout_posterior_predictive', 0)) / 60:.1f} min, "
+        f"draws and stylized facts {secs.get('draws_and_stylized_facts', 0) / 60:.1f} min). A resumed session "
+        "reads finished batches from disk, so its time is only what was left.",
+        "",
+        f"**In one line:** {s['headline']}.",
+        "",
+        "## 1 方法 Method",
+        "",
+        f"ABC-SMC (Beaumont et al. 2009; adaptive tolerances after Del Moral et al. 2012) over {fitted} "
+        "parameters. Each particle is a hindcast 2019-2024 of `scenarios/history.toml` from the synthesised "
+        "2019 population; every other parameter and every uncertainty is drawn from its prior in each run. "
+        "The distance is the root mean square of log errors, each divided by the series' stated model-data "
+        "discrepancy (`calibration/data/series.toml`); the fit stops when that reaches "
+        f"{calibration.settings.method.epsilon_min:g}, i.e. when the model agrees with every statistic as well "
+        "as the scope of the statistic allows, and no better. "
+        f"Fit: {s['fit']['generations']} generations after the prior one, {s['fit']['runs']} runs, final tolerance "
+        f"{s['fit']['final_epsilon']:.2f} ({s['fit']['stop_reason']}). Hold-out fit: {s['holdout']['generations']} "
+        f"generations, {s['holdout']['runs']} runs, final tolerance {s['holdout']['final_epsilon']:.2f} "
+        f"({s['holdout']['stop_reason']}).",
+        "",
+        "Draws (`draws.csv`): the fitted behavioural parameters resampled from the posterior; every other "
+        "parameter, including the start-state ones, drawn independently from its prior. The 2019 start-state "
+        "estimate (initial high-tech share) is reported below but not carried into the 2024 runs.",
+        "",
+        markdown_table(generations, ["stage", "generation", "epsilon", "proposed", "accepted", "acceptance_rate",
+                                     "ess", "median_distance", "seconds"]),
+        "",
+        "## 2 数据与映射 What the model is compared with",
+        "",
+        "Indices of sourced Ningbo statistics against the same indices of model quantities "
+        "(`calibration/data/series.toml` says for each what the statistic covers, what the model quantity "
+        "covers and why one stands for the other). `sd` is the stated discrepancy in log points.",
+        "",
+    ]
+    for ser in calibration.series.series:
+        lines += [f"- **{ser.label_zh} / {ser.label_en}** ({ser.quality}, sd {ser.discrepancy_log_sd:g}): "
+                  f"statistic: {ser.statistic_scope}. Model: {ser.model_scope}. Mapping: {ser.mapping}"]
+    lines += [
+        "",
+        "## 3 拟合 Fit: observed vs simulated",
+        "",
+        "Posterior predictive of the full fit (new seeds): median and 5-95% band of the simulated index.",
+        "",
+        markdown_table(f, ["label", "year", "observed", "sim_median", "sim_p05", "sim_p95", "relative_error",
+                           "scaled_error", "in_band", "quality"],
+                       ["series", "year", "observed", "sim median", "sim 5%", "sim 95%", "rel. error",
+                        "scaled error", "in band", "quality"]),
+        "",
+        "## 4 回溯 Hindcast 2019-2024, every compared statistic by year",
+        "",
+        markdown_table(hc, ["label", "year", "observed", "sim_median", "sim_p05", "sim_p95"],
+                       ["series", "year", "observed", "sim median", "sim 5%", "sim 95%"]),
+        "",
+        f"## 5 留出检验 Hold-out: fitted to observations before {calibration.series.holdout.from_year}, then predicted",
+        "",
+        markdown_table(h, ["label", "year", "observed", "sim_median", "sim_p05", "sim_p95", "relative_error",
+                           "scaled_error", "in_band"],
+                       ["series", "year", "observed", "predicted median", "pred. 5%", "pred. 95%",
+                        "rel. error", "scaled error", "in band"]) if len(h) else "(no observation held out)",
+        "",
+        "## 6 参数 Which parameters the data pin down",
+        "",
+        "Shrinkage = 1 - posterior/prior width of the 90% interval on the prior's own scale "
+        f"(pinned down from {PINNED}, partly from {PARTLY}, else stays wide).",
+        "",
+        markdown_table(parameters, ["parameter", "role", "prior_low", "prior_high", "default", "post_median",
+                                    "post_p05", "post_p95", "shrinkage", "verdict", "holdout_post_median"],
+                       ["parameter", "role", "prior low", "prior high", "default", "posterior median",
+                        "post. 5%", "post. 95%", "shrinkage", "verdict", "hold-out median"]),
+        "",
+        "Inputs drawn from their priors in every run that the accepted runs nevertheless favour "
+        "(history 2019-2024 only; not carried into forecasts):",
+        "",
+        markdown_table(informative, ["parameter", "default", "prior_low", "prior_high", "post_median", "post_p05",
+                                     "post_p95", "shrinkage"]) if len(informative) else "(none)",
+        "",
+        "Which inputs move which statistic in the prior runs (Spearman correlation with the log error, "
+        f"top {SCREEN_TOP} per observation): see `screening.csv`.",
+        "",
+        "## 7 典型事实 Stylized facts of the calibrated model (baseline 2024-2035)",
+        "",
+        markdown_table(stylized, ["label_en", "model_median", "model_p05", "model_p95", "runs", "published",
+                                  "criterion", "matches"],
+                       ["regularity", "model median", "5%", "95%", "runs", "published", "criterion", "matches"]),
+        "",
+    ]
+    for r in stylized.itertuples():
+        lines.append(f"- **{r.label_zh} / {r.label_en}**: {r.measure}. Published: {r.published_text} "
+                     f"({r.source}). {r.context}")
+    lines += ["", "## 8 未使用的统计 Statistics not compared", ""]
+    lines += [f"- `{n.fact}`: {n.reason}" for n in calibration.series.not_compared]
+    outside = f[~f["in_band"].astype(bool)]
+    wide = parameters[parameters["verdict"] == "stays wide"]["parameter"].tolist()
+    lines += [
+        "", "## 9 局限 What is weak", "",
+        f"- {len(fit)} observations, all but one of them indices of statistics whose scope is wider than the "
+        "model's; the 2019 start state is itself synthesised from the 2024 assumptions.",
+        "- Observations outside the simulated 90% band: "
+        + (", ".join(f"{labels[r.series]} {r.year}" for r in outside.itertuples()) or "none") + ".",
+        "- Parameters the data leave wide (their draws are close to the prior): " + (", ".join(wide) or "none") + ".",
+        "- The posterior is conditional on the stated discrepancies; wider ones would give wider draws.",
+        "",
+    ]
+    return "\n".join(lines)
