@@ -385,6 +385,9 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     L.check_lang(lang)
     zh = lang == "zh"
     data = board_table(targets_table, scenario, lang, region)
+    data = data[["scenario", "target", "indicator", "year", "threshold", "n_replicates", "median", "p05", "p95",
+                 "probability", "probability_low", "probability_high", "label", "likelihood", "likelihood_label",
+                 "progress_median", "progress_p05", "progress_p95", "value_text", "probability_text"]]
     scenario = str(data["scenario"].iloc[0])
     order = list(data["label"])
     row_height = 34
@@ -689,12 +692,12 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     if zh:
         title = f"情景比较：{title_b}（B）对比 {title_a}（A）"
         subtitle = [f"各目标的达成概率与概率差（B − A）；区间跨过0即差异不显著。",
-                    f"财政投入：A {_fmt(cost_a)} 亿元，B {_fmt(cost_b)} 亿元（差 {cost_b - cost_a:+,.1f} 亿元）。"]
+                    f"财政投入：A {cost_a:,.1f} 亿元，B {cost_b:,.1f} 亿元（差 {cost_b - cost_a:+,.1f} 亿元）。"]
     else:
         title = f"Scenario comparison: {title_b} (B) vs {title_a} (A)"
         subtitle = ["Probability of meeting each target and the difference B − A; an interval across 0 is no "
                     "clear difference.",
-                    f"City spending: A {_fmt(cost_a)}, B {_fmt(cost_b)} (100m yuan; difference {cost_b - cost_a:+,.1f})."]
+                    f"City spending: A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f})."]
     foot = source.footnote(lang) if source is not None else (
         f"数据：weilai compare · 情景 {a}、{b}" if zh else f"Data: weilai compare · scenarios {a}, {b}")
     return _finish(chart, title, subtitle, foot, lang, "comparison")
@@ -805,7 +808,9 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
         x=x, y=y, color=_section_colour(wide["section"], lang), tooltip=["factor_label:N", "mu_star:Q", "sigma:Q"])
     names = base.mark_text(align="left", dx=10, fontSize=14, color=INK).encode(
         x="mu_star:Q", y="label_sigma:Q", text="named:N")
-    chart = alt.layer(points, names).properties(width=760, height=420)
+    moved = alt.Chart(wide[(wide["named"] != "") & (wide["label_sigma"] != wide["sigma"])]).mark_rule(
+        color="#bbbbbb").encode(x="mu_star:Q", y="sigma:Q", y2="label_sigma:Q")
+    chart = alt.layer(moved, points, names).properties(width=760, height=420)
     label = L.output_label(output, lang, region)
     year_text = f"{year}年" if (zh and year) else (f" in {year}" if year else "")
     title = f"Morris筛选：“{label}”{year_text}" if zh else f"Morris screening: '{label}'{year_text}"
@@ -1078,14 +1083,15 @@ def breakdown_table(results: pd.DataFrame, indicators: list[str], by: str = "dir
                     targets: Targets | None = None, lang: str = "zh", region: Region | None = None) -> pd.DataFrame:
     """Which direction (or district) carries each indicator in its target year.
 
-    Per replicate, each part's share of the sum over parts; then the median share and median value
-    across replicates (:func:`summarise`).
+    ``share`` is the part's share of the indicator pooled over all replicates (sum over replicates of
+    the part / sum over replicates of all parts; NaN when the indicator is zero everywhere); ``value``
+    is the part's median across replicates (:func:`summarise`), ``city_median`` the median of the sum.
 
     Args:
         by: ``direction`` or ``district``.
 
     Returns:
-        Rows (indicator, year, part, part_label, indicator_label, share, value).
+        Rows (indicator, year, part, part_label, indicator_label, share, value, city_median).
     """
     region = region or load_region("ningbo")
     if by not in ("direction", "district"):
@@ -1106,19 +1112,21 @@ def breakdown_table(results: pd.DataFrame, indicators: list[str], by: str = "dir
     for indicator in indicators:
         year = _target_year(indicator, targets, last_year)
         sub = parts[(parts["indicator"] == indicator) & (parts["year"] == year)].copy()
-        totals = sub.groupby("replicate")["value"].transform("sum")
-        sub["share"] = sub["value"] / totals.where(totals > 0)
-        shares = summarise(sub.dropna(subset=["share"]), [by], value="share")[[by, "median"]].rename(
-            columns={"median": "share"})
+        part_sum = sub.groupby(by, observed=True)["value"].sum()
+        total = float(part_sum.sum())
+        shares = (part_sum / total if total > 0 else part_sum * np.nan).rename("share").reset_index()
         values = summarise(sub, [by])[[by, "median"]].rename(columns={"median": "value"})
-        table = values.merge(shares, on=by, how="left").fillna({"share": 0.0})
+        table = values.merge(shares, on=by, how="left")
+        table["city_median"] = float(sub.groupby("replicate")["value"].sum().median())
         table["indicator"], table["year"] = indicator, year
         frames.append(table)
     out = pd.concat(frames, ignore_index=True).rename(columns={by: "part"})
     label = L.direction_label if by == "direction" else L.district_label
     out["part_label"] = [label(p, lang, region) for p in out["part"]]
-    out["indicator_label"] = [L.indicator_label(i, lang, region) + (f"（{y}年）" if lang == "zh" else f" ({y})")
-                              for i, y in zip(out["indicator"], out["year"])]
+    out["indicator_label"] = [
+        L.indicator_label(i, lang, region) + (f"（{y}年，全市中位 {_fmt_value(m, i, region)}）" if lang == "zh"
+                                              else f" ({y}, city median {_fmt_value(m, i, region)})")
+        for i, y, m in zip(out["indicator"], out["year"], out["city_median"])]
     return out
 
 
@@ -1148,18 +1156,19 @@ def breakdown_chart(results: pd.DataFrame, indicators: list[str] | None = None, 
     part_order = [p for p in part_order if p in set(data["part_label"])] + sorted(
         set(data["part_label"]) - set(part_order))
     row_order = list(dict.fromkeys(data["indicator_label"]))
-    data["value_text"] = [_fmt(round(v, 1)) for v in data["value"]]
+    data["share_text"] = ["–" if pd.isna(v) else f"{v:.0%}" for v in data["share"]]
     base = alt.Chart(data)
     x = alt.X("part_label:N", sort=part_order, title=None,
               axis=alt.Axis(orient="top", labelAngle=0 if len(part_order) <= 9 else -30, labelFontSize=14,
                             labelLimit=120))
-    y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=380, labelFontSize=15))
+    y = alt.Y("indicator_label:N", sort=row_order, title=None, axis=alt.Axis(labelLimit=480, labelFontSize=15))
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        x=x, y=y, color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 0.5], clamp=True),
-                                  legend=alt.Legend(title="占全市比重" if zh else "Share of city", format="%",
-                                                    orient="right", gradientLength=200)))
+        x=x, y=y, color=alt.condition("isValid(datum.share)", alt.Color(
+            "share:Q", scale=alt.Scale(scheme="blues", domain=[0, 0.5], clamp=True),
+            legend=alt.Legend(title="占全市比重" if zh else "Share of city", format="%", orient="right",
+                              gradientLength=200)), alt.value("#eeeeee")))
     text = base.mark_text(fontSize=14).encode(
-        x=x, y=y, text="value_text:N",
+        x=x, y=y, text="share_text:N",
         color=alt.condition(alt.datum.share > 0.3, alt.value("white"), alt.value(INK)))
     cell = 92 if len(part_order) <= 9 else 72
     chart = alt.layer(cells, text).properties(width=cell * len(part_order), height=34 * len(row_order))
@@ -1167,10 +1176,10 @@ def breakdown_chart(results: pd.DataFrame, indicators: list[str] | None = None, 
     what = ("方向", "directions") if by == "direction" else ("区（县、市）", "districts")
     if zh:
         title = f"各{what[0]}对目标指标的贡献"
-        subtitle = f"{name} · 数字为目标年份的中位数，颜色为占全市的比重（各次重复的中位数）"
+        subtitle = f"{name} · 目标年份各{what[0]}占全市的比重（全部重复模拟合计）；“–”表示全市为零"
     else:
         title = f"Which {what[1]} carry each target indicator"
-        subtitle = f"{name} · number: median in the target year; colour: median share of the city total"
+        subtitle = f"{name} · share of the city total in the target year (pooled over replicates); '–': zero city-wide"
     return _finish(chart, title, subtitle, _footnote(source, results, lang, [scenario]), lang, f"breakdown_{by}")
 
 

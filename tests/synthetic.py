@@ -47,6 +47,9 @@ BOOST = {"innovation_platforms": 1.35, "head_enterprises": 1.25, "new_star_enter
          "breakthroughs": 1.2, "standards": 1.15, "revenue_100m_yuan": 1.08}
 
 
+TITLES = {"talent_push": {"title_zh": "人才与平台加码情景", "title_en": "More talent and platforms"}}
+
+
 def second_scenario():
     """Baseline with the talent programme doubled and two municipal pilot zones (for spending)."""
     base = load_scenario("baseline")
@@ -125,8 +128,8 @@ def make_ensemble_store(path: Path, scenarios=("baseline", "talent_push"), repli
     hashes = {"baseline": load_scenario("baseline").content_hash(),
               "talent_push": second_scenario().content_hash()}
     design = {
-        "scenarios": [{"name": s, "hash": hashes.get(s, "0" * 16), "file": f"scenarios/{s}.toml"}
-                      for s in scenarios],
+        "scenarios": [{"name": s, "hash": hashes.get(s, "0" * 16), "file": f"scenarios/{s}.toml",
+                       **TITLES.get(s, {})} for s in scenarios],
         "replicates": replicates,
         "base_seed": base_seed,
         "start_year": 2024, "end_year": 2035,
