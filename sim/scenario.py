@@ -568,7 +568,9 @@ def _share_vector(shares: dict[str, float] | None, region: Region) -> np.ndarray
 
 
 def scenario_names(folder: Path = SCENARIOS_DIR) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.toml"))
+    """Scenario files under ``scenarios/`` as names usable on the command line (``levers/rd_grants``)."""
+    return sorted(str(p.relative_to(folder).with_suffix("")) for p in folder.rglob("*.toml")
+                  if "sweeps" not in p.relative_to(folder).parts)
 
 
 def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
