@@ -30,6 +30,8 @@ OUTPUT_LABELS: dict[str, tuple[str, str, str, str]] = {
     "exits": ("退出企业", "Firm exits", "家/年", "firms per year"),
     "equity_invested_100m_yuan": ("股权投资额", "Equity invested", "亿元/年", "100m yuan per year"),
     "spending_100m_yuan": ("财政投入", "City spending", "亿元/年", "100m yuan per year"),
+    "listed_firms": ("上市企业", "Listed firms", "家", "firms"),
+    "gdp_100m_yuan": ("全市GDP", "City GDP", "亿元", "100m yuan"),
 }
 
 # Units of indicators.toml in Chinese (the file's ``unit`` is an English word).
