@@ -198,7 +198,7 @@ def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region 
              f"{L.factor_label(f, lang, region)} ({L.section_label(L.factor_section(f), lang).lower()})"
              for f in order.index]
     outputs = ranking["output"].nunique()
-    measure = "Sobol总效应" if ranking["method"].iloc[0] == "sobol" else "Morris μ*"
+    measure = ("Sobol总效应" if zh else "Sobol total index") if ranking["method"].iloc[0] == "sobol" else "Morris μ*"
     if zh:
         return f"在已分析的{outputs}个输出上（{measure}平均），影响最大的因素依次是：{'、'.join(names)}。"
     return f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: {', '.join(names)}."

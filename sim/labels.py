@@ -118,7 +118,7 @@ def indicator_label(indicator: str, lang: str = "zh", region: Region | None = No
     region = region or load_region("ningbo")
     if indicator in region.indicators:
         text = region.indicators[indicator]["label_zh" if check_lang(lang) == "zh" else "label_en"]
-        return re.split(r"（| \(", text)[0].strip()
+        return re.sub(r"\s*(（[^（）]*）|\([^()]*\))\s*$", "", text).strip()  # drop a trailing (qualifier)
     if indicator in OUTPUT_LABELS:
         return pick(OUTPUT_LABELS[indicator][:2], lang)
     return indicator
@@ -143,7 +143,7 @@ def indicator_note(indicator: str, lang: str = "zh", region: Region | None = Non
     if indicator not in region.indicators:
         return ""
     text = region.indicators[indicator]["label_zh" if check_lang(lang) == "zh" else "label_en"]
-    match = re.search(r"（(.*)）|\((.*)\)", text)
+    match = re.search(r"(?:（([^（）]*)）|\(([^()]*)\))\s*$", text)
     if not match:
         return ""
     inner = match.group(1) or match.group(2)
