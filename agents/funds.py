@@ -112,7 +112,7 @@ class Fund(mesa.Agent):
         for s, share in enumerate(self.stage_shares):
             money = budget * share
             deal = v.seed_deal_100m_yuan * DEAL_MULTIPLE[s]
-            n_deals = integer_draw(money / deal, model.rng)
+            n_deals = integer_draw(money / deal, model.stream("funds"))
             candidates = np.flatnonzero(stages == s)
             if n_deals == 0 or len(candidates) == 0:
                 continue
@@ -120,7 +120,7 @@ class Fund(mesa.Agent):
             score = (np.log(np.maximum(firms.relative_tech[c_rows], 1e-6))
                      + 0.5 * np.clip(firms.last_growth[c_rows], -1.0, 1.0)
                      + FOLLOW_ON_BONUS * in_portfolio[candidates])
-            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, model.rng)]
+            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, model.stream("funds"))]
             self._make_deals(chosen, deal, d)
 
     def _make_deals(self, rows: np.ndarray, deal: float, d: int) -> None:

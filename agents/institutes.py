@@ -80,7 +80,7 @@ class Institute(mesa.Agent):
 
     def step(self) -> None:
         """Produce this year's knowledge events and hand them to the model."""
-        model, v, rng = self.model, self.model.values, self.model.rng
+        model, v, rng = self.model, self.model.values, self.model.stream("institutes")
         per_k = self.researchers_by_direction / 1000.0
         transfer_boost = 1.0 + v.tech_transfer_lever_effect * model.lever_money("tech_transfer")
         tops = model.top_scientists_at(self)
@@ -96,5 +96,6 @@ class Institute(mesa.Agent):
         model.count("breakthroughs", breakthroughs)
         model.count("standards", standards)
         model.pending_transfers += transfers
+        model.count("tech_transfers", transfers)
         for d in np.flatnonzero(spinoffs):
             model.pending_spinoffs.append((int(d), self.district, int(spinoffs[d]), self.key))

@@ -128,9 +128,9 @@ class TopScientist(mesa.Agent):
     def step(self) -> None:
         model = self.model
         leave = model.recruit_leave_rate()[self.direction]
-        if model.rng.random() < leave:
+        if model.stream("talent").random() < leave:
             model.talent_departures_top[self.direction] += 1
             self.remove()
             return
-        if model.rng.random() < self.FOUNDING_PROBABILITY:
+        if model.stream("talent").random() < self.FOUNDING_PROBABILITY:
             model.pending_spinoffs.append((self.direction, self.host.district, 1, f"top_scientist_{self.unique_id}"))

@@ -22,10 +22,10 @@ VALUE_ADDED_RATIO = 0.226  # above-size industry, Ningbo 2020: 4042 / 17887.1 (n
 # Indicators that are totals over firms or events, summed over directions for the city total.
 SUMMED = (
     "firms", "revenue_100m_yuan", "value_added_100m_yuan", "employees", "researchers", "rd_spend_100m_yuan",
-    "talent_pool", "high_tech_firms", "head_enterprises", "chain_leaders", "ecosystem_enterprises",
+    "talent_pool", "talent_inflow", "talent_outflow", "high_tech_firms", "head_enterprises", "chain_leaders", "ecosystem_enterprises",
     "new_star_enterprises", "listed_firms", "equity_invested_100m_yuan", "entries", "exits", "funded_firms",
     "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
-    "municipal_pilot_zones", "provincial_pilot_zones", "national_pilot_zones",
+    "tech_transfers", "spinoffs", "municipal_pilot_zones", "provincial_pilot_zones", "national_pilot_zones",
 )
 CITY_ONLY = ("representative_clusters", "clusters_100bn", "future_industry_va_share", "spending_100m_yuan",
              "gdp_100m_yuan")
@@ -79,6 +79,8 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
         "researchers": per_direction(f.researchers[rows]) + model.institute_researchers(),
         "rd_spend_100m_yuan": per_direction(f.rd_spend[rows]),
         "talent_pool": model.talent.total(),
+        "talent_inflow": model.talent.inflow.copy(),
+        "talent_outflow": model.talent.outflow.copy(),
         "high_tech_firms": per_direction((f.stage[rows] >= HIGH_TECH).astype(float)),
         "head_enterprises": heads,
         "chain_leaders": per_direction(chain_leader_mask(model, rows, partners).astype(float)),
@@ -94,7 +96,7 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
         "national_pilot_zones": (zones >= NATIONAL).sum(axis=1).astype(float),
     }
     for name in ("breakthroughs", "standards", "innovation_platforms", "application_scenarios",
-                 "high_end_products"):
+                 "high_end_products", "tech_transfers", "spinoffs"):
         out[name] = model.cumulative[name].copy()
     young = model.year_events["young_at_start"]
     rates = {"young_firm_exit_rate": (model.year_events["young_exits"], young)}

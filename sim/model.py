@@ -54,6 +54,14 @@ INITIAL_TECH_CENTRE_SHARE = 0.5  # of qualifying firms already recognised at the
 LEADING_SHARE_OF_RESEARCHERS = 0.02  # leading talent per researcher at the start (assumption)
 TALENT_SLACK = 0.05  # unemployed researchers as a share of employed at the start (assumption)
 
+# Random streams, one per mechanism (docs/ODD.md, "Stochasticity"): each is re-seeded every year from
+# (replicate seed, mechanism, year), and per-firm draws are indexed by firm row. Two scenarios run with
+# the same seed therefore share every draw of the mechanisms and firms their levers do not touch
+# (common random numbers), and a difference in one mechanism never shifts another's draws.
+STREAMS = ("init", "environment", "talent", "platforms", "funds", "subsidies", "institutes", "transfers",
+           "innovation", "growth", "scenarios", "certification", "exit", "entry", "partners", "zones",
+           "designations")
+
 
 class FutureIndustryModel(mesa.Model):
     """Ningbo's future industries under a scenario, one replicate.
@@ -63,7 +71,8 @@ class FutureIndustryModel(mesa.Model):
 
     Args:
         scenario: A validated scenario.
-        seed: The replicate's seed (all randomness flows from ``self.rng``).
+        seed: The replicate's seed; every random draw comes from a stream derived from it
+            (:meth:`stream`).
         values: Resolved uncertainties and parameters; by default resolved from the scenario with
             the calibration draw picked by the seed (see :func:`sim.draws.draw_for_seed`).
         population_scale: Multiplies initial firms, revenue and talent (for benchmarks only).
@@ -82,12 +91,15 @@ class FutureIndustryModel(mesa.Model):
         self.values = values
         self.plan = scenario.plan(self.region)
         self.population_scale = population_scale
+        self._streams: dict[str, np.random.Generator] = {}
+        self._streams_year: int | None = None
         self.year = scenario.start_year
         self.t = 0
         self.base_year = 2024
         n_dir, n_dist = self.region.n_directions, self.region.n_districts
         self.cumulative = {k: np.zeros(n_dir) for k in (
-            "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products")}
+            "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
+            "tech_transfers", "spinoffs")}
         self.year_events = {k: np.zeros(n_dir) for k in ("entries", "exits", "young_exits", "young_at_start")}
         self.pending_transfers = np.zeros(n_dir, dtype=np.int64)
         self.pending_spinoffs: list[tuple[int, int, int, str]] = []
@@ -115,7 +127,7 @@ class FutureIndustryModel(mesa.Model):
     # ================================================================== initialisation
 
     def _init_firms(self) -> None:
-        v, rng, region = self.values, self.rng, self.region
+        v, rng, region = self.values, self.stream("init"), self.region
         counts = np.round(region.initial(self.year, "firms") * v.initial_firms_scale
                           * self.population_scale).astype(int)
         revenue_totals = (region.initial(self.year, "revenue_100m_yuan") * v.initial_revenue_scale
@@ -129,7 +141,7 @@ class FutureIndustryModel(mesa.Model):
             order = np.argsort(-(ages + rng.normal(0.0, 4.0, size=n)), kind="stable")
             revenue = np.empty(n)
             revenue[order] = sizes
-            self._add_firms(d, revenue, ages, origin=INCUMBENT, knowledge=None, cash=None, district=None)
+            self._add_firms(d, revenue, ages, origin=INCUMBENT, knowledge=None, cash=None, district=None, rng=rng)
         rows = self.firms.live()
         f = self.firms
         # history: revenue of earlier years grows at the direction's market rate (assumption)
@@ -160,13 +172,13 @@ class FutureIndustryModel(mesa.Model):
 
     def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                    knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
-                   rd_boost: float = 1.0) -> np.ndarray:
-        """Create firms of direction ``d`` (arrays set, Mesa agents made); returns their rows."""
-        v, rng, n = self.values, self.rng, len(revenue)
+                   rng: np.random.Generator, rd_boost: float = 1.0) -> np.ndarray:
+        """Create firms of direction ``d`` in the arrays; returns their rows."""
+        v, n = self.values, len(revenue)
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if district is None:
-            district = self._choose_districts(d, n, initial=(origin == INCUMBENT))
+            district = self._choose_districts(d, n, initial=(origin == INCUMBENT), rng=rng)
         intensity = v.rd_intensity_mean * rd_boost * rng.lognormal(-0.125, 0.5, size=n)
         cash = np.zeros(n) if cash is None else cash
         rd, _ = rules.rd_spending(revenue, intensity, cash)
@@ -183,7 +195,7 @@ class FutureIndustryModel(mesa.Model):
         self._live = None
         return rows
 
-    def _choose_districts(self, d: int, n: int, initial: bool) -> np.ndarray:
+    def _choose_districts(self, d: int, n: int, initial: bool, rng: np.random.Generator) -> np.ndarray:
         """Districts for new firms of direction ``d``.
 
         At the start, ``named_district_share`` of firms sit in the districts the policy names for the
@@ -200,7 +212,7 @@ class FutureIndustryModel(mesa.Model):
             present = np.bincount(f.district[rows], minlength=self.region.n_districts)
             zone = LEVEL_EFFECT[self.zone_levels()[d]] * self._zone_support_factor(d)
             p = (present + 5.0) * np.where(named, 2.0, 1.0) * (1.0 + self.values.pilot_zone_entry_effect * zone)
-        return self.rng.choice(self.region.n_districts, size=n, p=p / p.sum())
+        return rng.choice(self.region.n_districts, size=n, p=p / p.sum())
 
     def _init_talent(self) -> None:
         f, rows, n_dir = self.firms, self.firms.live(), self.region.n_directions
@@ -308,7 +320,7 @@ class FutureIndustryModel(mesa.Model):
 
     def _environment(self) -> None:
         v = self.values
-        self.shock = bool(self.rng.random() < v.macro_shock_probability)
+        self.shock = bool(self.stream("environment").random() < v.macro_shock_probability)
         if self.t > 0:
             self.frontier *= 1.0 + v.tech_progress
         self._apply_historical_zones()
@@ -427,9 +439,10 @@ class FutureIndustryModel(mesa.Model):
             money = self.lever_money("direct_subsidies")[d]
             if money > 0:
                 eligible = np.flatnonzero((f.age[rows] <= 8) & (f.stage[rows] <= HIGH_TECH))
-                n = rules.integer_draw(money / direct.per_firm_100m_yuan, self.rng)
+                rng = self.stream("subsidies")
+                n = rules.integer_draw(money / direct.per_firm_100m_yuan, rng)
                 score = np.log(np.maximum(f.relative_tech[rows[eligible]], 1e-6))
-                chosen = rows[eligible[rules.top_k_noisy(score, min(n, len(eligible)), 1.0, self.rng)]]
+                chosen = rows[eligible[rules.top_k_noisy(score, min(n, len(eligible)), 1.0, rng)]]
                 f.direct_subsidy[chosen] = direct.per_firm_100m_yuan
                 f.cash[chosen] += direct.per_firm_100m_yuan
 
@@ -480,13 +493,13 @@ class FutureIndustryModel(mesa.Model):
             if len(rows) == 0:
                 continue
             w = f.researchers[rows] + 1.0
-            takers = self.rng.choice(rows, size=int(self.pending_transfers[d]), p=w / w.sum())
+            takers = self.stream("transfers").choice(rows, size=int(self.pending_transfers[d]), p=w / w.sum())
             np.add.at(f.knowledge, takers, v.transfer_knowledge_gain)
 
     # ------------------------------------------------------------------ 8. innovation
 
     def _innovate(self) -> None:
-        f, v, rng = self.firms, self.values, self.rng
+        f, v, rng = self.firms, self.values, self.stream("innovation")
         live = f.live()
         n_dir = self.region.n_directions
         self._update_relative_tech(live)
@@ -521,7 +534,7 @@ class FutureIndustryModel(mesa.Model):
     # ------------------------------------------------------------------ 9. growth and scenarios
 
     def _grow(self, knowledge_before: np.ndarray) -> None:
-        f, v, rng = self.firms, self.values, self.rng
+        f, v = self.firms, self.values
         live = f.live()
         d, z = f.direction[live], f.district[live]
         revenue = f.revenue[live]
@@ -532,7 +545,8 @@ class FutureIndustryModel(mesa.Model):
                   + v.loan_subsidy_growth_effect * f.loan_subsidy[live] / np.maximum(revenue, 1e-6)
                   + np.minimum(1.0, v.funding_growth_effect * f.equity_this_year[live] / np.maximum(revenue, 1e-6)))
         sd = rules.growth_volatility(revenue, v.growth_volatility, v.volatility_size_exponent)
-        shock = rules.laplace_shocks(sd, rng) - (v.macro_shock_severity if self.shock else 0.0)
+        unit = self.stream("growth").laplace(0.0, 1.0, size=f.n)[live]
+        shock = rules.laplace_shocks(sd, unit) - (v.macro_shock_severity if self.shock else 0.0)
         g = rules.log_growth(v.market_growth[d], knowledge_growth, v.rd_output_elasticity,
                              self._agglomeration_growth[d, z], v.agglomeration_elasticity, policy,
                              rules.young_firm_premium(f.age[live], v.young_firm_growth_premium), shock)
@@ -564,7 +578,7 @@ class FutureIndustryModel(mesa.Model):
             zone = self.zone_levels()[d, f.district[able]] > 0
             score = np.log(f.relative_tech[able]) + 0.3 * zone
             for _ in range(int(opened[d])):
-                winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0, self.rng)]
+                winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0, self.stream("scenarios"))]
                 f.revenue[winners] += lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners)
                 formed[d] += 1
         self.count("application_scenarios", formed)
@@ -572,11 +586,12 @@ class FutureIndustryModel(mesa.Model):
     # ------------------------------------------------------------------ 10. certification, exit
 
     def _certify_and_list(self) -> None:
-        f, v, rng = self.firms, self.values, self.rng
+        f, v = self.firms, self.values
         live = f.live()
+        draws = self.stream("certification").random((2, f.n))[:, live]
         eligible = rules.high_tech_eligible(f.revenue[live], f.rd_spend[live], f.researchers[live],
                                             f.employees[live], f.age[live])
-        newly = eligible & ~f.high_tech[live] & (rng.random(len(live)) < v.high_tech_certification_probability)
+        newly = eligible & ~f.high_tech[live] & (draws[0] < v.high_tech_certification_probability)
         renewal_due = f.high_tech[live] & ((self.year - f.certified_year[live]) % 3 == 0) & (
             self.year > f.certified_year[live])
         lapsed = renewal_due & ~eligible
@@ -584,10 +599,10 @@ class FutureIndustryModel(mesa.Model):
         f.certified_year[live[newly | (renewal_due & eligible)]] = self.year
         f.high_tech[live[lapsed]] = False
         listable = ~f.listed[live] & f.high_tech[live] & (f.revenue[live] >= 3.0) & (f.age[live] >= 3)
-        f.listed[live[listable & (rng.random(len(live)) < LISTING_PROBABILITY)]] = True
+        f.listed[live[listable & (draws[1] < LISTING_PROBABILITY)]] = True
 
     def _exit(self) -> None:
-        f, v, rng = self.firms, self.values, self.rng
+        f, v = self.firms, self.values
         live = f.live()
         recently_funded = (self.year - f.funded_year[live]) <= 3
         protection = 1.0 - ((1.0 - v.funding_hazard_reduction * recently_funded)
@@ -596,7 +611,7 @@ class FutureIndustryModel(mesa.Model):
                                    v.exit_size_elasticity, protection)
         if self.shock:
             hazard = np.minimum(0.9, hazard * SHOCK_HAZARD_FACTOR)
-        exiting = live[rng.random(len(live)) < hazard]
+        exiting = live[self.row_uniforms("exit", live) < hazard]
         young = f.age[live] <= 5
         self.year_events["young_at_start"] += np.bincount(f.direction[live[young]], minlength=self.region.n_directions)
         self.year_events["young_exits"] += np.bincount(f.direction[exiting[f.age[exiting] <= 5]],
@@ -613,7 +628,7 @@ class FutureIndustryModel(mesa.Model):
     # ------------------------------------------------------------------ 11. entry, partners
 
     def _enter(self) -> None:
-        v, rng, n_dir = self.values, self.rng, self.region.n_directions
+        v, rng, n_dir = self.values, self.stream("entry"), self.region.n_directions
         climate = v.vc_climate * (SHOCK_FINANCE_FACTOR if self.shock else 1.0)
         starts = rng.poisson(v.startup_rate * self.talent.researchers / 1000.0 * climate)
         attraction = self.lever_money("investment_attraction") / v.attraction_cost_per_firm_100m_yuan
@@ -622,21 +637,24 @@ class FutureIndustryModel(mesa.Model):
             n = int(starts[d])
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
             self._add_firms(d, revenue, np.zeros(n, dtype=int), STARTED, knowledge=revenue * 0.5,
-                            cash=np.full(n, 0.01), district=None, rd_boost=1.5)
+                            cash=np.full(n, 0.01), district=None, rng=rng, rd_boost=1.5)
             n = int(attracted[d])
             revenue = rng.lognormal(np.log(v.attracted_firm_revenue_100m_yuan), 1.2, size=n)
             rows = self._add_firms(d, revenue, np.zeros(n, dtype=int), ATTRACTED, knowledge=None,
-                                   cash=None, district=None)
+                                   cash=None, district=None, rng=rng)
             f = self.firms
             f.knowledge[rows] = f.rd_spend[rows] / v.knowledge_depreciation
             self.year_events["entries"][d] += int(starts[d]) + n
+        spun_off = np.zeros(n_dir)
         for d, district, n, source in self.pending_spinoffs:
+            spun_off[d] += n
             big = 3.0 if source.startswith("top_scientist") else 1.0
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
             self._add_firms(d, revenue, np.zeros(n, dtype=int), SPUN_OFF,
                             knowledge=big * 0.05 * rng.lognormal(0.0, 0.5, size=n),
-                            cash=np.full(n, 0.02), district=np.full(n, district), rd_boost=2.0)
+                            cash=np.full(n, 0.02), district=np.full(n, district), rng=rng, rd_boost=2.0)
             self.year_events["entries"][d] += n
+        self.count("spinoffs", spun_off)
         self._update_relative_tech(self.firms.live())
         self._partners = None
         self._live = None
@@ -658,7 +676,7 @@ class FutureIndustryModel(mesa.Model):
             if len(seekers) == 0 or len(hubs) == 0:
                 continue
             w = f.revenue[hubs] ** v.partner_attachment_exponent
-            picks = self.rng.choice(hubs, size=len(seekers), p=w / w.sum())
+            picks = self.stream("partners").choice(hubs, size=len(seekers), p=w / w.sum())
             ok = picks != seekers
             f.anchor[seekers[ok]] = picks[ok]
         self._partners = None
@@ -698,13 +716,13 @@ class FutureIndustryModel(mesa.Model):
         rules_ = self.region.indicators
         for level, rule in ((PROVINCIAL, rules_["provincial_pilot_zones"]), (NATIONAL, rules_["national_pilot_zones"])):
             passing = [a for a in applications if a.level == level
-                       and self.rng.random() < rule["designation_probability"]]
+                       and self.stream("zones").random() < rule["designation_probability"]]
             if passing:  # the province (or the nation) designates at most one Ningbo zone a year
                 best = max(passing, key=lambda a: a.revenue)
                 self.districts[best.district].designate(best.direction, level, self.year)
 
     def _designate(self) -> None:
-        f, rng = self.firms, self.rng
+        f = self.firms
         live = f.live()
         star = self.region.indicators["new_star_enterprises"]
         lag3 = f.revenue_lag3[live]
@@ -716,7 +734,7 @@ class FutureIndustryModel(mesa.Model):
         rule = self.region.indicators["innovation_platforms"]
         qualifies = (~f.tech_centre[live] & (f.rd_spend[live] >= rule["rd_min_100m_yuan"])
                      & (f.researchers[live] >= rule["researchers_min"]))
-        recognised = live[qualifies & (rng.random(len(live)) < rule["recognition_probability"])]
+        recognised = live[qualifies & (self.row_uniforms("designations", live) < rule["recognition_probability"])]
         f.tech_centre[recognised] = True
         self.count("innovation_platforms",
                    np.bincount(f.direction[recognised], minlength=self.region.n_directions))
@@ -737,6 +755,21 @@ class FutureIndustryModel(mesa.Model):
             f.knowledge[rows], self.frontier[f.direction[rows]], self.values.tech_scale_exponent)
 
     # ================================================================== helpers and views
+
+    def stream(self, name: str) -> np.random.Generator:
+        """The random generator of a mechanism for the current year (see ``STREAMS``)."""
+        if self._streams_year != self.year:
+            self._streams = {}
+            self._streams_year = self.year
+        gen = self._streams.get(name)
+        if gen is None:
+            gen = self._streams[name] = np.random.default_rng([self.seed, STREAMS.index(name), self.year])
+        return gen
+
+    def row_uniforms(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Uniform draws for these firm rows from a mechanism's stream, indexed by row (so a firm
+        gets the same draw whichever other firms are alive)."""
+        return self.stream(name).random(self.firms.n)[rows]
 
     def firm(self, row: int) -> Firm:
         """The Mesa agent of a firm, made on first use.

@@ -65,15 +65,19 @@ def growth_volatility(revenue: np.ndarray, scale: float, size_exponent: float) -
     return np.minimum(1.0, scale * np.maximum(revenue, 1e-4) ** (-size_exponent))
 
 
-def laplace_shocks(sd: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def laplace_shocks(sd: np.ndarray, standard_laplace: np.ndarray) -> np.ndarray:
     """Mean-corrected Laplace shocks with standard deviation ``sd`` so that E[exp(shock)] = 1.
 
     Growth rates of firms are tent-shaped (Laplace), not normal (Stanley et al. 1996; Bottazzi &
     Secchi 2003). A Laplace variable with scale b has sd b*sqrt(2) and E[exp(X)] = 1/(1 - b^2),
     so log(1 - b^2) is added to keep expected revenue unbiased.
+
+    Args:
+        sd: Standard deviation per firm (at most 1).
+        standard_laplace: Draws of Laplace(0, 1), one per firm (``rng.laplace(0, 1, size)``).
     """
     b = np.asarray(sd) / np.sqrt(2.0)
-    return rng.laplace(0.0, 1.0, size=np.shape(b)) * b + np.log1p(-(b**2))
+    return standard_laplace * b + np.log1p(-(b**2))
 
 
 def young_firm_premium(age: np.ndarray, premium_at_birth: float, half_life_years: float = 3.0) -> np.ndarray:
@@ -214,7 +218,7 @@ def allocate_proportional(budget: float, weights: np.ndarray, caps: np.ndarray) 
     free = (weights > 0) & (caps > 0)
     remaining = float(budget)
     while remaining > 1e-12 and free.any():
-        share = remaining * weights * free / weights[free].sum()
+        share = remaining * (np.where(free, weights, 0.0) / weights[free].sum())
         over = free & (out + share >= caps)
         if not over.any():
             out += share
