@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
 import os
 import traceback
 import uuid
@@ -79,7 +80,7 @@ def run_points(
     jobs = [(i, dict(points[i]), int(seeds[i])) for i in range(len(points))]
     if workers > 1 and len(jobs) > 1:
         chunks = [jobs[k::workers * 4] for k in range(min(len(jobs), workers * 4))]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             parts = list(pool.map(_run_chunk, [(scenario, model, keep, c) for c in chunks]))
     else:
         parts = [_run_chunk((scenario, model, keep, jobs))]

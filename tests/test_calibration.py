@@ -1,0 +1,319 @@
+"""Calibration: the compared series and the distance, the ABC-SMC machinery (parameter recovery on
+synthetic data from the model itself), the hindcast, the draws file, quick mode end to end and resume."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration import fit as F
+from calibration.abc import ABCSMC, effective_sample_size, log_kernel_mixture, perturb, resample, weighted_quantile
+from calibration.runs import hindcast_model, run_points
+from calibration.series import distances, load_facts, load_series, scaled_errors
+from sim.cli import main as cli
+from sim.draws import draw_for_seed, load_draws
+from sim.errors import InputError
+from sim.model import FutureIndustryModel
+from sim.region import load_region
+from sim.scenario import load_scenario
+from sim.seeds import replicate_seeds
+
+SERIES = load_series()
+FACTS = load_facts()
+REGION = load_region("ningbo")
+
+
+# ------------------------------------------------------------------ observations and distance
+
+
+def test_observations_are_indices_of_the_sourced_facts():
+    obs = SERIES.observations(FACTS).set_index(["series", "year"])
+    assert obs.loc[("high_tech_enterprises", 2020), "observed"] == pytest.approx(3102 / 2149)
+    assert obs.loc[("high_tech_enterprises", 2022), "observed"] == pytest.approx(5337 / 2149)
+    assert obs.loc[("rd_spend", 2021), "observed"] == pytest.approx(503.0 / 336.8)  # base from another fact
+    assert obs.loc[("biomedicine_output", 2024), "observed"] == pytest.approx(218.6 / 170.5)
+    assert obs.loc[("new_materials_output", 2024), "observed"] == pytest.approx(4919.36 / 4792.8)
+    assert obs.loc[("new_materials_high_tech_firms", 2024), "observed"] == 810
+    assert obs["holdout"].sum() == (obs.index.get_level_values("year") >= SERIES.holdout.from_year).sum()
+    assert "arithmetic" in obs.loc[("biomedicine_output", 2020), "note"]  # the derived base says so
+
+
+def _results(values: dict[tuple[int, str, str], float]) -> pd.DataFrame:
+    return pd.DataFrame([{"sample": s, "year": y, "direction": d, "indicator": i, "value": v}
+                         for (s, y, d, i), v in values.items()])
+
+
+def test_simulated_statistics_sum_directions_and_index_to_the_base_year():
+    rows = {}
+    for year, (drugs, medicine) in {2019: (10, 30), 2020: (12, 36), 2024: (20, 40)}.items():
+        rows[(0, year, "new_drugs", "revenue_100m_yuan")] = drugs
+        rows[(0, year, "future_medicine", "revenue_100m_yuan")] = medicine
+        rows[(0, year, "quantum", "revenue_100m_yuan")] = 999.0  # not in the series: ignored
+    sim = SERIES.simulated(_results(rows)).set_index(["series", "year"])["simulated"]
+    assert sim[("biomedicine_output", 2019)] == pytest.approx(1.0)
+    assert sim[("biomedicine_output", 2020)] == pytest.approx(48 / 40)
+    assert sim[("biomedicine_output", 2024)] == pytest.approx(60 / 40)
+
+
+def test_scaled_errors_and_distance_by_hand():
+    obs = SERIES.observations(FACTS)
+    hte = obs[obs["series"] == "high_tech_enterprises"]
+    bound = obs[obs["series"] == "new_materials_high_tech_firms"]
+    used = pd.concat([hte, bound])
+    sim = pd.DataFrame({
+        "sample": [0, 0, 0, 1, 1, 1],
+        "series": ["high_tech_enterprises", "high_tech_enterprises", "new_materials_high_tech_firms"] * 2,
+        "year": [2020, 2022, 2024] * 2,
+        "simulated": [3102 / 2149 * np.exp(0.2), 5337 / 2149, 400.0,   # run 0: one error of 1 sd, below the bound
+                      3102 / 2149, 5337 / 2149 * np.exp(-0.4), 810 * np.exp(0.3)],  # run 1: -2 sd, bound +2 sd
+    })
+    err = scaled_errors(used, sim).set_index(["sample", "series", "year"])["scaled"]
+    assert err[(0, "high_tech_enterprises", 2020)] == pytest.approx(1.0)
+    assert err[(0, "new_materials_high_tech_firms", 2024)] == 0.0  # below an upper bound costs nothing
+    assert err[(1, "new_materials_high_tech_firms", 2024)] == pytest.approx(2.0)
+    d = distances(scaled_errors(used, sim), n_observations=3)
+    assert d[0] == pytest.approx(np.sqrt(1 / 3))
+    assert d[1] == pytest.approx(np.sqrt(8 / 3))
+    missing = distances(scaled_errors(used, sim[sim["year"] != 2022]), n_observations=3)
+    assert np.isinf(missing).all()  # a run without every observation is never accepted
+
+
+# ------------------------------------------------------------------ ABC-SMC machinery
+
+
+def test_weighted_quantile_ess_and_resampling():
+    assert weighted_quantile(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4), 0.5) == 2.0
+    assert weighted_quantile(np.array([1.0, 2.0]), np.array([0.1, 0.9]), 0.5) == 2.0
+    assert effective_sample_size(np.ones(10)) == pytest.approx(10)
+    assert effective_sample_size(np.array([1.0, 0, 0])) == pytest.approx(1)
+    idx = resample(np.array([0.0, 0.25, 0.75]), 400, np.random.default_rng(1))
+    assert np.bincount(idx, minlength=3).tolist() == [0, 100, 300]
+
+
+def test_truncated_kernel_stays_in_the_cube_and_integrates_to_one():
+    rng = np.random.default_rng(3)
+    centres = np.array([[0.02, 0.5], [0.97, 0.9]])
+    sigma = np.array([0.3, 0.2])
+    u = perturb(centres[rng.integers(0, 2, 5000)], sigma, rng)
+    assert ((u > 0) & (u < 1)).all()
+    grid = (np.arange(200) + 0.5) / 200
+    pts = np.array([[a, b] for a in grid for b in grid])
+    density = np.exp(log_kernel_mixture(pts, centres, np.array([0.5, 0.5]), sigma))
+    assert density.mean() == pytest.approx(1.0, abs=0.01)  # a density on the unit square
+
+
+def test_abc_smc_recovers_a_known_mean_and_keeps_an_uninformed_parameter_wide():
+    truth = np.array([0.3, 0.7])
+
+    def evaluate(unit, key):
+        rng = np.random.default_rng(list(key))
+        y = unit[:, :2] + rng.normal(0.0, 0.05, (len(unit), 2))  # the third parameter has no effect
+        return np.sqrt(np.mean(((y - truth) / 0.05) ** 2, axis=1))
+
+    abc = ABCSMC(3, 300, epsilon_min=1.0, max_generations=10, seed=5).fit(evaluate)
+    post = abc.posterior_
+    mean = np.average(post.unit, axis=0, weights=post.weights)
+    sd = np.sqrt(np.average((post.unit - mean) ** 2, axis=0, weights=post.weights))
+    assert abc.stop_reason_ == "epsilon_min reached"
+    assert mean[:2] == pytest.approx(truth, abs=0.03)
+    assert (sd[:2] < 0.09).all()
+    assert sd[2] > 0.22  # uniform on [0, 1] has sd 0.289: the data say nothing about it
+    assert effective_sample_size(post.weights) > 150
+    again = ABCSMC(3, 300, epsilon_min=1.0, max_generations=10, seed=5).fit(evaluate)
+    assert np.array_equal(again.posterior_.unit, post.unit)  # a replay makes the same choices
+
+
+def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
+    """The machinery (runner, series, distance, ABC-SMC) recovers parameters that generated the data.
+
+    Synthetic observations: the model's own high-tech-enterprise index (2020-2024) and new-materials
+    high-tech count (2019-2024), mean of 4 hindcasts at a known certification probability and 2019
+    certification coverage; every other input at its default. The fit moves only those two.
+    """
+    factors = REGION.space.select(["parameters.high_tech_certification_probability",
+                                   "parameters.initial_high_tech_share"])
+    truth_unit = np.array([0.25, 0.3])
+    truth = {f.name: float(f.from_unit(u)) for f, u in zip(factors, truth_unit)}
+    history = load_scenario("history").with_values({"parameter_draws": "defaults"})
+    model = hindcast_model(population_scale=0.5)
+    rows = run_points(history, [truth] * 4, replicate_seeds(99, 4), tmp_path / "truth.parquet", model=model,
+                      indicators=SERIES.indicators(), workers=2)
+    obs = SERIES.simulated(rows).groupby(["series", "year"])["simulated"].mean().rename("observed").reset_index()
+    obs = obs[obs["series"].isin(["high_tech_enterprises", "new_materials_high_tech_firms"]) & (obs["observed"] != 1.0)]
+    obs = obs.assign(transform="index", sd=0.05, holdout=False)
+    assert len(obs) == 11
+
+    def evaluate(unit, key):
+        points = [{f.name: float(f.from_unit(u[j])) for j, f in enumerate(factors)} for u in unit]
+        seeds = replicate_seeds(1000 + 100 * key[0] + key[1], len(unit))
+        runs = run_points(history, points, seeds, tmp_path / f"g{key[0]}-b{key[1]}.parquet", model=model,
+                          indicators=SERIES.indicators(), workers=2)
+        d = distances(scaled_errors(obs, SERIES.simulated(runs)), n_observations=len(obs))
+        return d.reindex(range(len(unit)), fill_value=np.inf).to_numpy()
+
+    abc = ABCSMC(2, 40, epsilon_min=1.0, max_generations=3, max_batch=80, seed=7).fit(evaluate)
+    post = abc.posterior_
+    for j, name in enumerate(["certification probability", "2019 certification coverage"]):
+        low, median, high = (weighted_quantile(post.unit[:, j], post.weights, q) for q in (0.05, 0.5, 0.95))
+        assert low <= truth_unit[j] <= high, name
+        assert abs(median - truth_unit[j]) < 0.12, name
+        assert high - low < 0.5, name  # the prior's 90% interval is 0.9 wide
+
+
+# ------------------------------------------------------------------ hindcast, runner, draws
+
+
+def test_hindcast_produces_every_compared_statistic_for_every_year(tmp_path):
+    history = load_scenario("history").with_values({"parameter_draws": "defaults"})
+    rows = run_points(history, [{}], [5], tmp_path / "h.parquet", model=hindcast_model(0.3))
+    sim = SERIES.simulated(rows)
+    years = list(range(2019, 2025))
+    for s in SERIES.series:
+        got = sim[sim["series"] == s.id].set_index("year")["simulated"]
+        assert got.index.tolist() == years, s.id
+        assert np.isfinite(got).all() and (got > 0).all(), s.id
+    # and the data-driven events of the history happen in their year
+    model = FutureIndustryModel(history, 5, population_scale=0.3)
+    opened = {}
+    while model.running:
+        model.step()
+        opened[model.year - 1] = {i.key for i in model.institutes}
+    assert "yongjiang_lab" not in opened[2020] and "yongjiang_lab" in opened[2021]
+    assert "concept_verification" in opened[2024]
+
+
+def test_run_points_resumes_from_disk_and_records_failures(tmp_path):
+    history = load_scenario("history").with_values({"parameter_draws": "defaults", "end_year": 2020})
+    calls = []
+
+    def model(scenario, seed):
+        calls.append(seed)
+        if seed == 2:
+            raise RuntimeError("boom")
+        return pd.DataFrame({"year": [2019], "direction": ["all"], "district": ["all"], "indicator": ["x"],
+                             "value": [float(seed)]})
+
+    out = tmp_path / "b.parquet"
+    rows = run_points(history, [{}, {}, {}], [1, 2, 3], out, model=model)
+    assert rows["seed"].tolist() == [1, 3] and rows["sample"].tolist() == [0, 2]
+    failures = json.loads(out.with_suffix(".failures.json").read_text())
+    assert failures[0]["seed"] == 2 and "boom" in failures[0]["error"]
+    again = run_points(history, [{}, {}, {}], [1, 2, 3], out, model=model)
+    assert len(calls) == 3  # read back, not re-run
+    pd.testing.assert_frame_equal(rows, again)
+
+
+def test_settings_refuse_unknown_parameters(tmp_path):
+    text = F.SETTINGS_FILE.read_text(encoding="utf-8").replace("startup_rate =", "start_up_rate =", 1)
+    bad = tmp_path / "settings.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="start_up_rate"):
+        F.load_settings(bad)
+
+
+def test_roles_partition_the_parameter_space():
+    roles = F.roles(REGION.space, F.load_settings())
+    fitted = {f.name for f in roles.fitted}
+    nuisance = {f.name for f in roles.nuisance}
+    assert not fitted & nuisance
+    assert fitted | nuisance == {n for n, f in REGION.space.factors.items() if f.section != "levers"}
+    assert "parameters.initial_high_tech_share" in fitted and "parameters.initial_high_tech_share" not in roles.carried
+    assert set(roles.carried) | {f.name for f in roles.draw_prior} == {
+        n for n, f in REGION.space.factors.items() if f.section == "parameters"}
+
+
+# ------------------------------------------------------------------ quick mode end to end
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("calibration") / "quick"
+    started = time.perf_counter()
+    summary = F.Calibration(out=out, mode="quick", seed=11, progress=False).run()
+    return out, summary, time.perf_counter() - started
+
+
+def test_quick_mode_writes_report_draws_and_stays_under_two_minutes(quick):
+    out, summary, seconds = quick
+    assert seconds < 120
+    report = out / "report"
+    for name in ("report.md", "fit.csv", "hindcast.csv", "holdout.csv", "parameters.csv", "nuisance.csv",
+                 "screening.csv", "generations.csv", "stylized_facts.csv", "summary.json"):
+        assert (report / name).exists(), name
+    fit = pd.read_csv(report / "fit.csv")
+    obs = SERIES.observations(FACTS)
+    assert len(fit) == len(obs) and fit["sim_median"].notna().all()
+    holdout = pd.read_csv(report / "holdout.csv")
+    assert sorted(zip(holdout["series"], holdout["year"])) == sorted(
+        zip(obs.loc[obs["holdout"], "series"], obs.loc[obs["holdout"], "year"]))
+    hindcast = pd.read_csv(report / "hindcast.csv")
+    assert len(hindcast) == len(SERIES.series) * 6  # every series, every year 2019-2024
+    params = pd.read_csv(report / "parameters.csv")
+    assert set(params["parameter"]) == {f.name for f in F.roles(REGION.space, F.load_settings()).fitted}
+    assert set(params["verdict"]) <= {"pinned down", "partly", "stays wide"}
+    stylized = pd.read_csv(report / "stylized_facts.csv")
+    assert len(stylized) == 6 and stylized["model_median"].notna().all()
+    text = (report / "report.md").read_text(encoding="utf-8")
+    assert "Hold-out" in text and "Stylized facts" in text and "min" in text
+    assert summary["fit"]["observations"] == len(obs)
+
+
+def test_draws_round_trip_into_the_model(quick):
+    out, _, _ = quick
+    path = out / "draws.csv"
+    draws = pd.read_csv(path)
+    config = F.load_settings().modes["quick"]
+    assert len(draws) == config.draws and draws["draw"].tolist() == list(range(config.draws))
+    params = {n for n, f in REGION.space.factors.items() if f.section == "parameters"}
+    assert set(draws.columns) - {"draw"} == params
+    for name in params:
+        f = REGION.space.factors[name]
+        assert draws[name].between(f.low - 1e-9, f.high + 1e-9).all(), name
+    scenario = load_scenario("baseline").with_values({"parameter_draws": str(path)})
+    draw_id, values = draw_for_seed(scenario, 17)
+    row = load_draws(path).set_index("draw").loc[draw_id]
+    assert values == pytest.approx(row.to_dict())
+    model = FutureIndustryModel(scenario, 17, population_scale=0.1)
+    assert model.draw_id == draw_id
+    assert model.values.startup_rate == pytest.approx(row["parameters.startup_rate"])
+    assert model.values.leader_relative_tech[REGION.direction_index("quantum")] == pytest.approx(
+        row["parameters.leader_relative_tech.quantum"])
+
+
+def test_quick_mode_resumes_from_disk_with_the_same_result(quick):
+    out, summary, _ = quick
+    started = time.perf_counter()
+    again = F.Calibration(out=out, mode="quick", seed=11, progress=False).run()
+    assert time.perf_counter() - started < 30  # every batch is read back
+    for key in ("fit", "holdout", "parameters", "stylized_facts_matching"):
+        assert again[key] == summary[key], key
+    with pytest.raises(InputError, match="different calibration"):
+        F.Calibration(out=out, mode="quick", seed=12, progress=False).run()
+
+
+def test_cli_refuses_bad_input(capsys, tmp_path):
+    assert cli(["calibrate", "--mode", "huge", "--out", str(tmp_path)]) == 2
+    assert "unknown mode" in capsys.readouterr().err
+    assert cli(["calibrate", "--seed", "-1", "--out", str(tmp_path)]) == 2
+
+
+def test_installed_draws_are_used_by_default():
+    """The committed draws (``weilai calibrate --mode full``) reach every scenario that does not opt out."""
+    if not F.INSTALLED_DRAWS.exists():
+        pytest.skip("no installed draws yet")
+    draws = pd.read_csv(F.INSTALLED_DRAWS)
+    for name in draws.columns.drop("draw"):
+        f = REGION.space.factor(name)
+        assert f.section == "parameters" and draws[name].between(f.low - 1e-9, f.high + 1e-9).all(), name
+    model = FutureIndustryModel(load_scenario("baseline"), 3, population_scale=0.1)
+    assert model.draw_id is not None
+    row = draws.set_index("draw").loc[model.draw_id]
+    assert model.values.high_tech_certification_probability == pytest.approx(
+        row["parameters.high_tech_certification_probability"])
+    defaults = FutureIndustryModel(load_scenario("baseline").with_values({"parameter_draws": "defaults"}), 3,
+                                   population_scale=0.1)
+    assert defaults.draw_id is None
