@@ -167,13 +167,15 @@ class ABCSMC:
         variance = np.average((centres - mean) ** 2, axis=0, weights=last.weights)
         sigma = np.maximum(np.sqrt(self.kernel_scale * variance), 1e-3)
         accepted_u, accepted_d, keys = [], [], []
-        proposed, batch, rate = 0, 0, max(self.min_acceptance, 0.2)
+        # expected acceptance: a little below the last generation's (the tolerance shrinks)
+        previous = len(last.weights) / last.proposed if last.index > 0 else 0.4
+        proposed, batch, rate = 0, 0, max(self.min_acceptance, 0.8 * previous)
         budget = int(np.ceil(self.n_particles / self.min_acceptance))
         while len(accepted_u) < self.n_particles:
             if proposed >= budget:
                 return None
             needed = self.n_particles - len(accepted_u)
-            size = int(min(self.max_batch, budget - proposed, max(needed, np.ceil(1.2 * needed / rate))))
+            size = int(min(self.max_batch, budget - proposed, max(needed, np.ceil(1.1 * needed / rate))))
             rng = self._rng(t, batch)
             ancestors = rng.choice(len(last.weights), size=size, p=last.weights)
             unit = perturb(centres[ancestors], sigma, rng)

@@ -212,7 +212,8 @@ class Calibration:
 
         return {
             "mode": self.mode, "config": self.config.model_dump(exclude={"workers"}), "seed": self.seed,
-            "settings": hashlib.sha256(self.settings.model_dump_json().encode()).hexdigest()[:16],
+            "roles": hashlib.sha256(self.settings.model_dump_json(include={"fitted", "start_state", "method"})
+                                    .encode()).hexdigest()[:16],
             "series": hashlib.sha256(self.series.model_dump_json().encode()).hexdigest()[:16],
             "facts": digest(FACTS_FILE), "parameter_space": digest(self.region.space.file),
             "history": self.history.content_hash(), "initial_state": digest(self.region.folder / "initial_state.csv"),

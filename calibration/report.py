@@ -10,6 +10,7 @@ comparison that :mod:`calibration.fit` stored, never a live model. Tables:
 - ``parameters.csv``: prior and posterior of each fitted parameter, how much the data narrowed it;
 - ``nuisance.csv``: the same for every input drawn from its prior in the calibration runs;
 - ``screening.csv``: which inputs move which statistics in the prior runs (rank correlations);
+- ``correlations.csv``: pairs of fitted parameters correlated in the posterior;
 - ``generations.csv``, ``stylized_facts.csv``, ``summary.json``.
 """
 
@@ -41,13 +42,21 @@ def band(simulated: pd.DataFrame) -> pd.DataFrame:
     }).reset_index()
 
 
-def fit_table(observations: pd.DataFrame, simulated: pd.DataFrame) -> pd.DataFrame:
+def fit_table(observations: pd.DataFrame, simulated: pd.DataFrame, prior: pd.DataFrame | None = None
+              ) -> pd.DataFrame:
     """Observed vs simulated (median and band) per observation, with the errors of the median.
 
-    Columns: series, year, observed, sim_median, sim_p05, sim_p95, log_error (log median - log observed),
-    relative_error (median / observed - 1), scaled_error (log error / discrepancy sd; for an upper bound
-    only the excess counts), in_band (observed within the 5-95% band; for a bound: the median at or
-    below it), quality, holdout.
+    Args:
+        observations: From :meth:`calibration.series.SeriesSet.observations`.
+        simulated: Posterior-predictive statistics (columns series, year, simulated).
+        prior: Prior-predictive statistics, to show what the data changed (optional).
+
+    Returns:
+        Columns series, year, observed, sim_median, sim_p05, sim_p95, log_error (log median - log
+        observed), relative_error (median / observed - 1), scaled_error (log error / discrepancy sd; for
+        an upper bound only the excess counts), in_band (observed within the 5-95% band; for a bound:
+        the median at or below it), sd, quality, transform, holdout, and with ``prior`` also
+        prior_median, prior_p05, prior_p95.
     """
     table = observations.merge(band(simulated), on=["series", "year"], how="left")
     log_error = np.log(table["sim_median"]) - np.log(table["observed"])
@@ -57,8 +66,14 @@ def fit_table(observations: pd.DataFrame, simulated: pd.DataFrame) -> pd.DataFra
     table["scaled_error"] = np.where(upper, np.maximum(log_error, 0.0), log_error) / table["sd"]
     table["in_band"] = np.where(upper, table["sim_median"] <= table["observed"],
                                 (table["sim_p05"] <= table["observed"]) & (table["observed"] <= table["sim_p95"]))
-    return table[["series", "year", "observed", "sim_median", "sim_p05", "sim_p95", "log_error",
-                  "relative_error", "scaled_error", "in_band", "sd", "quality", "transform", "holdout"]]
+    columns = ["series", "year", "observed", "sim_median", "sim_p05", "sim_p95", "log_error",
+               "relative_error", "scaled_error", "in_band", "sd", "quality", "transform", "holdout"]
+    if prior is not None:
+        prior_band = band(prior).rename(columns={"sim_median": "prior_median", "sim_p05": "prior_p05",
+                                                 "sim_p95": "prior_p95"}).drop(columns="runs")
+        table = table.merge(prior_band, on=["series", "year"], how="left")
+        columns += ["prior_median", "prior_p05", "prior_p95"]
+    return table[columns]
 
 
 def hindcast_table(observations: pd.DataFrame, simulated: pd.DataFrame) -> pd.DataFrame:
@@ -78,10 +93,7 @@ def parameter_table(factors, posterior: pd.DataFrame, roles: dict[str, str]) -> 
     rows = []
     for f in factors:
         values = posterior[f.name].to_numpy(dtype=float)
-        if f.distribution == "loguniform":
-            unit = (np.log(values) - np.log(f.low)) / (np.log(f.high) - np.log(f.low))
-        else:
-            unit = (values - f.low) / (f.high - f.low) if f.high > f.low else np.zeros_like(values)
+        unit = _unit(f, values)
         q05, q50, q95 = (weighted_quantile(values, weights, q) for q in (0.05, 0.5, 0.95))
         u05, u95 = (weighted_quantile(unit, weights, q) for q in (0.05, 0.95))
         shrinkage = 1.0 - (u95 - u05) / 0.9
@@ -94,6 +106,28 @@ def parameter_table(factors, posterior: pd.DataFrame, roles: dict[str, str]) -> 
             "post_median_unit": weighted_quantile(unit, weights, 0.5), "shrinkage": shrinkage, "verdict": verdict,
         })
     return pd.DataFrame(rows)
+
+
+def posterior_correlations(factors, posterior: pd.DataFrame, threshold: float = 0.25) -> pd.DataFrame:
+    """Weighted (Pearson, on the prior's unit scale) correlations of fitted parameters in the
+    posterior, pairs with |r| >= threshold: combinations the data constrain even where each marginal
+    stays wide."""
+    weights = posterior["weight"].to_numpy()
+    unit = np.column_stack([_unit(f, posterior[f.name].to_numpy(dtype=float)) for f in factors])
+    cov = np.cov(unit, rowvar=False, aweights=weights)
+    sd = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(sd, sd)
+    rows = [{"parameter_a": factors[i].name, "parameter_b": factors[j].name, "correlation": float(corr[i, j])}
+            for i in range(len(factors)) for j in range(i + 1, len(factors)) if abs(corr[i, j]) >= threshold]
+    table = pd.DataFrame(rows, columns=["parameter_a", "parameter_b", "correlation"])
+    return table.reindex(table["correlation"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def _unit(f, values: np.ndarray) -> np.ndarray:
+    """Values of a factor on the unit scale its prior is uniform on."""
+    if f.distribution == "loguniform":
+        return (np.log(values) - np.log(f.low)) / (np.log(f.high) - np.log(f.low))
+    return (values - f.low) / (f.high - f.low) if f.high > f.low else np.zeros_like(values)
 
 
 def screening_table(prior_predictive: pd.DataFrame, factor_names: list[str]) -> pd.DataFrame:
@@ -152,7 +186,8 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
 
     abc_fit, posterior_fit, simulated_fit = results["fit"]
     abc_hold, posterior_hold, simulated_hold = results["holdout"]
-    fit = fit_table(obs, simulated_fit)
+    prior_predictive = pd.read_parquet(calibration.out / "fit" / "prior_predictive.parquet")
+    fit = fit_table(obs, simulated_fit, prior=prior_predictive[["series", "year", "simulated"]])
     holdout = fit_table(obs, simulated_hold)
     holdout = holdout[holdout["holdout"]].reset_index(drop=True)
     hindcast = hindcast_table(obs, simulated_fit)
@@ -164,7 +199,7 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
     parameters["holdout_post_median"] = hold_params["post_median"]
     parameters["holdout_shrinkage"] = hold_params["shrinkage"]
     nuisance = parameter_table(calibration.roles.nuisance, posterior_fit, {})
-    prior_predictive = pd.read_parquet(calibration.out / "fit" / "prior_predictive.parquet")
+    correlations = posterior_correlations(list(calibration.roles.fitted), posterior_fit)
     screening = screening_table(prior_predictive, [f.name for f in calibration.roles.fitted + calibration.roles.nuisance])
     generations = pd.concat([
         pd.read_csv(calibration.out / stage / "generations.csv").assign(stage=stage) for stage in ("fit", "holdout")])
@@ -175,6 +210,7 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
     parameters.to_csv(folder / "parameters.csv", index=False)
     nuisance.to_csv(folder / "nuisance.csv", index=False)
     screening.to_csv(folder / "screening.csv", index=False)
+    correlations.to_csv(folder / "correlations.csv", index=False)
     generations.to_csv(folder / "generations.csv", index=False)
     stylized.to_csv(folder / "stylized_facts.csv", index=False)
     obs.to_csv(folder / "observations.csv", index=False)
@@ -209,13 +245,13 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
         f"{len(summary['stylized_facts_matching'])}/{len(stylized)}")
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=float),
                                          encoding="utf-8")
-    page = _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, screening, generations,
+    page = _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, correlations, generations,
                  stylized, labels, labels_zh)
     (folder / "report.md").write_text(page, encoding="utf-8")
     return summary
 
 
-def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, screening, generations,
+def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, correlations, generations,
           stylized, labels, labels_zh) -> str:
     s = summary
     secs = s["seconds"]
@@ -272,12 +308,13 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, sc
         "",
         "## 3 拟合 Fit: observed vs simulated",
         "",
-        "Posterior predictive of the full fit (new seeds): median and 5-95% band of the simulated index.",
+        "Posterior predictive of the full fit (new seeds): median and 5-95% band of the simulated index; "
+        "the prior band (generation 0, every input from its prior) shows what the data changed.",
         "",
         markdown_table(f, ["label", "year", "observed", "sim_median", "sim_p05", "sim_p95", "relative_error",
-                           "scaled_error", "in_band", "quality"],
+                           "scaled_error", "in_band", "prior_p05", "prior_p95", "quality"],
                        ["series", "year", "observed", "sim median", "sim 5%", "sim 95%", "rel. error",
-                        "scaled error", "in band", "quality"]),
+                        "scaled error", "in band", "prior 5%", "prior 95%", "quality"]),
         "",
         "## 4 回溯 Hindcast 2019-2024, every compared statistic by year",
         "",
@@ -300,6 +337,12 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, sc
                                     "post_p05", "post_p95", "shrinkage", "verdict", "holdout_post_median"],
                        ["parameter", "role", "prior low", "prior high", "default", "posterior median",
                         "post. 5%", "post. 95%", "shrinkage", "verdict", "hold-out median"]),
+        "",
+        "Combinations the data constrain (weighted posterior correlation on the priors' unit scale, "
+        "|r| >= 0.25; negative: a high value of one goes with a low value of the other):",
+        "",
+        markdown_table(correlations, ["parameter_a", "parameter_b", "correlation"]) if len(correlations)
+        else "(no pair correlated beyond 0.25)",
         "",
         "Inputs drawn from their priors in every run that the accepted runs nevertheless favour "
         "(history 2019-2024 only; not carried into forecasts):",
