@@ -2,7 +2,7 @@
 
 The method of Toni et al. (2009) and Beaumont, Cornuet, Marin & Robert (2009), with tolerances set
 adaptively from the last generation's distances (Del Moral, Doucet & Jasra 2012), as used to calibrate
-agent-based models (e.g. Grazzini, Richiardi & Tsionas 2017; van der Vaart et al. 2016):
+agent-based models (e.g. Grazzini, Richiardi & Tsionas 2017; van der Vaart et al. 2015):
 
 1. generation 0 draws ``n_particles`` parameter sets from the prior and keeps them all;
 2. each next generation sets its tolerance to a weighted quantile of the last distances (never below

@@ -14,6 +14,9 @@ SEEDS = range(300, 310)
 
 
 def city_runs(scenario, seeds=SEEDS, detail="city") -> pd.DataFrame:
+    # Mechanism tests hold the behavioural parameters at their defaults: with the calibrated draws every
+    # seed would also run other parameter values (tests/test_calibration.py covers the draws).
+    scenario = scenario.with_values({"parameter_draws": "defaults"})
     frames = []
     for seed in seeds:
         table = simulate(scenario, seed, detail=detail)
