@@ -13,16 +13,25 @@ Nothing is held only in memory: a part is written to a temporary name and rename
 so a killed process leaves only whole parts, and the set of finished runs is read back from them.
 A store refuses runs from a different design (:class:`~sim.errors.StoreMismatchError`).
 DuckDB reads the parts with plain SQL (:meth:`ResultStore.sql`).
+
+Other files a store may hold: ``samples.parquet`` (a sweep's sample points: sample, factor, unit,
+value), ``targets.csv`` (an ensemble's target table), ``indices.parquet`` and ``convergence.parquet``
+(written by ``weilai analyze``), ``writer.lock`` (present while a process is writing).
+``weilai status DIR`` (:meth:`ResultStore.status`) reports progress, failures and sessions.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -108,6 +117,7 @@ class ResultStore:
                     f"this store was written by a different design ({diff}); results would be mixed",
                     file=store.path, allowed="a new --out folder, or the command that made this store",
                 )
+            store._remove_partial_writes()
             return store
         (store.path / "parts").mkdir(parents=True, exist_ok=True)
         (store.path / "failures").mkdir(exist_ok=True)
@@ -151,9 +161,17 @@ class ResultStore:
 
     # ------------------------------------------------------------------ writing
 
-    def write_part(self, frame: pd.DataFrame) -> Path:
-        """Write finished runs atomically as one Parquet part."""
-        table = pa.Table.from_pandas(frame[RESULT_COLUMNS], schema=RESULT_SCHEMA, preserve_index=False)
+    def write_part(self, frame: pd.DataFrame | pa.Table) -> Path:
+        """Write finished runs atomically as one Parquet part.
+
+        Args:
+            frame: Rows with the :data:`RESULT_COLUMNS`, as a DataFrame or an Arrow table of
+                :data:`RESULT_SCHEMA`.
+        """
+        if isinstance(frame, pa.Table):
+            table = frame.select(RESULT_COLUMNS).cast(RESULT_SCHEMA)
+        else:
+            table = pa.Table.from_pandas(frame[RESULT_COLUMNS], schema=RESULT_SCHEMA, preserve_index=False)
         final = self.path / "parts" / f"part-{uuid.uuid4().hex}.parquet"
         tmp = final.with_suffix(".parquet.tmp")
         pq.write_table(table, tmp, compression="zstd")
@@ -169,11 +187,74 @@ class ResultStore:
     def write_failure(self, sample: int, replicate: int, record: dict[str, Any]) -> None:
         """Record a failed run (its keys, seed, parameters and error) without stopping the batch."""
         file = self.path / "failures" / f"fail-{sample}-{replicate}.json"
-        file.write_text(json.dumps({"sample": sample, "replicate": replicate, **record}, indent=2,
-                                   ensure_ascii=False, default=str), encoding="utf-8")
+        tmp = file.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps({"sample": sample, "replicate": replicate, **record}, indent=2,
+                                  ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, file)
 
     def clear_failure(self, sample: int, replicate: int) -> None:
         (self.path / "failures" / f"fail-{sample}-{replicate}.json").unlink(missing_ok=True)
+
+    def write_table(self, name: str, frame: pd.DataFrame) -> Path:
+        """Write (or replace) a named Parquet table in the store folder, atomically.
+
+        Args:
+            name: File name, e.g. ``samples.parquet`` or ``indices.parquet``.
+            frame: The table.
+        """
+        final = self.path / name
+        tmp = final.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, final)
+        return final
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """Read a named Parquet table written by :meth:`write_table`."""
+        file = self.path / name
+        if not file.exists():
+            raise InputError(f"the store has no {name}", file=self.path)
+        return pd.read_parquet(file)
+
+    def _remove_partial_writes(self) -> None:
+        """Delete temporary files left by a process killed while writing (never whole parts)."""
+        for folder in (self.path / "parts", self.path / "failures", self.path):
+            for tmp in folder.glob("*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold ``writer.lock`` while writing, so two processes never run into one store.
+
+        A lock left by a process that no longer exists (killed) is taken over.
+
+        Raises:
+            InputError: if another live process on this machine holds the lock.
+        """
+        lock = self.path / "writer.lock"
+        me = {"pid": os.getpid(), "host": socket.gethostname()}
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    holder = json.loads(lock.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    holder = {}
+                if holder.get("host") == me["host"] and not _pid_alive(int(holder.get("pid", -1))):
+                    lock.unlink(missing_ok=True)  # stale: its writer was killed
+                    continue
+                raise InputError(
+                    f"another process is writing this store (pid {holder.get('pid')} on "
+                    f"{holder.get('host')})", file=self.path,
+                    allowed="wait for it to finish, or stop it; delete writer.lock only if it is dead",
+                ) from None
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(me, fh)
+            break
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ reading
 
@@ -188,8 +269,51 @@ class ResultStore:
         return {(int(s), int(r)) for s, r in rows}
 
     def failures(self) -> list[dict[str, Any]]:
+        """Records of failed runs (sample, replicate, seed, parameters, error), oldest key first."""
         return [json.loads(f.read_text(encoding="utf-8"))
                 for f in sorted((self.path / "failures").glob("fail-*.json"))]
+
+    def failed_keys(self) -> set[tuple[int, int]]:
+        """(sample, replicate) keys of runs recorded as failed and not since retried successfully."""
+        keys = set()
+        for f in (self.path / "failures").glob("fail-*.json"):
+            _, sample, replicate = f.stem.split("-")
+            keys.add((int(sample), int(replicate)))
+        return keys
+
+    def status(self) -> dict[str, Any]:
+        """Progress of the store: runs planned, done, failed and missing, sessions and wall time.
+
+        Returns:
+            Dict with kind, name, created, code_version, runs_total, runs_done, runs_failed,
+            runs_missing, parts, sessions (count), wall_seconds (sum over sessions), last_rate
+            (runs per second of the last session), writing (True while a writer holds the lock).
+        """
+        manifest = self.manifest
+        done = self.completed()
+        failed = self.failed_keys() - done
+        total = int(manifest.get("n_runs", 0))
+        sessions = manifest.get("sessions", [])
+        last = sessions[-1] if sessions else {}
+        wall = sum(float(s.get("wall_seconds", 0.0)) for s in sessions)
+        rate = (last.get("runs_ok", 0) + last.get("runs_failed", 0)) / last["wall_seconds"] \
+            if last.get("wall_seconds") else float("nan")
+        return {
+            "path": str(self.path),
+            "kind": manifest.get("kind"),
+            "name": manifest.get("name", self.path.name),
+            "created": manifest.get("created"),
+            "code_version": manifest.get("code_version"),
+            "runs_total": total,
+            "runs_done": len(done),
+            "runs_failed": len(failed),
+            "runs_missing": max(0, total - len(done) - len(failed)),
+            "parts": len(self.part_files()),
+            "sessions": len(sessions),
+            "wall_seconds": wall,
+            "last_rate": rate,
+            "writing": (self.path / "writer.lock").exists(),
+        }
 
     def sql(self, query: str) -> duckdb.DuckDBPyConnection:
         """Run SQL with views ``results`` (all parts) and ``spending`` (if written)."""
@@ -243,3 +367,61 @@ def _first_difference(old: dict, new: dict, prefix: str = "") -> str:
 def _short(value: Any) -> str:
     text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def format_status(status: dict[str, Any], failures: list[dict[str, Any]] | None = None) -> str:
+    """A few lines for the terminal from :meth:`ResultStore.status`."""
+    total = status["runs_total"] or 0
+    done = status["runs_done"]
+    share = f" ({100 * done / total:.1f}%)" if total else ""
+    lines = [
+        f"{status['path']}: {status['kind']} '{status['name']}', created {status['created']}",
+        f"  runs: {done} of {total} done{share}, {status['runs_failed']} failed, "
+        f"{status['runs_missing']} still to run; {status['parts']} Parquet parts",
+        f"  sessions: {status['sessions']}, wall time {status['wall_seconds'] / 60:.1f} min"
+        + (f", last session {status['last_rate']:.2f} runs/s" if status["last_rate"] == status["last_rate"]
+           else ""),
+        f"  code version at creation: {status['code_version']}",
+    ]
+    if status["writing"]:
+        lines.append("  a process is writing this store now (writer.lock)")
+    if status["runs_missing"] and not status["writing"]:
+        lines.append("  resume: run the same command again; it runs only what is missing")
+    for record in (failures or [])[:5]:
+        lines.append(f"  failed: sample {record['sample']} replicate {record['replicate']} "
+                     f"seed {record.get('seed')}: {record.get('error', '')[:100]}")
+    if failures and len(failures) > 5:
+        lines.append(f"  ... {len(failures) - 5} more in failures/")
+    if status["runs_failed"]:
+        lines.append("  retry the failed runs alone: the same command with --retry-failures")
+    return "\n".join(lines)
+
+
+def cli_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``weilai status``."""
+    parser.add_argument("store", help="result store folder (the --out of run or sweep)")
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """``weilai status``: print the progress of a result store."""
+    store = ResultStore(args.store)
+    if not store.manifest_file.exists():
+        raise InputError("not a result store (no manifest.json)", file=store.path,
+                         allowed="a folder written by weilai run or weilai sweep")
+    status = store.status()
+    done = store.completed()
+    failures = [f for f in store.failures() if (f["sample"], f["replicate"]) not in done]
+    print(format_status(status, failures))
+    return 0
