@@ -56,7 +56,7 @@ import pyarrow as pa
 from sim.errors import InputError
 from sim.scenario import Scenario
 from sim.seeds import replicate_seeds
-from sim.store import RESULT_COLUMNS, RESULT_SCHEMA, ResultStore, code_version
+from sim.store import RESULT_COLUMNS, RESULT_SCHEMA, ResultStore, code_version, process_alive
 
 ModelFn = Callable[..., pd.DataFrame]
 Detail = Literal["full", "directions", "city"]
@@ -222,8 +222,8 @@ def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
         and the failure records of the others.
     """
     started = time.perf_counter()
-    tables: list[pd.DataFrame] = []
-    ok: list[tuple[int, int]] = []
+    frames: list[pd.DataFrame] = []
+    finished: list[Run] = []
     failures: list[dict[str, Any]] = []
     built: dict[int, Scenario | BaseException] = {}
     for run in job.runs:
@@ -240,50 +240,71 @@ def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
                 raise scenario
             frame = (job.model(scenario, run.seed, detail=job.detail) if job.pass_detail
                      else job.model(scenario, run.seed))
-            tables.append(_keyed_rows(frame, point.scenario, run, job.detail, job.indicators))
-            ok.append((run.sample, run.replicate))
+            if not isinstance(frame, pd.DataFrame):
+                raise TypeError(f"the model returned {type(frame).__name__}, not a DataFrame")
+            missing = [c for c in MODEL_COLUMNS if c not in frame.columns]
+            if missing:
+                raise ValueError(f"the model's table lacks columns {missing}")
+            frames.append(frame if list(frame.columns) == MODEL_COLUMNS else frame[MODEL_COLUMNS])
+            finished.append(run)
         except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
             failures.append(_failure_record(point, run, exc))
-    table = None
-    if tables:
-        frame = pd.concat(tables, ignore_index=True)
-        table = pa.Table.from_pandas(frame, schema=RESULT_SCHEMA, preserve_index=False)
+    table, ok = None, []
+    if frames:
+        table, bad = _keyed_table(frames, finished, job)
+        for run, problem in bad.items():
+            failures.append(_failure_record(job.points[run.sample], run, ValueError(problem)))
+        ok = [(r.sample, r.replicate) for r in finished if r not in bad]
     return ChunkResult(table, ok, failures, time.perf_counter() - started)
 
 
-def _keyed_rows(frame: pd.DataFrame, label: str, run: Run, detail: str,
-                indicators: tuple[str, ...] | None) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"the model returned {type(frame).__name__}, not a DataFrame")
-    missing = [c for c in MODEL_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"the model's table lacks columns {missing}")
-    keep = np.ones(len(frame), dtype=bool)
-    if detail == "city":
-        keep &= (frame["direction"] == "all").to_numpy()
-    elif detail == "directions":
-        keep &= (frame["district"] == "all").to_numpy()
-    if indicators is not None:
-        keep &= frame["indicator"].isin(indicators).to_numpy()
-    rows = frame.loc[keep, MODEL_COLUMNS]
-    if rows.empty:
-        raise ValueError("the model returned no rows" + (" of the requested indicators" if indicators else ""))
+def _keyed_table(frames: list[pd.DataFrame], runs: list[Run], job: ChunkJob) -> tuple[pa.Table | None, dict]:
+    """The model's rows of a chunk's runs, filtered to the design's detail and indicators, with keys.
+
+    Returns:
+        The table (None if no run kept rows) and {run: problem} of runs whose rows are unusable
+        (none left after filtering, or a non-finite value).
+    """
+    lengths = np.array([len(f) for f in frames])
+    rows = pd.concat(frames, ignore_index=True)
+    owner = np.repeat(np.arange(len(frames)), lengths)
+    keep = np.ones(len(rows), dtype=bool)
+    if job.detail == "city":
+        keep &= (rows["direction"] == "all").to_numpy()
+    elif job.detail == "directions":
+        keep &= (rows["district"] == "all").to_numpy()
+    if job.indicators is not None:
+        keep &= rows["indicator"].isin(job.indicators).to_numpy()
     values = rows["value"].to_numpy(dtype=float)
-    if not np.all(np.isfinite(values)):
-        bad = rows.loc[~np.isfinite(values), ["year", "direction", "indicator"]].iloc[0].to_dict()
-        raise ValueError(f"the model returned a non-finite value at {bad}")
-    n = len(rows)
-    return pd.DataFrame({
-        "scenario": np.full(n, label, dtype=object),
-        "sample": np.full(n, run.sample, dtype=np.int32),
-        "replicate": np.full(n, run.replicate, dtype=np.int32),
-        "seed": np.full(n, run.seed, dtype=np.int64),
-        "year": rows["year"].to_numpy(dtype=np.int16),
-        "direction": rows["direction"].astype(str).to_numpy(dtype=object),
-        "district": rows["district"].astype(str).to_numpy(dtype=object),
-        "indicator": rows["indicator"].astype(str).to_numpy(dtype=object),
-        "value": values,
-    })
+    bad: dict[Run, str] = {}
+    kept = np.bincount(owner[keep], minlength=len(frames))
+    for i in np.flatnonzero(kept == 0):
+        bad[runs[i]] = "the model returned no rows" + (" of the requested indicators" if job.indicators else "")
+    nonfinite = keep & ~np.isfinite(values)
+    for i in np.unique(owner[nonfinite]):
+        first = np.flatnonzero(nonfinite & (owner == i))[0]
+        where = rows.iloc[first][["year", "direction", "indicator"]].to_dict()
+        bad[runs[i]] = f"the model returned a non-finite value at {where}"
+    if bad:
+        keep &= ~np.isin(owner, [runs.index(r) for r in bad])
+    if not keep.any():
+        return None, bad
+    sel = rows.loc[keep] if not keep.all() else rows
+    owner = owner[keep]
+    key = {name: np.array([getattr(r, name) for r in runs])[owner] for name in ("sample", "replicate", "seed")}
+    labels = np.array([job.points[r.sample].scenario for r in runs], dtype=object)[owner]
+    table = pa.table({
+        "scenario": pa.array(labels, type=pa.string()),
+        "sample": pa.array(key["sample"], type=pa.int32()),
+        "replicate": pa.array(key["replicate"], type=pa.int32()),
+        "seed": pa.array(key["seed"], type=pa.int64()),
+        "year": pa.array(sel["year"].to_numpy(dtype=np.int16), type=pa.int16()),
+        "direction": pa.array(sel["direction"].astype(str).to_numpy(dtype=object), type=pa.string()),
+        "district": pa.array(sel["district"].astype(str).to_numpy(dtype=object), type=pa.string()),
+        "indicator": pa.array(sel["indicator"].astype(str).to_numpy(dtype=object), type=pa.string()),
+        "value": pa.array(values[keep], type=pa.float64()),
+    }, schema=RESULT_SCHEMA)
+    return table, bad
 
 
 def _failure_record(point: Point, run: Run, exc: BaseException | str) -> dict[str, Any]:
@@ -303,9 +324,23 @@ def _ping() -> int:
     return os.getpid()
 
 
-def _worker_init() -> None:
-    """Pool workers leave Ctrl-C to the parent, which finishes the chunks in progress and stops."""
+def _worker_init(parent_pid: int) -> None:
+    """Set up a pool worker.
+
+    Ctrl-C is left to the parent, which lets the chunks in progress finish and stops. A watchdog
+    thread ends the worker when the parent is gone (killed), so no orphan keeps computing.
+    """
+    import threading
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if not process_alive(parent_pid):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="weilai-parent-watchdog", daemon=True).start()
 
 
 # ------------------------------------------------------------------------------------------ executors
@@ -360,7 +395,7 @@ class _PoolExecutor:
     def _start(self) -> None:
         context = multiprocessing.get_context("forkserver")
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                         initializer=_worker_init)
+                                         initializer=_worker_init, initargs=(os.getpid(),))
         try:  # a pool whose workers cannot even start would otherwise fail every run one by one
             self._pool.submit(_ping).result()
         except BrokenProcessPool:

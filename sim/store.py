@@ -240,7 +240,7 @@ class ResultStore:
                     holder = json.loads(lock.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
                     holder = {}
-                if holder.get("host") == me["host"] and not _pid_alive(int(holder.get("pid", -1))):
+                if holder.get("host") == me["host"] and not process_alive(int(holder.get("pid", -1))):
                     lock.unlink(missing_ok=True)  # stale: its writer was killed
                     continue
                 raise InputError(
@@ -369,16 +369,24 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _pid_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (a killed process not yet reaped counts as gone)."""
     if pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    except (OSError, IndexError):  # no /proc: fall back to a signal probe
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
-    return True
 
 
 def format_status(status: dict[str, Any], failures: list[dict[str, Any]] | None = None) -> str:

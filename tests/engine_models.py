@@ -104,3 +104,33 @@ def linear_model(scenario, seed):
     value = float(np.dot(LINEAR_COEFFICIENTS, u))
     return pd.DataFrame({"year": [2027, 2035], "direction": "all", "district": "all",
                          "indicator": "standards", "value": [value, value]})
+
+
+def slow_toy_model(scenario, seed):
+    """:func:`toy_model` at city detail that takes about 0.1 s and leaves a marker file per run.
+
+    The marker folder is ``$WEILAI_TEST_TOUCH_DIR`` (set by a test before it starts the program), so
+    a test can wait until some runs have happened before it interrupts the program.
+    """
+    import time
+
+    folder = os.environ.get("WEILAI_TEST_TOUCH_DIR")
+    time.sleep(0.1)
+    frame = toy_model(scenario, seed, detail="city")
+    if folder:
+        Path(folder, f"ran-{seed}").touch()
+    return frame
+
+
+def bernoulli_model(scenario, seed, *, probability=0.3):
+    """``breakthroughs`` in 2027 is 1 with the given probability, else 0 (one seeded draw per run)."""
+    hit = float(np.random.default_rng(seed).random() < probability)
+    return pd.DataFrame({"year": [2027], "direction": ["all"], "district": ["all"],
+                         "indicator": ["breakthroughs"], "value": [hit]})
+
+
+def failing_linear_model(scenario, seed, *, threshold=0.9):
+    """:func:`linear_model`, but raises when the first factor's unit position exceeds ``threshold``."""
+    if _unit_values(scenario, LINEAR_FACTORS[:1])[0] > threshold:
+        raise RuntimeError("planned failure in a corner of the factor space")
+    return linear_model(scenario, seed)
