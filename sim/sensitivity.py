@@ -296,8 +296,10 @@ def _indices(method: str, options: Any, problem: dict, x: np.ndarray, y: np.ndar
         elif method == "delta":
             si = delta.analyze(problem, x, y, num_resamples=options.num_resamples,
                                conf_level=options.conf_level, seed=seed)
+            # SALib 1.6 names the classic (bootstrap with replacement) estimate delta_raw; 1.5 delta.
+            key = "delta_raw" if "delta_raw" in si else "delta"
             for i, name in enumerate(names):
-                out.append((name, "delta", si["delta"][i], si["delta_conf"][i]))
+                out.append((name, "delta", si[key][i], si[key + "_conf"][i]))
                 out.append((name, "S1", si["S1"][i], si["S1_conf"][i]))
         elif method == "pawn":
             si = pawn.analyze(problem, x, y, S=options.S, seed=seed)

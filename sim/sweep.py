@@ -169,8 +169,7 @@ class Sweep:
                 chosen = list(space.entries[name].factors)
             else:
                 raise InputError("unknown factor", file=where, key=f"factors.{i}", value=name,
-                                 allowed=_listing(list(space.entries) + [f for f in space.factors
-                                                                          if f not in space.entries]))
+                                 allowed=_suggest(name, list(space.entries) + list(space.factors)))
             for f in chosen:
                 if f.name in seen:
                     raise InputError("factor named twice", file=where, key=f"factors.{i}", value=f.name,
@@ -232,7 +231,7 @@ class Sweep:
         for i, name in enumerate(self.spec.outputs):
             if name not in region.indicators:
                 raise InputError("unknown indicator", file=where, key=f"outputs.{i}", value=name,
-                                 allowed=_listing(list(region.indicators)))
+                                 allowed=_listing(list(region.indicators), limit=40))
         return list(dict.fromkeys(self.spec.outputs))
 
     def _check_method(self, where: Any) -> None:
@@ -337,6 +336,15 @@ class Sweep:
         else:
             points = spec.samples
         return points * spec.replicates
+
+
+def _suggest(name: str, names: list[str]) -> str:
+    """Closest known names first, then the listing."""
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    head = f"did you mean {' or '.join(close)}? " if close else ""
+    return head + "known: " + _listing(sorted(n for n in names if n.count(".") == 1))
 
 
 def _listing(names: list[str], limit: int = 14) -> str:
