@@ -44,6 +44,7 @@ PROJECTS: dict[int, tuple[str, str]] = {
     6: ("未来生态治理", "Future ecosystem and finance"),
 }
 
+POLICY_HORIZON = 2035  # the guidance's last target year; lever years may run to it in shortened runs
 Money = Annotated[float, Field(ge=0.0, le=1000.0)]
 UnitCost = Annotated[float, Field(gt=0.0, le=100.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -66,8 +67,8 @@ def _check_shares(shares: dict[str, float] | None, info: ValidationInfo) -> dict
     for key in shares:
         if key not in directions:
             raise PydanticCustomError(
-                "unknown_direction", "unknown direction {key}",
-                {"key": key, "allowed": ", ".join(directions)},
+                "unknown_direction", "unknown direction {name}",
+                {"name": key, "allowed": ", ".join(directions)},
             )
     total = sum(shares.values())
     if abs(total - 1.0) > 1e-6:
@@ -78,10 +79,19 @@ def _check_shares(shares: dict[str, float] | None, info: ValidationInfo) -> dict
     return shares
 
 
+class Change(Frozen):
+    """From ``year`` on, the lever's amounts and counts are multiplied by ``scale`` (relative to the
+    amounts written in the file; a later change replaces an earlier one)."""
+
+    year: int
+    scale: float = Field(ge=0.0, le=20.0)
+
+
 class Lever(Frozen):
-    """Common schedule of every lever: years in force, ramp-up, split across directions.
+    """Common schedule of every lever: years in force, ramp-up, step changes, split across directions.
 
     ``allocation`` (direction -> share) overrides the scenario's ``priorities`` for this lever.
+    ``changes = [{ year = 2026, scale = 2.0 }]`` doubles the lever from 2026 on.
     """
 
     PROJECT: ClassVar[int] = 0
@@ -93,6 +103,7 @@ class Lever(Frozen):
     end_year: int | None = Field(None, description="last year in force (default: scenario end)")
     ramp_years: int = Field(0, ge=0, le=10, description="years of linear ramp-up to the full amount")
     allocation: dict[str, Share] | None = Field(None, description="direction shares, overriding priorities")
+    changes: list[Change] = Field(default_factory=list, description="step changes of the amounts by year")
 
     @field_validator("allocation")
     @classmethod
@@ -100,8 +111,12 @@ class Lever(Frozen):
         return _check_shares(v, info)
 
     def fraction(self, years: np.ndarray, start: int, end: int) -> np.ndarray:
-        """Fraction of the full amount in force each year."""
-        return schedule(years, self.start_year or start, self.end_year or end, self.ramp_years)
+        """Multiple of the written amount in force each year (schedule, ramp and step changes)."""
+        factor = schedule(years, self.start_year or start, self.end_year or end, self.ramp_years)
+        for change in sorted(self.changes, key=lambda c: c.year):
+            factor = np.where(np.asarray(years) >= change.year, schedule(
+                years, self.start_year or start, self.end_year or end, self.ramp_years) * change.scale, factor)
+        return factor
 
 
 class MoneyLever(Lever):
@@ -354,7 +369,9 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _check_years_and_values(self, info: ValidationInfo) -> Scenario:
         region = _region(info)
-        window = f"{self.start_year} to {self.end_year}"
+        # lever years may reach past a shortened run's end, up to the policy horizon (2035)
+        horizon = max(self.end_year, POLICY_HORIZON)
+        window = f"{self.start_year} to {horizon}"
         if self.end_year <= self.start_year:
             raise _custom("end_year must be after start_year", "end_year", self.end_year,
                           f"a year after {self.start_year}")
@@ -364,14 +381,18 @@ class Scenario(Frozen):
         for name, lever in self.levers.items():
             for attr in ("start_year", "end_year"):
                 year = getattr(lever, attr)
-                if year is not None and not self.start_year <= year <= self.end_year:
+                if year is not None and not self.start_year <= year <= horizon:
                     raise _custom("year outside the scenario", f"levers.{name}.{attr}", year, window)
+            for i, change in enumerate(lever.changes):
+                if not self.start_year <= change.year <= horizon:
+                    raise _custom("year outside the scenario", f"levers.{name}.changes.{i}.year",
+                                  change.year, window)
             if lever.start_year and lever.end_year and lever.end_year < lever.start_year:
                 raise _custom("end_year before start_year", f"levers.{name}.end_year", lever.end_year,
                               f"{lever.start_year} or later")
         seen = set()
         for i, d in enumerate(self.levers.pilot_zones.designations):
-            if not self.start_year <= d.year <= self.end_year:
+            if not self.start_year <= d.year <= horizon:
                 raise _custom("year outside the scenario", f"levers.pilot_zones.designations.{i}.year",
                               d.year, window)
             if (d.district, d.direction) in seen:
@@ -379,7 +400,7 @@ class Scenario(Frozen):
                               f"{d.district}/{d.direction}", "one designation per district and direction")
             seen.add((d.district, d.direction))
         for i, change in enumerate(self.priorities.changes):
-            if not self.start_year <= change.year <= self.end_year:
+            if not self.start_year <= change.year <= horizon:
                 raise _custom("year outside the scenario", f"priorities.changes.{i}.year", change.year, window)
         self._check_space(region, "uncertainties", self.uncertainties)
         self._check_space(region, "parameters", self.parameters)
@@ -568,7 +589,9 @@ def _share_vector(shares: dict[str, float] | None, region: Region) -> np.ndarray
 
 
 def scenario_names(folder: Path = SCENARIOS_DIR) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.toml"))
+    """Scenario files under ``scenarios/`` as names usable on the command line (``levers/rd_grants``)."""
+    return sorted(str(p.relative_to(folder).with_suffix("")) for p in folder.rglob("*.toml")
+                  if "sweeps" not in p.relative_to(folder).parts)
 
 
 def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:

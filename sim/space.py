@@ -226,3 +226,60 @@ def salib_problem(factors: list[Factor]) -> dict:
         "names": [f.name for f in factors],
         "bounds": [[0.0, 1.0]] * len(factors),
     }
+
+
+class Values:
+    """Resolved values of every uncertainty and parameter for one run.
+
+    Attribute access by short name (``values.startup_rate``); per-direction entries are arrays in
+    direction order. Precedence: the declared default, then a calibration draw, then the scenario's
+    explicit setting.
+    """
+
+    def __init__(self, items: dict[str, float | np.ndarray]) -> None:
+        self._items = dict(items)
+
+    def __getattr__(self, name: str) -> float | np.ndarray:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def as_dict(self) -> dict[str, float | list[float]]:
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self._items.items()}
+
+
+def resolve_values(
+    space: ParameterSpace,
+    uncertainties: dict[str, float | dict[str, float]],
+    parameters: dict[str, float],
+    draw: dict[str, float] | None = None,
+) -> Values:
+    """Values of all uncertainties and parameters for a run.
+
+    Args:
+        space: The parameter space.
+        uncertainties: The scenario's ``[uncertainties]`` table (validated).
+        parameters: The scenario's ``[parameters]`` table (validated).
+        draw: Full factor name -> value from a calibration draw (optional).
+    """
+    draw = draw or {}
+    explicit: dict[str, float] = {}
+    for section, table in (("uncertainties", uncertainties), ("parameters", parameters)):
+        for short, value in table.items():
+            entry = space.entries[f"{section}.{short}"]
+            if entry.per_direction:
+                per = value if isinstance(value, dict) else {d: value for d in space.directions}
+                explicit.update({f"{section}.{short}.{d}": float(v) for d, v in per.items()})
+            else:
+                explicit[f"{section}.{short}"] = float(value)
+    items: dict[str, float | np.ndarray] = {}
+    for name, entry in space.entries.items():
+        if entry.section == "levers":
+            continue
+        vals = []
+        for f in entry.factors:
+            vals.append(explicit.get(f.name, draw.get(f.name, f.default)))
+        short = name.split(".", 1)[1]
+        items[short] = np.array(vals, dtype=float) if entry.per_direction else float(vals[0])
+    return Values(items)

@@ -96,7 +96,7 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
     Args:
         results: Tidy rows with at least scenario, replicate, year, direction, indicator, value; city
-            totals have ``direction == "all"``.
+            totals have ``direction == "all"`` and (if the column exists) ``district == "all"``.
         targets: The targets to evaluate.
 
     Returns:
@@ -105,6 +105,8 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
         first_year_median_meets (NaN if the median never meets it).
     """
     city = results[results["direction"] == "all"]
+    if "district" in city.columns:
+        city = city[city["district"] == "all"]
     rows = []
     for scenario, frame in city.groupby("scenario", sort=False, observed=True):
         for t in targets.target:

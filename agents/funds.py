@@ -1,0 +1,188 @@
+"""Investment funds: private venture capital, the city's angel guidance fund, and the "1+N" guidance
+fund (a mother fund backing N sub-funds that raise social capital).
+
+A fund has money to invest by direction each year, a split by stage (seed, early, growth), and
+chooses deals among the live firms of its directions and stages by a noisy score (technology level,
+recent growth, and a bonus for firms already in its portfolio: follow-on rounds). A deal puts cash in
+the firm (spent on R&D and costs over the following years), protects it against exit for three years
+and raises its growth. Money it cannot place is kept (dry powder) for later years. Funds record exits:
+a write-off when a portfolio firm dies, proceeds when it lists (valued at 3x revenue, assumption).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.rules import integer_draw, top_k_noisy
+
+if TYPE_CHECKING:
+    from sim.model import FutureIndustryModel
+
+STAGES = ("seed", "early", "growth")
+DEAL_MULTIPLE = np.array([1.0, 5.0, 20.0])  # round size relative to a seed round (assumption)
+PRICE_TO_SALES_AT_EXIT = 3.0                 # valuation of a listed firm over its revenue (assumption)
+FOLLOW_ON_BONUS = 0.5                        # score bonus for a firm already in the portfolio
+
+
+def stage_of_firms(age: np.ndarray, revenue: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """Financing stage of firms: 0 seed, 1 early, 2 growth, -1 not investable by venture funds.
+
+    Seed: at most 3 years old with revenue under 0.2亿; early: at most 8 years old and revenue under
+    1亿; growth: revenue 1亿 to 20亿 and not listed.
+
+    Example:
+        >>> stage_of_firms(np.array([1, 5, 10, 10]), np.array([0.05, 0.5, 3.0, 50.0]),
+        ...                np.array([False] * 4)).tolist()
+        [0, 1, 2, -1]
+    """
+    stage = np.full(np.shape(age), -1, dtype=np.int8)
+    growth = (revenue >= 1.0) & (revenue < 20.0) & ~listed
+    early = (age <= 8) & (revenue < 1.0)
+    seed = (age <= 3) & (revenue < 0.2)
+    stage[growth] = 2
+    stage[early] = 1
+    stage[seed] = 0
+    return stage
+
+
+class Fund(mesa.Agent):
+    """One fund (private VC pool of a direction, the angel fund, or a guidance sub-fund).
+
+    Attributes:
+        kind: ``private_vc``, ``angel`` or ``guidance``.
+        directions: Direction indices the fund invests in.
+        stage_shares: Share of money per stage (seed, early, growth).
+        dry_powder: Money available to invest, by direction (100m yuan).
+        invested, proceeds, written_off: Totals so far (100m yuan).
+        city_paid_in, social_paid_in: Capital committed by the city and by social investors.
+    """
+
+    def __init__(self, model: FutureIndustryModel, kind: str, directions: list[int],
+                 stage_shares: np.ndarray, name: str) -> None:
+        super().__init__(model)
+        self.kind = kind
+        self.name = name
+        self.directions = list(directions)
+        self.stage_shares = np.asarray(stage_shares, dtype=float)
+        n_dir = model.region.n_directions
+        self.dry_powder = np.zeros(n_dir)
+        self.scheduled: dict[int, np.ndarray] = {}
+        self.invested = 0.0
+        self.proceeds = 0.0
+        self.written_off = 0.0
+        self.city_paid_in = 0.0
+        self.social_paid_in = 0.0
+        self.portfolio_rows: list[int] = []
+        self.portfolio_amount: list[float] = []
+        self.portfolio_share: list[float] = []
+        self.portfolio_open: list[bool] = []
+        self.invested_this_year = np.zeros(n_dir)
+
+    def commit(self, city_money: np.ndarray, leverage: float, year: int, deployment_years: int = 1) -> None:
+        """Add capital by direction: the city's money plus ``leverage`` times as much social capital,
+        invested evenly over ``deployment_years`` starting this year."""
+        total = city_money * (1.0 + leverage)
+        self.city_paid_in += float(city_money.sum())
+        self.social_paid_in += float((city_money * leverage).sum())
+        for k in range(deployment_years):
+            self.scheduled[year + k] = self.scheduled.get(year + k, 0.0) + total / deployment_years
+
+    def step(self) -> None:
+        """Release this year's capital, invest it, and book exits."""
+        model = self.model
+        year = model.year
+        self.dry_powder += self.scheduled.pop(year, 0.0)
+        self.invested_this_year = np.zeros_like(self.dry_powder)
+        for d in self.directions:
+            if self.dry_powder[d] > 1e-9:
+                self._invest_direction(d)
+        self._book_exits()
+
+    def _invest_direction(self, d: int) -> None:
+        model, firms, v = self.model, self.model.firms, self.model.values
+        rows = model.live_rows_of(d)
+        if len(rows) == 0:
+            return
+        stages = stage_of_firms(firms.age[rows], firms.revenue[rows], firms.listed[rows])
+        budget = self.dry_powder[d]
+        in_portfolio = np.isin(rows, np.asarray(self.portfolio_rows, dtype=np.int64))
+        for s, share in enumerate(self.stage_shares):
+            money = budget * share
+            deal = v.seed_deal_100m_yuan * DEAL_MULTIPLE[s]
+            n_deals = integer_draw(money / deal, model.stream("funds"))
+            candidates = np.flatnonzero(stages == s)
+            if n_deals == 0 or len(candidates) == 0:
+                continue
+            c_rows = rows[candidates]
+            score = (np.log(np.maximum(firms.relative_tech[c_rows], 1e-6))
+                     + 0.5 * np.clip(firms.last_growth[c_rows], -1.0, 1.0)
+                     + FOLLOW_ON_BONUS * in_portfolio[candidates])
+            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, model.stream("funds"))]
+            self._make_deals(chosen, deal, d)
+
+    def _make_deals(self, rows: np.ndarray, deal: float, d: int) -> None:
+        firms, year = self.model.firms, self.model.year
+        pre_money = np.maximum(4.0 * firms.revenue[rows], 3.0 * deal)
+        firms.cash[rows] += deal
+        firms.equity_raised[rows] += deal
+        firms.equity_this_year[rows] += deal
+        firms.funded_year[rows] = year
+        firms.rounds[rows] += 1
+        amount = deal * len(rows)
+        self.dry_powder[d] -= amount
+        self.invested += amount
+        self.invested_this_year[d] += amount
+        self.portfolio_rows.extend(rows.tolist())
+        self.portfolio_amount.extend([deal] * len(rows))
+        self.portfolio_share.extend((deal / (deal + pre_money)).tolist())
+        self.portfolio_open.extend([True] * len(rows))
+
+    def _book_exits(self) -> None:
+        if not self.portfolio_rows:
+            return
+        firms = self.model.firms
+        rows = np.asarray(self.portfolio_rows)
+        open_ = np.asarray(self.portfolio_open)
+        dead = open_ & ~firms.alive[rows]
+        listed = open_ & firms.alive[rows] & firms.listed[rows]
+        amounts = np.asarray(self.portfolio_amount)
+        shares = np.asarray(self.portfolio_share)
+        self.written_off += float(amounts[dead].sum())
+        self.proceeds += float((shares[listed] * PRICE_TO_SALES_AT_EXIT * firms.revenue[rows[listed]]).sum())
+        for i in np.flatnonzero(dead | listed):
+            self.portfolio_open[i] = False
+
+    def multiple(self) -> float:
+        """Realised proceeds over invested capital so far."""
+        return self.proceeds / self.invested if self.invested > 0 else 0.0
+
+
+def assign_sub_funds(n_sub_funds: int, shares: np.ndarray) -> list[list[int]]:
+    """Directions of each of N sub-funds, given direction shares of the guidance lever.
+
+    With at least as many sub-funds as funded directions, every funded direction gets one sub-fund
+    and the extra ones go to the largest shares in turn ("nine ones": one fund per direction);
+    with fewer, directions are dealt to sub-funds in order of share.
+
+    Example:
+        >>> assign_sub_funds(3, np.array([0.5, 0.3, 0.2]))
+        [[0], [1], [2]]
+        >>> assign_sub_funds(2, np.array([0.5, 0.3, 0.2]))
+        [[0, 2], [1]]
+    """
+    funded = [int(d) for d in np.argsort(-shares, kind="stable") if shares[d] > 0]
+    if not funded:
+        return []
+    if n_sub_funds >= len(funded):
+        out = [[d] for d in funded]
+        for k in range(n_sub_funds - len(funded)):
+            out.append([funded[k % len(funded)]])
+        return out
+    out = [[] for _ in range(n_sub_funds)]
+    for k, d in enumerate(funded):
+        out[k % n_sub_funds].append(d)
+    return out
+

@@ -1,0 +1,72 @@
+"""Shared fixtures: a synthetic ensemble store (2 scenarios x 20 replicates, 2024-2035), its
+evaluated targets, indices and a comparison table; and the rule that tests needing Chromium or a CJK
+font fail in CI (``CI=true``) instead of skipping."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from synthetic import make_ensemble_store, synthetic_comparison, synthetic_indices  # noqa: E402
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip the test if ``condition`` is false, but fail it in CI, where everything must be present."""
+    if condition:
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def ensemble_store(tmp_path_factory):
+    """A synthetic ensemble store with indices and a comparison table beside its results."""
+    from sim import charts as C
+
+    path = tmp_path_factory.mktemp("stores") / "ensemble"
+    store = make_ensemble_store(path)
+    synthetic_indices().to_parquet(path / "indices.parquet")
+    table = C.evaluated_targets(store, C.city_totals(store.results()))
+    synthetic_comparison(table).to_csv(path.parent / "comparison.csv", index=False)
+    return store
+
+
+@pytest.fixture(scope="session")
+def results(ensemble_store):
+    return ensemble_store.results()
+
+
+@pytest.fixture(scope="session")
+def targets_table(ensemble_store, results):
+    from sim import charts as C
+
+    return C.evaluated_targets(ensemble_store, C.city_totals(results))
+
+
+@pytest.fixture(scope="session")
+def source(ensemble_store, results):
+    from sim import charts as C
+
+    return C.Provenance.from_store(ensemble_store, results)
+
+
+@pytest.fixture(scope="session")
+def comparison_file(ensemble_store):
+    return ensemble_store.path.parent / "comparison.csv"
+
+
+@pytest.fixture(scope="session")
+def cjk_font_available():
+    from sim.fonts import CjkFontMissingError, cjk_font
+
+    try:
+        cjk_font()
+        return True
+    except CjkFontMissingError:
+        return False

@@ -1,0 +1,161 @@
+"""Unit tests of the pure step rules against values worked out by hand."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim import rules
+from sim.levers import apportion_counts, schedule, shares_by_year
+from sim.targets import wilson_interval
+
+
+def test_exit_hazard_follows_the_saic_age_profile_at_reference_size():
+    ages = np.array([0, 1, 2, 3, 50])
+    hazard = rules.exit_hazard(ages, np.full(5, 0.05), multiplier=1.0, size_elasticity=0.25)
+    assert hazard.tolist() == pytest.approx([0.016, 0.063, 0.095, 0.088, 0.040])
+
+
+def test_exit_hazard_size_multiplier_and_protection():
+    # 16x the reference revenue with elasticity 0.25: 16^-0.25 = 0.5
+    assert float(rules.exit_hazard(np.array(2), np.array(0.8), 1.0, 0.25)) == pytest.approx(0.0475)
+    # the size factor is clipped at 0.1 for very large firms: 0.095 * 0.1
+    assert float(rules.exit_hazard(np.array(2), np.array(1e6), 1.0, 0.25)) == pytest.approx(0.0095)
+    # protection 0.4 and multiplier 2: 0.095 * 2 * 0.6
+    assert float(rules.exit_hazard(np.array(2), np.array(0.05), 2.0, 0.25, 0.4)) == pytest.approx(0.114)
+    assert float(rules.exit_hazard(np.array(2), np.array(1e-6), 10.0, 0.25)) == 0.6  # capped
+
+
+def test_growth_volatility_falls_with_size_and_is_capped():
+    assert float(rules.growth_volatility(np.array(1.0), 0.3, 0.2)) == pytest.approx(0.3)
+    assert float(rules.growth_volatility(np.array(0.01), 0.3, 0.2)) == pytest.approx(0.3 * 100**0.2)
+    assert float(rules.growth_volatility(np.array(1e-6), 0.5, 0.35)) == 1.0
+
+
+def test_laplace_shocks_have_the_requested_sd_and_unbiased_level():
+    rng = np.random.default_rng(1)
+    sd = np.full(400_000, 0.5)
+    shocks = rules.laplace_shocks(sd, rng.laplace(0.0, 1.0, size=sd.size))
+    assert shocks.std() == pytest.approx(0.5, rel=0.01)
+    assert np.exp(shocks).mean() == pytest.approx(1.0, abs=0.005)
+    # tent shape: a Laplace variable has kurtosis 6 (a normal one 3)
+    centred = shocks - shocks.mean()
+    assert (centred**4).mean() / centred.var() ** 2 == pytest.approx(6.0, rel=0.05)
+
+
+def test_young_firm_premium_halves_every_three_years():
+    assert rules.young_firm_premium(np.array([0, 3, 6]), 0.2).tolist() == pytest.approx([0.2, 0.1, 0.05])
+
+
+def test_log_growth_adds_its_terms():
+    g = rules.log_growth(0.1, np.array(0.5), 0.09, np.array(0.2), 0.04, np.array(0.01),
+                         np.array(0.05), np.array(-0.02))
+    assert float(g) == pytest.approx(0.1 + 0.045 + 0.008 + 0.01 + 0.05 - 0.02)
+
+
+def test_knowledge_and_relative_technology():
+    assert float(rules.update_knowledge(np.array(10.0), np.array(2.0), 0.15, 1.5)) == pytest.approx(11.5)
+    # a tenth of the frontier with exponent log10(2) stands at 0.5
+    assert float(rules.relative_technology(np.array(1.0), 10.0, math.log10(2))) == pytest.approx(0.5)
+    assert float(rules.relative_technology(np.array(10.0), 10.0, 0.3)) == pytest.approx(1.0)
+
+
+def test_rd_spending_uses_sales_and_a_share_of_cash():
+    rd, burn = rules.rd_spending(np.array(2.0), np.array(0.05), np.array(1.0))
+    assert float(burn) == pytest.approx(0.4)
+    assert float(rd) == pytest.approx(0.1 + 0.2)
+
+
+@pytest.mark.parametrize(
+    ("revenue", "rd", "researchers", "employees", "age", "expected"),
+    [
+        (0.4, 0.4 * 0.049, 10, 100, 2, False),  # below 5% under 50m yuan
+        (0.4, 0.4 * 0.05, 10, 100, 2, True),
+        (1.0, 0.039, 10, 100, 2, False),        # below 4% for 50-200m yuan
+        (1.0, 0.04, 10, 100, 2, True),
+        (3.0, 0.09, 10, 100, 2, True),          # 3% above 200m yuan
+        (3.0, 0.09, 9, 100, 2, False),          # R&D staff under 10%
+        (3.0, 0.09, 10, 100, 0, False),         # younger than one year
+    ],
+)
+def test_high_tech_certification_rule(revenue, rd, researchers, employees, age, expected):
+    got = rules.high_tech_eligible(np.array(revenue), np.array(rd), np.array(researchers),
+                                   np.array(employees), np.array(age))
+    assert bool(got) is expected
+
+
+def test_innovation_rate_and_quality_share():
+    assert float(rules.innovation_rate(np.array(4.0), 1.5, 0.5)) == pytest.approx(3.0)
+    assert float(rules.innovation_rate(np.array(-1.0), 1.5, 0.5)) == 0.0
+    # at the threshold half of the products pass; Monte Carlo agrees elsewhere
+    assert float(rules.share_above(np.array(0.8), 0.8, 0.3)) == pytest.approx(0.5)
+    rng = np.random.default_rng(3)
+    draws = 0.6 * rng.lognormal(0.0, 0.3, size=200_000)
+    assert float(rules.share_above(np.array(0.6), 0.8, 0.3)) == pytest.approx((draws >= 0.8).mean(), abs=0.005)
+
+
+def test_allocate_proportional_hand_example():
+    assert rules.allocate_proportional(10.0, np.array([1.0, 1.0, 2.0]), np.array([1.0, 10.0, 10.0])).tolist() == \
+        pytest.approx([1.0, 3.0, 6.0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    budget=st.floats(0, 100),
+    weights=st.lists(st.floats(0, 10), min_size=1, max_size=20),
+    caps=st.lists(st.floats(0, 10), min_size=20, max_size=20),
+)
+def test_allocate_proportional_never_exceeds_caps_or_budget(budget, weights, caps):
+    w = np.array(weights)
+    c = np.array(caps[: len(weights)])
+    out = rules.allocate_proportional(budget, w, c)
+    assert (out >= -1e-12).all()
+    assert (out <= c + 1e-9).all()
+    reachable = c[(w > 0) & (c > 0)].sum()
+    assert out.sum() == pytest.approx(min(budget, reachable), abs=1e-6)
+    assert (out[w == 0] == 0).all()
+
+
+def test_top_k_noisy_without_noise_is_the_top_k():
+    rng = np.random.default_rng(0)
+    assert rules.top_k_noisy(np.array([0.1, 5.0, 3.0, 4.0]), 2, 0.0, rng).tolist() == [1, 3]
+    picks = rules.top_k_noisy(np.arange(50.0), 10, 3.0, rng)
+    assert len(set(picks.tolist())) == 10
+    assert rules.top_k_noisy(np.arange(5.0), 0, 1.0, rng).size == 0
+
+
+def test_integer_draw_has_the_expected_mean():
+    rng = np.random.default_rng(5)
+    draws = [rules.integer_draw(2.3, rng) for _ in range(20_000)]
+    assert set(draws) == {2, 3}
+    assert np.mean(draws) == pytest.approx(2.3, abs=0.01)
+
+
+def test_pareto_sizes_sum_to_total_and_respect_the_cap():
+    sizes = rules.pareto_sizes(500, 1000.0, 1.05, 0.2, np.random.default_rng(2))
+    assert sizes.sum() == pytest.approx(1000.0)
+    assert sizes.max() <= 200.0 + 1e-9
+
+
+def test_schedule_and_shares():
+    years = np.arange(2024, 2029)
+    assert schedule(years, 2025, 2027, 1).tolist() == [0.0, 0.5, 1.0, 1.0, 0.0]
+    shares = shares_by_year(years, np.array([0.5, 0.5]), [(2026, np.array([1.0, 0.0]))])
+    assert shares.tolist() == [[0.5, 0.5], [0.5, 0.5], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]
+
+
+def test_apportion_counts_hand_example_and_totals():
+    assert apportion_counts(np.array([1.5, 1.5]), np.full((2, 2), 0.5)).tolist() == [[1, 0], [1, 1]]
+    rate = np.array([2.5] * 6)
+    shares = np.tile([0.6, 0.3, 0.1], (6, 1))
+    counts = apportion_counts(rate, shares)
+    assert counts.sum(axis=1).tolist() == [2, 3, 2, 3, 2, 3]
+    assert counts.sum(axis=0).tolist() == [9, 5, 1]  # 15 units at 60/30/10 per cent, largest remainders
+
+
+def test_wilson_interval_known_values():
+    assert wilson_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
