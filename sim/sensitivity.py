@@ -3,7 +3,8 @@
 Analysis only reads what a sweep stored (results, ``samples.parquet``, the manifest); it never runs
 the model. For each output indicator and year of interest, the output of a sample point is the mean
 over its replicates (which share seeds across points: common random numbers); the probability of
-meeting each target is also an output (the share of a point's replicates that meet it). SALib's
+meeting each target is also an output, named ``P(<target id>)`` (the share of a point's replicates
+that meet it). SALib's
 analysers then give, with explicit seeds:
 
 * ``sobol``: S1, ST (and S2) with bootstrap confidence intervals;
@@ -43,7 +44,6 @@ INDEX_COLUMNS = ["method", "output", "year", "factor", "index", "value", "conf"]
 CONVERGENCE_COLUMNS = ["method", "output", "year", "factor", "index", "value_half", "value_full", "change",
                        "n_half", "n_full"]
 MAIN_INDEX = {"sobol": "ST", "morris": "mu_star", "rbd_fast": "S1", "delta": "delta", "pawn": "median"}
-TARGET_PREFIX = "met:"
 
 
 @dataclass
@@ -191,7 +191,7 @@ def analyze_store(
         share = met.groupby("sample")["met"].mean()
         y = np.full(n_samples, np.nan)
         y[share.index.to_numpy(dtype=int)] = share.to_numpy()
-        series.append((TARGET_PREFIX + t.id, t.year, y))
+        series.append((f"P({t.id})", t.year, y))
         base = met[met["sample"].isin(_base_points(spec.method, block, n_samples, use_rows))]
         hits, n = int(base["met"].sum()), len(base)
         low, high = wilson_interval(hits, n)

@@ -147,7 +147,7 @@ def test_target_probability_is_an_output_and_is_reported_over_the_space(tmp_path
     store = run_sweep(sweep, tmp_path / "s", model=toy_model, workers=1, progress=False)
     result = analyze_store(store)
     outputs = set(result.indices["output"])
-    assert "met:head_enterprises_2027" in outputs and "chain_leaders" in outputs
+    assert "P(head_enterprises_2027)" in outputs and "chain_leaders" in outputs
     # Overall probability recomputed by plain SQL from the stored rows.
     target = next(t for t in load_targets().target if t.id == "head_enterprises_2027")
     hits, n = store.sql(f"SELECT sum(CASE WHEN value >= {target.threshold} THEN 1 ELSE 0 END), count(*) "
