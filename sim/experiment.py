@@ -384,9 +384,10 @@ class _SerialExecutor:
 class _PoolExecutor:
     """A local process pool (forkserver start, so no threads or locks are inherited)."""
 
-    def __init__(self, scenarios: Sequence[Scenario], workers: int) -> None:
+    def __init__(self, scenarios: Sequence[Scenario], workers: int, preload: Sequence[str] = ()) -> None:
         self._scenarios = tuple(scenarios)
         self.workers = workers
+        self._preload = ["__main__", "sim.experiment", *preload]
         self.capacity = 2 * workers
         self.description = f"{workers} local processes"
         self._futures: dict[Future, _Chunk] = {}
@@ -394,6 +395,9 @@ class _PoolExecutor:
 
     def _start(self) -> None:
         context = multiprocessing.get_context("forkserver")
+        # The fork server imports the engine and the model once; workers forked from it start warm.
+        # (It starts with the first pool of this process; later changes of the list are ignored.)
+        context.set_forkserver_preload(self._preload)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                          initializer=_worker_init, initargs=(os.getpid(),))
         try:  # a pool whose workers cannot even start would otherwise fail every run one by one
@@ -550,6 +554,15 @@ def load_model(ref: str) -> ModelFn:
     return model
 
 
+def _importable_modules(model: ModelFn) -> list[str]:
+    """The model function's module, if workers can import it by name (not ``__main__``)."""
+    inner = model
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    module = getattr(inner, "__module__", None)
+    return [module] if module and module != "__main__" else []
+
+
 def _accepts_detail(model: ModelFn) -> bool:
     try:
         params = inspect.signature(model).parameters
@@ -634,7 +647,7 @@ def run_design(
             n_workers = max(1, workers or default_workers())
             n_workers = min(n_workers, max(1, len(todo)))
             executor = _SerialExecutor(design.scenarios) if n_workers == 1 else \
-                _PoolExecutor(design.scenarios, n_workers)
+                _PoolExecutor(design.scenarios, n_workers, preload=_importable_modules(model))
         session = _execute(design, store, todo, executor, model, chunk_size, progress, flush_seconds,
                            label or f"{design.kind} {store.path.name}", failed)
         session.update(already_done=len(done), previously_failed=len(failed), retry_failures=retry_failures)

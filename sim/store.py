@@ -59,8 +59,21 @@ PACKAGES = ["mesa", "numpy", "pandas", "pyarrow", "pydantic", "SALib", "dask", "
             "altair", "vl-convert-python", "scipy"]
 
 
+_CODE_VERSION: list = [0.0, ""]  # (time asked, answer): git is asked at most once a minute
+
+
 def code_version() -> str:
-    """The git commit of the code (with ``+dirty`` if the work tree has changes), or the package version."""
+    """The git commit of the code (with ``.dirty`` if the work tree has changes), or the package version.
+
+    The answer is reused for 60 s, so a run of many short sessions does not call git each time.
+    """
+    if time.monotonic() - _CODE_VERSION[0] < 60 and _CODE_VERSION[1]:
+        return _CODE_VERSION[1]
+    _CODE_VERSION[:] = [time.monotonic(), _code_version()]
+    return _CODE_VERSION[1]
+
+
+def _code_version() -> str:
     from sim import __version__
     from sim.paths import REPO_ROOT
 
