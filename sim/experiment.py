@@ -64,6 +64,14 @@ MODEL_COLUMNS = ["year", "direction", "district", "indicator", "value"]
 DETAILS: tuple[str, ...] = ("full", "directions", "city")
 
 
+CHUNK_SECONDS = 2.0  # automatic chunks hold about this much work (s): progress and Ctrl-C stay responsive
+MAX_CHUNK = 256      # runs per chunk at most
+
+TARGET_TABLE_COLUMNS = ["scenario", "target", "indicator", "year", "comparator", "threshold", "clause",
+                        "n_replicates", "median", "p05", "p95", "probability", "probability_low",
+                        "probability_high", "first_year_median_meets"]
+
+
 class CodeVersionWarning(UserWarning):
     """A store is being resumed by a different code version than the one that created it."""
 
@@ -603,7 +611,8 @@ def run_design(
             ``functools.partial`` of one).
         workers: Local processes; ``None`` = all cores, ``1`` = in this process. Ignored with a scheduler.
         scheduler: Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``.
-        chunk_size: Runs per task (default: about 16 tasks per worker, at most 64 runs).
+        chunk_size: Runs per task (default: automatic, about 2 s of work each, judged from the runs
+            finished so far).
         retry_failures: Rerun only the runs recorded as failed (they are skipped otherwise).
         progress: Show a progress bar (terminal or notebook, via ``tqdm.auto``).
         flush_seconds: Finished runs are written to a Parquet part at least this often (seconds).
@@ -665,11 +674,26 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
     started = time.perf_counter()
     points = {p.sample: p for p in design.points}
     pass_detail = _accepts_detail(model)
-    if chunk_size is None:
-        slots = max(1, executor.capacity // 2)
-        chunk_size = max(1, min(64, math.ceil(len(todo) / (16 * slots))))
-    pending: deque[_Chunk] = deque(_Chunk(tuple(todo[i:i + chunk_size]))
-                                   for i in range(0, len(todo), chunk_size))
+    pending: deque[Run] = deque(todo)
+    slots = max(1, executor.capacity // 2)
+    timing = {"runs": 0, "seconds": 0.0}
+    sizes: list[int] = []
+
+    def next_chunk() -> _Chunk:
+        """The next runs to send: ``chunk_size`` of them, or (automatic) about CHUNK_SECONDS of work
+        judged from the runs finished so far, starting with single runs, at most 1/4 of what is left
+        per worker so that every worker gets work until the end."""
+        if chunk_size is not None:
+            size = chunk_size
+        elif timing["runs"] == 0:
+            size = 1
+        else:
+            per_run = timing["seconds"] / timing["runs"]
+            size = round(CHUNK_SECONDS / max(per_run, 1e-6))
+            size = min(size, MAX_CHUNK, math.ceil(len(pending) / (4 * slots)))
+        size = max(1, size)
+        sizes.append(size)
+        return _Chunk(tuple(pending.popleft() for _ in range(min(size, len(pending)))))
     suspects: deque[_Chunk] = deque()  # chunks held by a worker that died: rerun one at a time
 
     def job(chunk: _Chunk) -> ChunkJob:
@@ -707,6 +731,8 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             counts["runs_ok"] += len(outcome.ok)
             counts["runs_failed"] += len(outcome.failures)
             worker_seconds += outcome.seconds
+            timing["runs"] += len(outcome.ok) + len(outcome.failures)
+            timing["seconds"] += outcome.seconds
             bar.update(len(outcome.ok) + len(outcome.failures))
         elif isinstance(outcome, _WorkerLost):
             counts["worker_deaths"] += 1
@@ -742,7 +768,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
                     executor.submit(chunk, job(chunk))
             else:
                 while pending and executor.inflight < executor.capacity:
-                    chunk = pending.popleft()
+                    chunk = next_chunk()
                     executor.submit(chunk, job(chunk))
             for chunks, outcome in executor.wait():
                 take(chunks, outcome)
@@ -771,7 +797,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         "wall_seconds": wall,
         "runs_planned": len(todo),
         "executor": executor.description,
-        "chunk_size": chunk_size,
+        "chunk_size": chunk_size or (f"auto {min(sizes)}-{max(sizes)}" if sizes else "auto"),
         "worker_seconds": worker_seconds,
         "interrupted": False,
         **counts,
@@ -844,8 +870,12 @@ def ensemble_targets(store: ResultStore, replicates: int | None = None, targets:
 
     targets = targets or load_targets()
     indicators = sorted({t.indicator for t in targets.target})
-    if not store.part_files():
-        return evaluate_targets(pd.DataFrame(columns=RESULT_COLUMNS), targets)
+    if not store.part_files():  # every run failed: a table of the targets with no replicates
+        label = store.manifest.get("name", "")
+        table = pd.DataFrame([{"scenario": label, "target": t.id, "indicator": t.indicator, "year": t.year,
+                               "comparator": t.comparator, "threshold": t.threshold, "clause": t.clause,
+                               "n_replicates": 0} for t in targets.target])
+        return table.reindex(columns=TARGET_TABLE_COLUMNS)
     where = f" AND replicate < {int(replicates)}" if replicates is not None else ""
     quoted = ", ".join("'" + i.replace("'", "''") + "'" for i in indicators)
     rows = store.sql(
@@ -997,11 +1027,24 @@ def cli_main(args: argparse.Namespace) -> int:
     else:
         n = args.replicates
         store = run_ensemble(scenario, n, args.seed, out, detail=args.detail, targets=targets, **options)
-    table = pd.read_csv(store.path / "targets.csv")
-    print(format_target_table(table, lang=args.lang))
     status = store.status()
-    failed = status["runs_failed"]
+    if status["runs_done"]:
+        table = ensemble_targets(store, n, targets)
+        print(format_target_table(table[table["n_replicates"] > 0], lang=args.lang))
     print(f"{status['runs_done']} runs in {out} ({time.perf_counter() - started:.1f} s this session); "
-          f"targets.csv, spending.parquet, manifest.json written"
-          + (f"; {failed} runs FAILED (see {out}/failures, rerun with --retry-failures)" if failed else ""))
-    return 0
+          "targets.csv, spending.parquet, manifest.json written")
+    return report_failures(store)
+
+
+def report_failures(store: ResultStore) -> int:
+    """Print the failed runs (if any) and the command's exit status: 0, or 1 if runs failed."""
+    done = store.completed()
+    failures = [f for f in store.failures() if (f["sample"], f["replicate"]) not in done]
+    if not failures:
+        return 0
+    first = failures[0]
+    print(f"weilai: {len(failures)} runs FAILED; the first (sample {first['sample']}, replicate "
+          f"{first['replicate']}, seed {first['seed']}): {first['error'].splitlines()[0][:200]}\n"
+          f"  records in {store.path / 'failures'}; rerun only them with the same command and "
+          "--retry-failures", file=sys.stderr)
+    return 1

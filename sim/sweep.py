@@ -33,6 +33,7 @@ from sim.errors import InputError
 from sim.experiment import (
     Design,
     Point,
+    report_failures,
     add_execution_arguments,
     execution_options,
     run_design,
@@ -527,14 +528,12 @@ def cli_main(args: argparse.Namespace) -> int:
         options["workers"] = spec.execution.workers
     store = run_sweep(sweep, out, chunk_size=args.chunk_size or spec.execution.chunk_size, **options)
     status = store.status()
-    print(f"{status['runs_done']} of {status['runs_total']} runs in {out}"
-          + (f"; {status['runs_failed']} FAILED (see {out}/failures; rerun with --retry-failures)"
-             if status["runs_failed"] else ""))
-    if args.analyze:
+    print(f"{status['runs_done']} of {status['runs_total']} runs in {out}")
+    if args.analyze and status["runs_done"]:
         from sim.sensitivity import analyze_store, format_summary
 
         result = analyze_store(store, allow_partial=bool(status["runs_failed"]))
         print(format_summary(result))
     else:
         print(f"next: weilai analyze {out}")
-    return 0
+    return report_failures(store)
