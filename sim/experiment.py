@@ -193,6 +193,70 @@ def ensemble_design(scenario: Scenario, replicates: int, seed: int, *, detail: D
                   indicators=tuple(indicators) if indicators else None, extendable=True)
 
 
+def scenarios_design(scenarios: Sequence[Scenario], replicates: int, seed: int, *, detail: Detail = "full",
+                     indicators: Sequence[str] | None = None, kind: str = "comparison") -> Design:
+    """Several scenarios, one sample each (sample ``i`` = ``scenarios[i]``), with common random numbers.
+
+    Replicate ``r`` has the same seed in every scenario, so differences between scenarios are not
+    blurred by different random draws. The basis of scenario comparisons.
+
+    Args:
+        scenarios: The scenarios (distinct names).
+        replicates: Replicates per scenario.
+        seed: Base seed.
+        detail, indicators: As in :class:`Design`.
+        kind: Store kind written in the manifest.
+    """
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise InputError("scenarios need distinct names", key="scenario", value=names,
+                         allowed="one entry per scenario")
+    points = tuple(Point(i, s.name, {}, base=i) for i, s in enumerate(scenarios))
+    return Design(kind=kind, scenarios=tuple(scenarios), points=points, replicates=replicates,
+                  base_seed=seed, detail=detail, indicators=tuple(indicators) if indicators else None,
+                  extendable=True)
+
+
+def design_spending(design: Design) -> pd.DataFrame:
+    """Spending plans of a design's points without values set (scenarios as they are), long form.
+
+    Returns:
+        Columns scenario, sample, year, lever, direction, value (100m yuan), project.
+    """
+    frames = []
+    for point in design.points:
+        if point.values:
+            continue
+        spending = design.scenarios[point.base].plan().spending.copy()
+        spending.insert(0, "sample", point.sample)
+        spending.insert(0, "scenario", point.scenario)
+        frames.append(spending)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["scenario", "sample", "year", "lever", "direction", "value", "project"])
+
+
+def run_scenarios(scenarios: Sequence[Scenario], replicates: int, seed: int, out: str | Path, *,
+                  detail: Detail = "full", **run_options: Any) -> ResultStore:
+    """Run several scenarios with common random numbers into one store, with their spending plans.
+
+    Args:
+        scenarios, replicates, seed, detail: As in :func:`scenarios_design`.
+        out: Store folder (resumed if it holds the same design; more replicates extend it).
+        **run_options: As in :func:`run_design`.
+
+    Returns:
+        The store; the ``scenario`` column names each scenario, ``sample`` is its position.
+    """
+    design = scenarios_design(scenarios, replicates, seed, detail=detail)
+    store = run_design(design, out, manifest={
+        "name": " vs ".join(s.name for s in scenarios),
+        "scenarios": {s.name: s.model_dump(mode="json") for s in scenarios},
+        "scenario_hashes": {s.name: s.content_hash() for s in scenarios}}, **run_options)
+    if not (store.path / "spending.parquet").exists():
+        store.write_spending(design_spending(design))
+    return store
+
+
 # ------------------------------------------------------------------------------------------ worker
 
 
@@ -476,7 +540,14 @@ class _DaskExecutor:
             except OSError as exc:
                 raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--scheduler",
                                  value=str(scheduler), allowed="an address like tcp://host:8786") from None
-        self.client.wait_for_workers(1, timeout=120)
+        try:
+            self.client.wait_for_workers(1, timeout=120)
+        except TimeoutError:
+            if self._own:
+                self.client.close()
+            raise InputError("no Dask worker connected to the scheduler within 2 minutes",
+                             key="--scheduler", value=str(self.client.scheduler.address),
+                             allowed="a scheduler with workers (dask worker ADDRESS)") from None
         [self._scenarios] = self.client.scatter([tuple(scenarios)], broadcast=True, hash=False)
         self._as_completed = as_completed()
         self._futures: dict[Any, _Chunk] = {}
@@ -849,10 +920,7 @@ def run_ensemble(
                                  "scenario_file": str(scenario.source) if scenario.source else None},
                        label=f"{scenario.name} x{replicates}")
     if not (store.path / "spending.parquet").exists():
-        spending = scenario.plan().spending.copy()
-        spending.insert(0, "sample", 0)
-        spending.insert(0, "scenario", scenario.name)
-        store.write_spending(spending)
+        store.write_spending(design_spending(design))
     table = ensemble_targets(store, replicates, targets)
     table.to_csv(store.path / "targets.csv", index=False)
     return store

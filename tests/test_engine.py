@@ -252,3 +252,27 @@ def test_duckdb_reads_the_store_with_plain_sql(tmp_path):
     expected = rows[rows["year"] == 2035]["value"].to_numpy()
     np.testing.assert_array_equal(by_sql["value"].to_numpy(), expected)
     assert len(store.part_files()) >= 1
+
+
+def test_scenarios_share_replicate_seeds_and_spending_is_written(tmp_path):
+    from sim.experiment import run_scenarios
+
+    more = SCENARIO.with_values({"levers.rd_grants.amount_100m_yuan_per_year": 20.0}, name="more_grants")
+    store = run_scenarios([SCENARIO, more], 5, 13, tmp_path / "c", model=toy_model, workers=1, detail="city",
+                          progress=False)
+    rows = store.results()
+    assert set(rows["scenario"]) == {"baseline", "more_grants"}
+    seeds = rows.groupby(["scenario", "replicate"])["seed"].first().unstack("scenario")
+    assert (seeds["baseline"] == seeds["more_grants"]).all()
+    spending = store.spending()
+    totals = spending.groupby("scenario")["value"].sum()
+    assert totals["more_grants"] - totals["baseline"] == pytest.approx((20.0 - 6.0) * 12)
+    with pytest.raises(InputError, match="distinct names"):
+        run_scenarios([SCENARIO, SCENARIO], 2, 1, tmp_path / "d", model=toy_model, workers=1)
+
+
+def test_status_command_refuses_a_folder_that_is_no_store(tmp_path):
+    from engine_helpers import run_weilai
+
+    proc = run_weilai("status", str(tmp_path))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not a result store" in proc.stderr
