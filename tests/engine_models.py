@@ -134,3 +134,10 @@ def failing_linear_model(scenario, seed, *, threshold=0.9):
     if _unit_values(scenario, LINEAR_FACTORS[:1])[0] > threshold:
         raise RuntimeError("planned failure in a corner of the factor space")
     return linear_model(scenario, seed)
+
+
+def odd_seed_failing_model(scenario, seed):
+    """:func:`toy_model` at city detail that raises for odd seeds (about half the runs)."""
+    if seed % 2:
+        raise RuntimeError(f"odd seed {seed}")
+    return toy_model(scenario, seed, detail="city")

@@ -148,3 +148,15 @@ def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path):
     clean = run_ensemble(SCENARIO, 60, 4, tmp_path / "clean", model=partial(slow_toy_model), workers=2,
                          detail="city", progress=False)
     pd.testing.assert_frame_equal(ResultStore(out).results(), clean.results(), check_exact=True)
+
+
+def test_run_command_reports_failed_runs_with_exit_status_1(tmp_path):
+    out = tmp_path / "f"
+    proc = run_weilai("run", "baseline", "--replicates", "8", "--seed", "2", "--out", str(out),
+                      "--model", "engine_models:odd_seed_failing_model", "--workers", "1", "--no-progress")
+    odd = sum(s % 2 for s in replicate_seeds(2, 8))
+    assert 0 < odd < 8
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{odd} runs FAILED" in proc.stderr and "--retry-failures" in proc.stderr
+    assert f"(n = {8 - odd} replicates)" in proc.stdout  # the table of the runs that finished
+    assert len(ResultStore(out).failures()) == odd
