@@ -671,6 +671,7 @@ def run_design(
     flush_seconds: float = 10.0,
     manifest: Mapping[str, Any] | None = None,
     label: str | None = None,
+    on_open: Callable[[ResultStore], None] | None = None,
 ) -> ResultStore:
     """Run every run of a design that is not yet in the store at ``out`` (resuming if it exists).
 
@@ -689,6 +690,8 @@ def run_design(
         flush_seconds: Finished runs are written to a Parquet part at least this often (seconds).
         manifest: More manifest entries written when the store is created (documentation).
         label: Text of the progress bar.
+        on_open: Called with the store once it is open (and checked, and locked), before any run:
+            for tables that describe the design (a sweep's ``samples.parquet``).
 
     Returns:
         The result store. The session's facts (runs done and failed, wall time, workers) are
@@ -710,6 +713,8 @@ def run_design(
         if created_by and created_by != now_version:
             warnings.warn(f"{store.path} was created by code {created_by}; resuming with {now_version}",
                           CodeVersionWarning, stacklevel=2)
+        if on_open is not None:
+            on_open(store)
         if design.extendable:
             old = store.manifest
             if design.replicates > int(old.get("replicates", 0)):

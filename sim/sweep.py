@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -458,10 +459,14 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path, **run_options: Any) ->
         "factors": [f.name for f in sweep.factors], "groups": sweep.group_of,
         "outputs": sweep.outputs, "block_size": sweep.block_size,
         "scenario": sweep.scenario.model_dump(mode="json"), "scenario_hash": sweep.scenario.content_hash(),
-    }, label=f"{spec.method} {spec.name}", **options)
+    }, label=f"{spec.method} {spec.name}", on_open=partial(_write_samples, sweep, unit), **options)
+    return store
+
+
+def _write_samples(sweep: Sweep, unit: np.ndarray, store: ResultStore) -> None:
+    """``samples.parquet``, written before the first run, so an interrupted sweep can be analysed."""
     if not (store.path / "samples.parquet").exists():
         store.write_table("samples.parquet", sweep.samples_table(unit))
-    return store
 
 
 def sweep_spending(store: ResultStore, samples: list[int] | None = None) -> pd.DataFrame:

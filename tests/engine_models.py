@@ -141,3 +141,10 @@ def odd_seed_failing_model(scenario, seed):
     if seed % 2:
         raise RuntimeError(f"odd seed {seed}")
     return toy_model(scenario, seed, detail="city")
+
+
+def interrupting_model(scenario, seed, *, at_seeds=()):
+    """:func:`linear_model` that raises KeyboardInterrupt (as Ctrl-C does) at the given seeds."""
+    if seed in at_seeds:
+        raise KeyboardInterrupt
+    return linear_model(scenario, seed)

@@ -11,6 +11,7 @@ from engine_models import toy_model
 from sim.errors import InputError, StoreMismatchError
 from sim.paths import SCENARIOS_DIR
 from sim.region import load_region
+from sim.store import ResultStore
 from sim.sweep import Sweep, SweepSpec, load_sweep, run_sweep, sweep_spending
 
 SPACE = load_region("ningbo").space
@@ -161,3 +162,31 @@ def test_sweep_command_runs_resumes_and_reports(tmp_path):
     status = run_weilai("status", str(out))
     assert status.returncode == 0 and "24 of 24 done" in status.stdout
     assert (REPO_ROOT / "scenarios" / "sweeps").is_dir()
+
+
+def test_an_interrupted_sweep_keeps_its_samples_and_finished_runs_and_can_be_analysed(tmp_path):
+    from functools import partial
+
+    from engine_models import LINEAR_FACTORS, interrupting_model, linear_model
+
+    from sim.sensitivity import analyze_store
+    from sim.seeds import replicate_seeds
+
+    sweep = _sweep(method="morris", samples=10, replicates=2, factors=list(LINEAR_FACTORS),
+                   outputs=["standards"], years=[2027])
+    seed = replicate_seeds(3, 2)[1]
+    # Interrupt at the second replicate of a late point: the serial runner stops there.
+    model = partial(interrupting_model, at_seeds={seed})
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, tmp_path / "s", model=model, workers=1, chunk_size=1, progress=False)
+    store = ResultStore(tmp_path / "s")
+    assert (store.path / "samples.parquet").exists()
+    assert store.completed() == {(0, 0)}
+    assert store.manifest["sessions"][-1]["interrupted"] is True
+    with pytest.raises(InputError, match="no complete block"):
+        analyze_store(store, allow_partial=True)
+    with pytest.raises(StoreMismatchError, match="model"):  # another model function may not finish it
+        run_sweep(sweep, tmp_path / "s", model=linear_model, workers=1, progress=False)
+    resumed = run_sweep(sweep, tmp_path / "s", model=interrupting_model, workers=1, progress=False)
+    assert resumed.status()["runs_done"] == sweep.n_runs
+    assert not analyze_store(resumed).indices.empty
