@@ -20,7 +20,8 @@ out, which keeps every estimator valid on fewer samples.
 
 Output files (long form, read by the charts):
 ``indices.parquet``: method, output, year, factor, index, value, conf;
-``convergence.parquet``: method, output, year, factor, index, value_half, value_full, change, n_half, n_full;
+``convergence.parquet``: method, output, year, factor, index, value_half, value_full, change (absolute),
+relative_change (change / the output's largest index of that kind), n_half, n_full;
 ``sweep_targets.csv``: probability of meeting each target over the sampled space, with a Wilson interval.
 """
 
@@ -42,7 +43,7 @@ from sim.store import ResultStore
 
 INDEX_COLUMNS = ["method", "output", "year", "factor", "index", "value", "conf"]
 CONVERGENCE_COLUMNS = ["method", "output", "year", "factor", "index", "value_half", "value_full", "change",
-                       "n_half", "n_full"]
+                       "relative_change", "n_half", "n_full"]
 MAIN_INDEX = {"sobol": "ST", "morris": "mu_star", "rbd_fast": "S1", "delta": "delta", "pawn": "median"}
 
 
@@ -220,6 +221,9 @@ def analyze_store(
                 merged = full.merge(half[["factor", "index", "value"]], on=["factor", "index"],
                                     suffixes=("_full", "_half"))
                 merged["change"] = (merged["value_full"] - merged["value_half"]).abs()
+                # Relative to the largest index of its kind for this output: unitless for Morris too.
+                scale = merged.groupby("index")["value_full"].transform(lambda v: v.abs().max())
+                merged["relative_change"] = merged["change"] / scale.where(scale > 0)
                 merged["n_half"] = int(half_rows.sum())
                 merged["n_full"] = int(use_rows.sum())
                 conv_frames.append(merged[CONVERGENCE_COLUMNS])
@@ -337,9 +341,11 @@ def format_summary(result: SensitivityResult, top: int = 5) -> str:
             worst = main.sort_values("change", ascending=False).head(1)
             if len(worst):
                 w = worst.iloc[0]
-                lines.append(f"convergence ({method} {MAIN_INDEX[method]}, n={int(w.n_half)} vs {int(w.n_full)} "
-                             f"points): largest change {w.change:.3f} ({w.output} {w.year}, {w.factor}); "
-                             f"median change {main['change'].median():.3f}")
+                lines.append(
+                    f"convergence ({method} {MAIN_INDEX[method]}, n={int(w.n_half)} vs {int(w.n_full)} points): "
+                    f"largest change {w.change:.3f} ({w.output} {w.year}, {w.factor}); median change "
+                    f"{main['change'].median():.3f}; relative to the output's top factor: median "
+                    f"{main['relative_change'].median():.2f}, largest {main['relative_change'].max():.2f}")
     if not result.targets.empty:
         lines.append("probability of meeting each target over the sampled space:")
         for r in result.targets.itertuples():
