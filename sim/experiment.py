@@ -56,7 +56,7 @@ import pyarrow as pa
 from sim.errors import InputError
 from sim.scenario import Scenario
 from sim.seeds import replicate_seeds
-from sim.store import RESULT_COLUMNS, RESULT_SCHEMA, ResultStore, code_version, process_alive
+from sim.store import RESULT_SCHEMA, ResultStore, code_version, process_alive
 
 ModelFn = Callable[..., pd.DataFrame]
 Detail = Literal["full", "directions", "city"]

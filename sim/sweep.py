@@ -288,9 +288,6 @@ class Sweep:
         if spec.method == "sobol":
             return sobol.sample(problem, spec.samples, calc_second_order=spec.sobol.second_order,
                                 scramble=True, seed=spec.seed)
-        if self.group_of and spec.method in ("rbd_fast", "delta"):
-            raise InputError("this method takes no groups", file=where, key="groups",
-                             allowed="groups with sobol, morris or pawn; none with rbd_fast or delta")
         if spec.method == "morris":
             opts = spec.morris
             return morris.sample(problem, spec.samples, num_levels=opts.num_levels,
