@@ -218,7 +218,7 @@ def allocate_proportional(budget: float, weights: np.ndarray, caps: np.ndarray) 
     free = (weights > 0) & (caps > 0)
     remaining = float(budget)
     while remaining > 1e-12 and free.any():
-        share = remaining * weights * free / weights[free].sum()
+        share = remaining * (np.where(free, weights, 0.0) / weights[free].sum())
         over = free & (out + share >= caps)
         if not over.any():
             out += share
