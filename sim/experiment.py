@@ -733,6 +733,7 @@ def run_design(
             n_workers = min(n_workers, max(1, len(todo)))
             executor = _SerialExecutor(design.scenarios) if n_workers == 1 else \
                 _PoolExecutor(design.scenarios, n_workers, preload=_importable_modules(model))
+        store.start_session(len(todo), len(done) + len(failed), executor.description, retry=retry_failures)
         session = _execute(design, store, todo, executor, model, chunk_size, progress, flush_seconds,
                            label or f"{design.kind} {store.path.name}", failed)
         session.update(already_done=len(done), previously_failed=len(failed), retry_failures=retry_failures)

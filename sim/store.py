@@ -167,10 +167,25 @@ class ResultStore:
         self._write_manifest(manifest)
 
     def record_session(self, **entries: Any) -> None:
-        """Append one session's facts (runs done, wall time, code version) to the manifest."""
+        """Append one session's facts (runs done, wall time, code version) to the manifest; the
+        session in progress (:meth:`start_session`) is over."""
         manifest = self.manifest
+        manifest.pop("running", None)
         manifest.setdefault("sessions", []).append({"code_version": code_version(), **entries})
         self._write_manifest(manifest)
+
+    def start_session(self, runs_planned: int, already_done: int, executor: str, retry: bool = False) -> None:
+        """Note the session in progress, so that :meth:`status` can give its rate and time left.
+
+        Args:
+            runs_planned: Runs this session will do.
+            already_done: Runs finished or failed before it.
+            executor: Where it runs (for the status line).
+            retry: A session rerunning failed runs (no rate is given for it).
+        """
+        self.update_manifest(running={"started": time.time(), "pid": os.getpid(), "host": socket.gethostname(),
+                                      "runs_planned": runs_planned, "already_done": already_done,
+                                      "executor": executor, "retry": retry})
 
     # ------------------------------------------------------------------ writing
 
@@ -300,7 +315,8 @@ class ResultStore:
         Returns:
             Dict with kind, name, created, code_version, runs_total, runs_done, runs_failed,
             runs_missing, parts, sessions (count), wall_seconds (sum over sessions), last_rate
-            (runs per second of the last session), writing (True while a writer holds the lock).
+            (runs per second of the last session), writing (True while a writer holds the lock), and
+            for the session in progress running_rate (runs/s), running_seconds_left, running_executor.
         """
         manifest = self.manifest
         done = self.completed()
@@ -311,6 +327,15 @@ class ResultStore:
         wall = sum(float(s.get("wall_seconds", 0.0)) for s in sessions)
         rate = (last.get("runs_ok", 0) + last.get("runs_failed", 0)) / last["wall_seconds"] \
             if last.get("wall_seconds") else float("nan")
+        writing = (self.path / "writer.lock").exists()
+        running = manifest.get("running") if writing else None
+        now_rate = left = float("nan")
+        if running and not running.get("retry"):
+            elapsed = max(1e-9, time.time() - float(running["started"]))
+            finished = len(done) + len(failed) - int(running["already_done"])
+            now_rate = finished / elapsed
+            remaining = int(running["runs_planned"]) - finished
+            left = remaining / now_rate if now_rate > 0 else float("nan")
         return {
             "path": str(self.path),
             "kind": manifest.get("kind"),
@@ -325,7 +350,10 @@ class ResultStore:
             "sessions": len(sessions),
             "wall_seconds": wall,
             "last_rate": rate,
-            "writing": (self.path / "writer.lock").exists(),
+            "writing": writing,
+            "running_rate": now_rate,
+            "running_seconds_left": left,
+            "running_executor": running.get("executor") if running else None,
         }
 
     def sql(self, query: str) -> duckdb.DuckDBPyConnection:
@@ -417,7 +445,12 @@ def format_status(status: dict[str, Any], failures: list[dict[str, Any]] | None 
         f"  code version at creation: {status['code_version']}",
     ]
     if status["writing"]:
-        lines.append("  a process is writing this store now (writer.lock)")
+        line = "  a process is writing this store now (writer.lock)"
+        if status.get("running_rate") == status.get("running_rate"):  # not NaN
+            left = status["running_seconds_left"]
+            line += (f": {status['running_rate']:.2f} runs/s on {status['running_executor']}"
+                     + (f", about {left / 60:.0f} min left" if left == left else ""))
+        lines.append(line)
     if status["runs_missing"] and not status["writing"]:
         lines.append("  resume: run the same command again; it runs only what is missing")
     for record in (failures or [])[:5]:

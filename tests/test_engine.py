@@ -276,3 +276,15 @@ def test_status_command_refuses_a_folder_that_is_no_store(tmp_path):
 
     proc = run_weilai("status", str(tmp_path))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not a result store" in proc.stderr
+
+
+def test_status_gives_the_rate_and_time_left_of_the_session_in_progress(tmp_path):
+    store = _ensemble(tmp_path / "s", replicates=4)
+    status = store.status()
+    assert not status["writing"] and status["running_rate"] != status["running_rate"]  # NaN: none running
+    assert "running" not in store.manifest
+    with store.writer_lock():  # as a writer in another process would look
+        store.start_session(runs_planned=10, already_done=0, executor="2 local processes")
+        status = store.status()
+    assert status["writing"] and status["running_rate"] > 0
+    assert status["running_seconds_left"] == pytest.approx(6 / status["running_rate"])
