@@ -140,6 +140,8 @@ def test_bad_sweep_files_exit_2_with_one_line_and_no_traceback(tmp_path, case):
     assert "Traceback" not in proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert str(file) in line and f"key '{key}'" in line and allowed in line
+    values = {"unknown factor": "(got 'levers.rd_grant')", "sobol size": "(got 500)", "bad option": "(got 3)"}
+    assert values.get(case, "") in line
     assert not (tmp_path / "out").exists()
 
 
