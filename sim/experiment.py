@@ -64,6 +64,7 @@ MODEL_COLUMNS = ["year", "direction", "district", "indicator", "value"]
 DETAILS: tuple[str, ...] = ("full", "directions", "city")
 
 
+FORKSERVER_PRELOAD = ("__main__", "numpy", "pandas", "pyarrow", "pydantic", "mesa")
 CHUNK_SECONDS = 2.0  # automatic chunks hold about this much work (s): progress and Ctrl-C stay responsive
 MAX_CHUNK = 256      # runs per chunk at most
 
@@ -456,10 +457,9 @@ class _SerialExecutor:
 class _PoolExecutor:
     """A local process pool (forkserver start, so no threads or locks are inherited)."""
 
-    def __init__(self, scenarios: Sequence[Scenario], workers: int, preload: Sequence[str] = ()) -> None:
+    def __init__(self, scenarios: Sequence[Scenario], workers: int) -> None:
         self._scenarios = tuple(scenarios)
         self.workers = workers
-        self._preload = ["__main__", "sim.experiment", *preload]
         self.capacity = 2 * workers
         self.description = f"{workers} local processes"
         self._futures: dict[Future, _Chunk] = {}
@@ -467,9 +467,11 @@ class _PoolExecutor:
 
     def _start(self) -> None:
         context = multiprocessing.get_context("forkserver")
-        # The fork server imports the engine and the model once; workers forked from it start warm.
-        # (It starts with the first pool of this process; later changes of the list are ignored.)
-        context.set_forkserver_preload(self._preload)
+        # The fork server imports the heavy libraries once, so workers forked from it start in a
+        # fraction of a second. The project's own modules are not preloaded: a worker imports them
+        # afresh, so a model edited in a notebook is never run from a stale copy. (The server starts
+        # with the first pool of this process; later changes of the list are ignored.)
+        context.set_forkserver_preload(list(FORKSERVER_PRELOAD))
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                          initializer=_worker_init, initargs=(os.getpid(),))
         try:  # a pool whose workers cannot even start would otherwise fail every run one by one
@@ -633,15 +635,6 @@ def load_model(ref: str) -> ModelFn:
     return model
 
 
-def _importable_modules(model: ModelFn) -> list[str]:
-    """The model function's module, if workers can import it by name (not ``__main__``)."""
-    inner = model
-    while isinstance(inner, functools.partial):
-        inner = inner.func
-    module = getattr(inner, "__module__", None)
-    return [module] if module and module != "__main__" else []
-
-
 def _accepts_detail(model: ModelFn) -> bool:
     try:
         params = inspect.signature(model).parameters
@@ -732,7 +725,7 @@ def run_design(
             n_workers = max(1, workers or default_workers())
             n_workers = min(n_workers, max(1, len(todo)))
             executor = _SerialExecutor(design.scenarios) if n_workers == 1 else \
-                _PoolExecutor(design.scenarios, n_workers, preload=_importable_modules(model))
+                _PoolExecutor(design.scenarios, n_workers)
         store.start_session(len(todo), len(done) + len(failed), executor.description, retry=retry_failures)
         session = _execute(design, store, todo, executor, model, chunk_size, progress, flush_seconds,
                            label or f"{design.kind} {store.path.name}", failed)
