@@ -719,7 +719,7 @@ def run_design(
         else:
             todo = [r for r in all_runs if (r.sample, r.replicate) not in done
                     and (r.sample, r.replicate) not in failed]
-        if scheduler is not None:
+        if scheduler is not None and todo:
             executor: Any = _DaskExecutor(design.scenarios, scheduler)
         else:
             n_workers = max(1, workers or default_workers())
