@@ -764,6 +764,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         size = max(1, size)
         sizes.append(size)
         return _Chunk(tuple(pending.popleft() for _ in range(min(size, len(pending)))))
+
     suspects: deque[_Chunk] = deque()  # chunks held by a worker that died: rerun one at a time
 
     def job(chunk: _Chunk) -> ChunkJob:
