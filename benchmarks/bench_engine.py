@@ -33,8 +33,8 @@ from pathlib import Path
 DETAIL = "city"  # what sweeps keep; ensembles keep "full" (more rows per run, same model time)
 
 
-def bare_loop(n: int, seed: int) -> float:
-    """Seconds for n model runs in a plain loop in this process."""
+def bare_loop(n: int, seed: int) -> tuple[float, float]:
+    """Wall and CPU seconds for n model runs in a plain loop in this process."""
     from sim.model import simulate
     from sim.scenario import load_scenario
     from sim.seeds import replicate_seeds
@@ -42,14 +42,14 @@ def bare_loop(n: int, seed: int) -> float:
     scenario = load_scenario("baseline")
     seeds = replicate_seeds(seed, n)
     simulate(scenario, seeds[0], detail=DETAIL)  # warm caches (region data, imports)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for s in seeds:
         simulate(scenario, s, detail=DETAIL)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def engine(n: int, seed: int, workers: int, folder: Path) -> float:
-    """Seconds for n runs through the engine (result store written)."""
+def engine(n: int, seed: int, workers: int, folder: Path) -> tuple[float, dict]:
+    """Wall seconds for n runs through the engine (result store written), and the session record."""
     from sim.experiment import ensemble_design, run_design
     from sim.model import simulate
     from sim.scenario import load_scenario
@@ -62,7 +62,7 @@ def engine(n: int, seed: int, workers: int, folder: Path) -> float:
                        workers=workers, progress=False)
     wall = time.perf_counter() - started
     assert store.status()["runs_done"] == n, store.status()
-    return wall
+    return wall, store.manifest["sessions"][-1]
 
 
 MESA_SCRIPT = r"""
@@ -149,23 +149,29 @@ def main() -> int:
     print(f"{cores} cores; load average at start {os.getloadavg()[0]:.2f} (other processes on the machine "
           "lower every figure below)")
     try:
-        bare = bare_loop(args.single, args.seed)
-        serial = engine(args.single, args.seed, 1, folder / "serial")
+        bare, bare_cpu = bare_loop(args.single, args.seed)
+        serial, _ = engine(args.single, args.seed, 1, folder / "serial")
         single_rate = args.single / bare
         report.update(single_core_runs_per_second=single_rate, seconds_per_run=bare / args.single,
+                      cpu_seconds_per_run=bare_cpu / args.single,
                       engine_overhead_seconds_per_run=(serial - bare) / args.single,
                       engine_overhead_share=(serial - bare) / bare)
         print(f"single core: {single_rate:.2f} runs/s ({1000 * bare / args.single:.0f} ms per run, "
-              f"{args.single} runs, bare loop)")
+              f"{1000 * bare_cpu / args.single:.0f} ms CPU; {args.single} runs, bare loop)")
         print(f"engine overhead (workers=1, store written): {1000 * (serial - bare) / args.single:+.1f} ms per run "
               f"({100 * (serial - bare) / bare:+.1f}%)")
 
-        parallel = engine(args.runs, args.seed, cores, folder / "parallel")
+        parallel, session = engine(args.runs, args.seed, cores, folder / "parallel")
         rate = args.runs / parallel
+        worker_cpu = session["worker_cpu_seconds"] / args.runs
         report.update(parallel_runs_per_second=rate, parallel_runs_per_second_per_core=rate / cores,
-                      parallel_efficiency=rate / (cores * single_rate))
+                      parallel_efficiency=rate / (cores * single_rate),
+                      parallel_worker_cpu_seconds_per_run=worker_cpu,
+                      parallel_dispatcher_cpu_seconds_per_run=session["engine_cpu_seconds"] / args.runs)
         print(f"engine on {cores} cores: {rate:.2f} runs/s = {rate / cores:.2f} per core; parallel efficiency "
               f"{rate / (cores * single_rate):.3f} (goal >= 0.95; {args.runs} runs incl. pool start-up)")
+        print(f"  CPU per run in the workers {1000 * worker_cpu:.0f} ms (bare loop {1000 * bare_cpu / args.single:.0f}"
+              f" ms); dispatching process {1000 * session['engine_cpu_seconds'] / args.runs:.1f} ms per run")
         if not args.no_mesa:
             mesa_wall = mesa_batch_run(args.runs, args.seed, cores, folder)
             mesa_rate = args.runs / mesa_wall

@@ -281,6 +281,7 @@ class ChunkResult:
     ok: list[tuple[int, int]]
     failures: list[dict[str, Any]]
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
@@ -294,7 +295,7 @@ def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
         Rows (Arrow table of :data:`~sim.store.RESULT_SCHEMA`) of the runs that finished, their keys
         and the failure records of the others.
     """
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     frames: list[pd.DataFrame] = []
     finished: list[Run] = []
     failures: list[dict[str, Any]] = []
@@ -328,7 +329,7 @@ def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
         for run, problem in bad.items():
             failures.append(_failure_record(job.points[run.sample], run, ValueError(problem)))
         ok = [(r.sample, r.replicate) for r in finished if r not in bad]
-    return ChunkResult(table, ok, failures, time.perf_counter() - started)
+    return ChunkResult(table, ok, failures, time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 def _keyed_table(frames: list[pd.DataFrame], runs: list[Run], job: ChunkJob) -> tuple[pa.Table | None, dict]:
@@ -687,8 +688,10 @@ def run_design(
             for tables that describe the design (a sweep's ``samples.parquet``).
 
     Returns:
-        The result store. The session's facts (runs done and failed, wall time, workers) are
-        appended to ``manifest["sessions"]``.
+        The result store. The session's facts are appended to ``manifest["sessions"]``: runs
+        planned, done and failed, worker deaths, wall_seconds, worker_seconds and worker_cpu_seconds
+        (summed over the runs), engine_cpu_seconds (the dispatching process; includes the runs when
+        ``workers=1``), the executor and the chunk sizes.
 
     Raises:
         StoreMismatchError: if ``out`` holds a store of a different design.
@@ -777,7 +780,8 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
     to_clear: list[tuple[int, int]] = []
     counts = {"runs_ok": 0, "runs_failed": 0, "worker_deaths": 0, "parts_written": 0}
     last_flush = time.monotonic()
-    worker_seconds = 0.0
+    worker_seconds = worker_cpu_seconds = 0.0
+    cpu_started = time.process_time()
     bar = tqdm(total=len(todo), unit="run", desc=label, disable=not progress, dynamic_ncols=True,
                smoothing=0.05)
 
@@ -791,7 +795,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         buffer, buffered_rows, to_clear, last_flush = [], 0, [], time.monotonic()
 
     def take(chunks: list[_Chunk], outcome: ChunkResult | BaseException) -> None:
-        nonlocal buffered_rows, worker_seconds
+        nonlocal buffered_rows, worker_seconds, worker_cpu_seconds
         if isinstance(outcome, ChunkResult):
             if outcome.table is not None:
                 buffer.append(outcome.table)
@@ -802,6 +806,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             counts["runs_ok"] += len(outcome.ok)
             counts["runs_failed"] += len(outcome.failures)
             worker_seconds += outcome.seconds
+            worker_cpu_seconds += outcome.cpu_seconds
             timing["runs"] += len(outcome.ok) + len(outcome.failures)
             timing["seconds"] += outcome.seconds
             bar.update(len(outcome.ok) + len(outcome.failures))
@@ -870,6 +875,8 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         "executor": executor.description,
         "chunk_size": chunk_size or (f"auto {min(sizes)}-{max(sizes)}" if sizes else "auto"),
         "worker_seconds": worker_seconds,
+        "worker_cpu_seconds": worker_cpu_seconds,
+        "engine_cpu_seconds": time.process_time() - cpu_started,
         "interrupted": False,
         **counts,
     }
