@@ -210,6 +210,13 @@ def analyze_store(
             if full is None:
                 coverage["notes"].append(f"{method} {output} {year}: output constant over the sample")
                 continue
+            values, counts = np.unique(y[use_rows], return_counts=True)
+            if counts.max() >= 0.95 * counts.sum():
+                coverage["notes"].append(
+                    f"{method} {output} {year}: output nearly constant ({counts.max() / counts.sum():.1%} of "
+                    f"points share the value {values[counts.argmax()]:g}); its indices are unreliable")
+            if full["value"].isna().any():
+                coverage["notes"].append(f"{method} {output} {year}: some indices undefined (constant sub-samples)")
             full.insert(0, "year", year)
             full.insert(0, "output", output)
             full.insert(0, "method", method)
@@ -274,7 +281,9 @@ def _indices(method: str, options: Any, problem: dict, x: np.ndarray, y: np.ndar
     names, _ = extract_group_names(problem)
     out: list[tuple[str, str, float, float]] = []
     with warnings.catch_warnings():
+        # Constant sub-samples are reported in the analysis notes rather than as warnings.
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
         if method == "sobol":
             si = sobol.analyze(problem, y, calc_second_order=options.second_order,
                                num_resamples=options.num_resamples, conf_level=options.conf_level, seed=seed)
