@@ -150,16 +150,21 @@ def main() -> int:
           "lower every figure below)")
     try:
         bare, bare_cpu = bare_loop(args.single, args.seed)
-        serial, _ = engine(args.single, args.seed, 1, folder / "serial")
+        serial, serial_session = engine(args.single, args.seed, 1, folder / "serial")
         single_rate = args.single / bare
+        in_runner = (serial_session["worker_cpu_seconds"] - bare_cpu) / args.single
+        fixed = serial - serial_session["worker_seconds"]
         report.update(single_core_runs_per_second=single_rate, seconds_per_run=bare / args.single,
                       cpu_seconds_per_run=bare_cpu / args.single,
                       engine_overhead_seconds_per_run=(serial - bare) / args.single,
-                      engine_overhead_share=(serial - bare) / bare)
+                      engine_overhead_share=(serial - bare) / bare,
+                      engine_overhead_cpu_seconds_per_run_in_runner=in_runner,
+                      engine_fixed_seconds_per_session=fixed)
         print(f"single core: {single_rate:.2f} runs/s ({1000 * bare / args.single:.0f} ms per run, "
               f"{1000 * bare_cpu / args.single:.0f} ms CPU; {args.single} runs, bare loop)")
         print(f"engine overhead (workers=1, store written): {1000 * (serial - bare) / args.single:+.1f} ms per run "
-              f"({100 * (serial - bare) / bare:+.1f}%)")
+              f"in all ({100 * (serial - bare) / bare:+.1f}%) = {1000 * in_runner:+.1f} ms CPU per run in the runner "
+              f"(result tables) + {fixed:.2f} s per session (store, manifest, last part) spread over the runs")
 
         parallel, session = engine(args.runs, args.seed, cores, folder / "parallel")
         rate = args.runs / parallel
