@@ -866,7 +866,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
                 store.record_session(started=time.strftime("%Y-%m-%dT%H:%M:%S%z",
                                                            time.localtime(started_wall)),
                                      wall_seconds=wall, interrupted=True, executor=executor.description,
-                                     **counts)
+                                     runs_planned=len(todo), **counts)
     wall = time.perf_counter() - started
     return {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started_wall)),

@@ -249,6 +249,19 @@ class ResultStore:
             for tmp in folder.glob("*.tmp"):
                 tmp.unlink(missing_ok=True)
 
+    def _writer_alive(self) -> bool:
+        """Whether ``writer.lock`` is held by a live process (a lock left by a killed writer is not)."""
+        lock = self.path / "writer.lock"
+        try:
+            holder = json.loads(lock.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True  # being written this instant
+        if holder.get("host") != socket.gethostname():
+            return True  # cannot tell for another machine
+        return process_alive(int(holder.get("pid", -1)))
+
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Hold ``writer.lock`` while writing, so two processes never run into one store.
@@ -327,7 +340,7 @@ class ResultStore:
         wall = sum(float(s.get("wall_seconds", 0.0)) for s in sessions)
         rate = (last.get("runs_ok", 0) + last.get("runs_failed", 0)) / last["wall_seconds"] \
             if last.get("wall_seconds") else float("nan")
-        writing = (self.path / "writer.lock").exists()
+        writing = self._writer_alive()
         running = manifest.get("running") if writing else None
         now_rate = left = float("nan")
         if running and not running.get("retry"):

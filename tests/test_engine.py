@@ -219,6 +219,7 @@ def test_a_killed_sweep_resumes_with_only_the_missing_runs_to_identical_results(
     done_before = store.completed()
     assert 0 < len(done_before) < 24 and (0, 15) not in done_before
     assert (out / "writer.lock").exists()  # left by the killed writer; the next run takes it over
+    assert not store.status()["writing"]  # status knows its writer is dead
 
     resumed = run_design(ensemble_design(SCENARIO, 24, 7), out, model=toy_model, workers=workers,
                          progress=False)
