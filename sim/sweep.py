@@ -242,6 +242,9 @@ class Sweep:
         if spec.method == "sobol" and n & (n - 1):
             raise InputError("Sobol' samples must be a power of 2", file=where, key="samples", value=n,
                              allowed=f"e.g. {2 ** max(1, round(math.log2(n)))}")
+        if self.group_of and spec.method in ("sobol", "morris") and self.n_groups < 2:
+            raise InputError("all factors are in one group: there is nothing to compare", file=where,
+                             key="groups", allowed="two or more groups (ungrouped factors count as their own)")
         if self.group_of and spec.method in ("rbd_fast", "delta"):
             raise InputError("this method takes no groups", file=where, key="groups",
                              allowed="groups with sobol, morris or pawn; none with rbd_fast or delta")

@@ -114,6 +114,8 @@ BAD_SWEEPS = [
      ' "levers.angel_fund"]\n[groups]\nmoney = ["levers.rd_grants", "levers.angel_fund"]\n', "groups", "morris"),
     ("group member", 'scenario = "baseline"\nmethod = "sobol"\nsamples = 8\nfactors = ["levers.rd_grants",'
      ' "levers.angel_fund"]\n[groups]\nmoney = ["levers.guidance_fund"]\n', "groups.money.0", "levers.rd_grants"),
+    ("one group", 'scenario = "baseline"\nmethod = "sobol"\nsamples = 8\nfactors = ["levers.rd_grants",'
+     ' "levers.angel_fund"]\n[groups]\nmoney = ["levers.rd_grants", "levers.angel_fund"]\n', "groups", "two or more"),
     ("toml syntax", 'scenario = "baseline\n', None, None),
 ]
 
