@@ -540,7 +540,7 @@ class _DaskExecutor:
         else:
             try:
                 self.client, self._own = Client(scheduler, timeout="30s"), True
-            except OSError as exc:
+            except (OSError, ValueError, TypeError) as exc:
                 raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--scheduler",
                                  value=str(scheduler), allowed="an address like tcp://host:8786") from None
         try:

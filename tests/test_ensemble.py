@@ -101,6 +101,7 @@ def test_run_command_writes_the_store_and_prints_the_target_table(tmp_path):
     (["--workers", "0"], "--workers"),
     (["--ci-width", "2"], "--ci-width"),
     (["--model", "nowhere:nothing"], "--model"),
+    (["--scheduler", "nonsense"], "--scheduler"),
 ])
 def test_run_command_refuses_bad_options_without_a_traceback(tmp_path, args, key):
     proc = run_weilai("run", "baseline", "--out", str(tmp_path / "x"), "--no-progress", *args)
