@@ -44,6 +44,7 @@ from sim.store import ResultStore
 INDEX_COLUMNS = ["method", "output", "year", "factor", "index", "value", "conf"]
 CONVERGENCE_COLUMNS = ["method", "output", "year", "factor", "index", "value_half", "value_full", "change",
                        "relative_change", "n_half", "n_full"]
+NEARLY_CONSTANT = 0.95  # an output whose most common value holds this share of the points is left out
 MAIN_INDEX = {"sobol": "ST", "morris": "mu_star", "rbd_fast": "S1", "delta": "delta", "pawn": "median"}
 
 
@@ -74,6 +75,7 @@ def analyze_store(
     convergence: bool = True,
     write: bool = True,
     out: str | Path | None = None,
+    keep_unreliable: bool = False,
 ) -> SensitivityResult:
     """Sensitivity indices per output and year, convergence, and target probabilities of a sweep.
 
@@ -88,6 +90,9 @@ def analyze_store(
         write: Write ``indices.parquet``, ``convergence.parquet``, ``sweep_targets.csv`` and
             ``analysis.json`` to ``out``.
         out: Folder for those files (default: the store folder).
+        keep_unreliable: Keep the indices of nearly constant outputs (95% of the points or more share
+            one value, e.g. a count that almost never changes), whose estimates are noise; by default
+            they are left out and named in the notes.
 
     Raises:
         InputError: if the store is not a sweep, an output or year was not stored, or runs are
@@ -211,10 +216,14 @@ def analyze_store(
                 coverage["notes"].append(f"{method} {output} {year}: output constant over the sample")
                 continue
             values, counts = np.unique(y[use_rows], return_counts=True)
-            if counts.max() >= 0.95 * counts.sum():
-                coverage["notes"].append(
-                    f"{method} {output} {year}: output nearly constant ({counts.max() / counts.sum():.1%} of "
-                    f"points share the value {values[counts.argmax()]:g}); its indices are unreliable")
+            if counts.max() >= NEARLY_CONSTANT * counts.sum():
+                share = counts.max() / counts.sum()
+                note = (f"{method} {output} {year}: output nearly constant ({share:.1%} of points share the "
+                        f"value {values[counts.argmax()]:g}); its indices are unreliable")
+                if not keep_unreliable:
+                    coverage["notes"].append(note + " and left out")
+                    continue
+                coverage["notes"].append(note)
             if full["value"].isna().any():
                 coverage["notes"].append(f"{method} {output} {year}: some indices undefined (constant sub-samples)")
             full.insert(0, "year", year)
@@ -374,6 +383,8 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                         help="analyse the complete blocks of an unfinished or partly failed sweep")
     parser.add_argument("--out", default=None, help="folder for indices.parquet etc. (default: the store)")
     parser.add_argument("--top", type=int, default=5, help="factors shown per output")
+    parser.add_argument("--keep-unreliable", action="store_true",
+                        help="keep indices of nearly constant outputs (left out by default)")
 
 
 def cli_main(args: argparse.Namespace) -> int:
@@ -383,7 +394,7 @@ def cli_main(args: argparse.Namespace) -> int:
         raise InputError("not a result store (no manifest.json)", file=store.path,
                          allowed="a folder written by weilai sweep")
     result = analyze_store(store, outputs=args.outputs, years=args.years, methods=args.methods,
-                           allow_partial=args.allow_partial, out=args.out)
+                           allow_partial=args.allow_partial, out=args.out, keep_unreliable=args.keep_unreliable)
     print(format_summary(result, top=args.top))
     folder = args.out or store.path
     print(f"written: {folder}/indices.parquet, convergence.parquet, sweep_targets.csv, analysis.json")

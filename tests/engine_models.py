@@ -148,3 +148,13 @@ def interrupting_model(scenario, seed, *, at_seeds=()):
     if seed in at_seeds:
         raise KeyboardInterrupt
     return linear_model(scenario, seed)
+
+
+def rare_step_model(scenario, seed):
+    """``standards`` is 1 only in the top 3% of the first factor's range (else 0): nearly constant;
+    ``breakthroughs`` is :func:`linear_model`'s value."""
+    u = _unit_values(scenario, LINEAR_FACTORS)
+    step = float(u[0] > 0.97)
+    value = float(np.dot(LINEAR_COEFFICIENTS, u))
+    return pd.DataFrame({"year": [2027, 2027], "direction": "all", "district": "all",
+                         "indicator": ["standards", "breakthroughs"], "value": [step, value]})

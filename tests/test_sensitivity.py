@@ -184,3 +184,19 @@ def test_analyze_command_refuses_an_ensemble_store_without_a_traceback(tmp_path)
     proc = run_weilai("analyze", str(tmp_path / "e"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "not a sweep's store" in proc.stderr and "weilai sweep" in proc.stderr
+
+
+def test_nearly_constant_outputs_are_left_out_unless_asked(tmp_path):
+    from engine_models import rare_step_model
+
+    sweep = Sweep(_spec(method="rbd_fast", samples=200, factors=list(LINEAR_FACTORS),
+                        outputs=["standards", "breakthroughs"]))
+    store = run_sweep(sweep, tmp_path / "s", model=rare_step_model, workers=1, progress=False)
+    steps = store.results(indicators=["standards"])["value"]
+    assert 0 < steps.sum() <= 0.05 * len(steps)  # nearly constant, not constant
+    default = analyze_store(store, write=False)
+    kept = analyze_store(store, write=False, keep_unreliable=True)
+    [note] = [n for n in default.coverage["notes"] if "left out" in n]
+    assert "standards 2027" in note and "nearly constant" in note
+    assert set(default.indices["output"]) == {"breakthroughs"}
+    assert set(kept.indices["output"]) == {"breakthroughs", "standards"}
