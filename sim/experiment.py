@@ -1072,12 +1072,32 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                              "is at most this wide (e.g. 0.1)")
     parser.add_argument("--batch", type=int, default=20, help="adaptive: replicates added per step")
     parser.add_argument("--max-replicates", type=int, default=1000, help="adaptive: cap on replicates")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels of the target table")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels of the target table and charts")
+    parser.add_argument("--no-charts", action="store_true", help="do not write the target board and fan charts")
     add_execution_arguments(parser)
 
 
+def write_charts(store: ResultStore, lang: str) -> list[Path]:
+    """The target board and key fan charts of an ensemble (PNG, SVG, HTML in ``<store>/charts``).
+
+    Chinese labels need a CJK font for PNG and SVG; without one, the message says how to get one and
+    the charts are written with English labels instead, so the run still ends with a chart.
+    """
+    from sim.charts import write_run_charts
+    from sim.fonts import CjkFontMissingError
+
+    try:
+        files = write_run_charts(store.path, lang=lang)
+    except CjkFontMissingError as exc:
+        print(f"weilai: {exc.message()}\nweilai: writing the charts with English labels instead", file=sys.stderr)
+        files = write_run_charts(store.path, lang="en")
+    pngs = [f for f in files if f.suffix == ".png"]
+    print(f"charts: {', '.join(str(f) for f in pngs)} (SVG and HTML beside them)")
+    return files
+
+
 def cli_main(args: argparse.Namespace) -> int:
-    """``weilai run``: a seeded ensemble; writes the store and prints the target table."""
+    """``weilai run``: a seeded ensemble; writes the store, prints the target table, draws the charts."""
     from sim.scenario import load_scenario
     from sim.targets import format_target_table, load_targets
 
@@ -1106,6 +1126,8 @@ def cli_main(args: argparse.Namespace) -> int:
     if status["runs_done"]:
         table = ensemble_targets(store, n, targets)
         print(format_target_table(table[table["n_replicates"] > 0], lang=args.lang))
+        if not args.no_charts:
+            write_charts(store, args.lang)
     print(f"{status['runs_done']} runs in {out} ({time.perf_counter() - started:.1f} s this session); "
           "targets.csv, spending.parquet, manifest.json written")
     return report_failures(store)
