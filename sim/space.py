@@ -51,8 +51,10 @@ class Factor:
         """Map uniform [0, 1] draws onto this factor's distribution."""
         u = np.asarray(u, dtype=float)
         if self.distribution == "loguniform":
-            return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
-        return self.low + u * (self.high - self.low)
+            values = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+        else:
+            values = self.low + u * (self.high - self.low)
+        return np.clip(values, self.low, self.high)  # exp(log(x)) may miss x by one ulp
 
     def allowed(self) -> str:
         return f"{self.low:g} to {self.high:g} ({self.unit})"

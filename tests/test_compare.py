@@ -1,0 +1,90 @@
+"""Scenario comparison: common random numbers, the paired interval, costs, and bad input."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.compare import COLUMNS, run_comparison
+from sim.scenario import load_scenario
+from sim.targets import evaluate_targets, load_targets, paired_difference_interval
+
+
+def test_paired_interval_worked_example_and_bounds():
+    diff, low, high = paired_difference_interval(np.array([0, 0, 0, 1] * 5), np.array([1, 1, 0, 1] * 5))
+    assert (round(diff, 3), round(low, 3), round(high, 3)) == (0.5, 0.247, 0.66)
+    same = np.array([1, 0, 1, 1, 0] * 4)
+    d, lo, hi = paired_difference_interval(same, same)
+    assert d == 0 and lo < 0 < hi
+    d, lo, hi = paired_difference_interval(np.zeros(30), np.ones(30))
+    assert d == 1 and 0.8 < lo <= hi == 1
+
+
+def test_paired_interval_covers_the_true_difference():
+    rng = np.random.default_rng(11)
+    covered, n_sets = 0, 2000
+    for _ in range(n_sets):
+        u, v = rng.random(40), rng.random(40)
+        a = u < 0.5
+        b = np.where(v < 0.7, u < 0.65, rng.random(40) < 0.65)  # correlated pairs, P(B) - P(A) = 0.15
+        _, low, high = paired_difference_interval(a, b)
+        covered += low <= 0.15 <= high
+    assert covered / n_sets >= 0.93
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    a = load_scenario("baseline").with_values({"end_year": 2027})
+    b = load_scenario("full_package").with_values({"end_year": 2027})
+    out = tmp_path_factory.mktemp("compare")
+    store, table = run_comparison(a, b, 6, 3, out, workers=1, progress=False)
+    return a, b, store, table
+
+
+def test_comparison_table_matches_the_stored_runs(comparison):
+    a, b, store, table = comparison
+    assert list(table.columns) == COLUMNS
+    assert len(table) == len(load_targets().target)
+    results = store.results(city_only=True)
+    seeds = results.groupby(["scenario", "replicate"])["seed"].first().unstack(0)
+    assert (seeds[a.name] == seeds[b.name]).all()  # common random numbers: same seed per replicate
+    evaluated = evaluate_targets(results, load_targets()).set_index(["scenario", "target"])
+    for row in table.itertuples():
+        if row.year > a.end_year:  # targets after the end of this shortened run cannot be judged
+            assert np.isnan(row.probability_a) and np.isnan(row.difference)
+            continue
+        assert row.probability_a == evaluated.loc[(a.name, row.target), "probability"]
+        assert row.probability_b == evaluated.loc[(b.name, row.target), "probability"]
+        assert row.difference == pytest.approx(row.probability_b - row.probability_a)
+        assert row.difference_low <= row.difference <= row.difference_high
+    assert table["cost_a_100m_yuan"].iloc[0] == pytest.approx(a.plan().total_spending().sum())
+    assert table["cost_b_100m_yuan"].iloc[0] == pytest.approx(b.plan().total_spending().sum())
+    written = pd.read_csv(store.path / "comparison.csv")
+    assert len(written) == len(table)
+    # the full package founds municipal zones and opens scenarios; the baseline does not
+    by_target = table.set_index("target")
+    assert by_target.loc["municipal_zones_2027", "difference"] == 1.0
+
+
+def test_a_scenario_compared_with_itself_differs_by_nothing(tmp_path):
+    a = load_scenario("baseline").with_values({"end_year": 2027})
+    twin = a.with_values({}, name="baseline_twin")
+    _, table = run_comparison(a, twin, 4, 9, tmp_path / "twin", workers=1, progress=False)
+    table = table[table["year"] <= 2027]
+    assert len(table) == 12 and (table["difference"] == 0).all()
+    assert (table["probability_a"] == table["probability_b"]).all()
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["baseline", "baseline", "--replicates", "4"], ["same name", "two different"]),
+    (["baseline", "full_package", "--replicates", "1"], ["--replicates", "2 or more"]),
+    (["baseline", "no_such_scenario", "--replicates", "4"], ["not found"]),
+])
+def test_compare_refuses_bad_input(tmp_path, args, words):
+    result = subprocess.run([sys.executable, "-m", "sim", "compare", *args, "--out", str(tmp_path / "x")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr
