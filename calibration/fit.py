@@ -1,15 +1,16 @@
 """``weilai calibrate``: fit the behavioural parameters to Ningbo's data by ABC-SMC; write draws and report.
 
-What it does, in order (every model run goes through :func:`calibration.runs.run_points`, and every
-batch of runs is kept on disk, so the same command resumes an interrupted calibration):
+What it does, in order (every model run goes through the experiment engine by way of
+:func:`calibration.runs.run_points`, each batch in its own result store, so the same command resumes
+an interrupted calibration):
 
 1. **fit**: ABC-SMC (:mod:`calibration.abc`) over the fitted parameters of ``calibration/settings.toml``,
    each particle a hindcast 2019-2024 of ``scenarios/history.toml`` compared with every observation of
    ``calibration/data/series.toml`` (:mod:`calibration.series`); all other parameters and uncertainties
    are drawn from their priors in every run;
 2. **hold-out**: the same fit without the observations dated ``holdout.from_year`` or later;
-3. **posterior predictive**: hindcasts with parameter sets drawn from each posterior, giving the
-   simulated median and band of every statistic, year by year, and the errors (hold-out: on the
+3. **posterior predictive**: a new hindcast of every particle of each posterior, giving the simulated
+   (weighted) median and band of every statistic, year by year, and the errors (hold-out: on the
    observations it did not see);
 4. **draws**: equally weighted posterior draws of the fitted parameters, with every other parameter
    drawn from its prior, written as ``draws.csv`` (and, in full mode, installed as
@@ -50,7 +51,7 @@ from sim.errors import InputError
 from sim.paths import CALIBRATION_DIR, REPO_ROOT
 from sim.region import load_region
 from sim.scenario import Scenario, load_scenario
-from sim.seeds import replicate_seeds
+from sim.store import ResultStore
 from sim.space import Factor, ParameterSpace
 
 SETTINGS_FILE = CALIBRATION_DIR / "settings.toml"
@@ -72,7 +73,6 @@ class Mode(BaseModel):
     max_generations: int = Field(ge=0, le=30)
     max_batch: int = Field(ge=4, le=20000)
     population_scale: float = Field(gt=0.0, le=1.0)
-    posterior_runs: int = Field(ge=4, le=5000)
     stylized_replicates: int = Field(ge=1, le=200)
     stylized_population_scale: float = Field(gt=0.0, le=1.0)
     draws: int = Field(ge=2, le=10000)
@@ -255,8 +255,8 @@ class Calibration:
             points_file = folder / f"{name}-points.parquet"
             if not points_file.exists():
                 points.to_parquet(points_file, index=False)
-            rows = run_points(self.history, self._point_values(points), points["seed"].tolist(),
-                              folder / f"{name}-runs.parquet", model=model,
+            rows = run_points(self.history, self._point_values(points), folder / name,
+                              base_seed=stage_seed(self.seed, STAGES[stage], generation, batch, 1), model=model,
                               indicators=self.series.indicators(), workers=self.workers)
             errors = scaled_errors(observations, self.series.simulated(rows))
             d = distances(errors, n_observations=len(observations))
@@ -267,28 +267,25 @@ class Calibration:
         return evaluate
 
     def _proposals(self, stage: str, key: tuple[int, int], unit: np.ndarray) -> pd.DataFrame:
-        """Fitted values (from the ABC), nuisance values drawn from their priors, and a seed, per run."""
+        """Fitted values (from the ABC) and nuisance values drawn from their priors, one row per run."""
         generation, batch = key
         rng = np.random.default_rng(stage_seed(self.seed, STAGES[stage], generation, batch, 0))
         nuisance_unit = rng.random((len(unit), len(self.roles.nuisance)))
-        seeds = replicate_seeds(stage_seed(self.seed, STAGES[stage], generation, batch, 1), len(unit))
         frame = pd.concat([values_of(self.roles.fitted, unit), values_of(self.roles.nuisance, nuisance_unit)],
                           axis=1)
-        frame.insert(0, "seed", np.array(seeds, dtype=np.int64))
         frame.insert(0, "sample", np.arange(len(unit)))
         return frame
 
-    @staticmethod
-    def _point_values(points: pd.DataFrame) -> list[dict[str, float]]:
-        names = [c for c in points.columns if c not in ("sample", "seed")]
+    def _point_values(self, points: pd.DataFrame) -> list[dict[str, float]]:
+        names = [f.name for f in self.roles.fitted + self.roles.nuisance]
         return [dict(zip(names, map(float, row))) for row in points[names].itertuples(index=False)]
 
     def fit(self, stage: str) -> tuple[ABCSMC, pd.DataFrame]:
         """Run (or resume) the ABC-SMC of a stage.
 
         Returns:
-            (the fitted ABC object, the posterior: one row per particle with its weight, distance, seed
-            and the values of every fitted and nuisance factor).
+            (the fitted ABC object, the posterior: one row per particle with its weight, distance and
+            the values of every fitted and nuisance factor).
         """
         observations = self.observations if stage == "fit" else self.observations[~self.observations["holdout"]]
         method = self.settings.method
@@ -304,7 +301,7 @@ class Calibration:
         for (g, b, i), w, d in zip(post.keys, post.weights, post.distances):
             if (g, b) not in points_cache:
                 points_cache[(g, b)] = pd.read_parquet(self.out / "runs" / stage / f"g{g:02d}-b{b:03d}-points.parquet")
-            row = points_cache[(g, b)].iloc[[i]].copy()
+            row = points_cache[(g, b)].iloc[[i]].drop(columns="sample")
             row.insert(0, "distance", d)
             row.insert(0, "weight", w)
             frames.append(row)
@@ -315,7 +312,7 @@ class Calibration:
         posterior.to_csv(folder / "posterior.csv", index=False)
         abc.history().assign(stop_reason=abc.stop_reason_).to_csv(folder / "generations.csv", index=False)
         prior = pd.read_parquet(self.out / "runs" / stage / "g00-b000-points.parquet")
-        prior_rows = pd.read_parquet(self.out / "runs" / stage / "g00-b000-runs.parquet")
+        prior_rows = ResultStore(self.out / "runs" / stage / "g00-b000").results(indicators=self.series.indicators())
         scaled_errors(self.observations, self.series.simulated(prior_rows)).merge(
             prior, on="sample").to_parquet(folder / "prior_predictive.parquet", index=False)
         return abc, posterior
@@ -323,22 +320,19 @@ class Calibration:
     # -------------------------------------------------------------- stage 3: posterior predictive
 
     def posterior_predictive(self, stage: str, posterior: pd.DataFrame) -> pd.DataFrame:
-        """Hindcasts with parameter sets resampled from a posterior (new seeds).
+        """A new hindcast (new seed) of every particle of a posterior.
 
         Returns:
-            The model's statistic of every series for every year and run (columns sample, series,
-            year, simulated), also written to ``<stage>/simulated.csv``.
+            The model's statistic of every series for every year and run, with the particle's
+            importance weight (columns sample, series, year, simulated, weight), also written to
+            ``<stage>/simulated.csv``.
         """
-        n = self.config.posterior_runs
-        rng = np.random.default_rng(stage_seed(self.seed, STAGES[f"posterior_{stage}"], 0))
-        chosen = posterior.iloc[resample(posterior["weight"].to_numpy(), n, rng)].reset_index(drop=True)
-        seeds = replicate_seeds(stage_seed(self.seed, STAGES[f"posterior_{stage}"], 1), n)
-        points = chosen.drop(columns=["particle", "weight", "distance", "sample", "seed"])
-        rows = run_points(self.history, self._point_values(points), seeds,
-                          self.out / "runs" / f"posterior_{stage}.parquet",
+        rows = run_points(self.history, self._point_values(posterior), self.out / "runs" / f"posterior_{stage}",
+                          base_seed=stage_seed(self.seed, STAGES[f"posterior_{stage}"]),
                           model=hindcast_model(self.config.population_scale),
                           indicators=self.series.indicators(), workers=self.workers)
         simulated = self.series.simulated(rows)
+        simulated["weight"] = posterior["weight"].to_numpy()[simulated["sample"].to_numpy()]
         simulated.to_csv(self.out / stage / "simulated.csv", index=False)
         return simulated
 
@@ -364,10 +358,10 @@ class Calibration:
     def stylized_facts(self) -> pd.DataFrame:
         """Stylized-fact statistics of the calibrated baseline (with this calibration's draws)."""
         scenario = load_scenario(FORWARD).with_values({"parameter_draws": str((self.out / "draws.csv").resolve())})
-        n = self.config.stylized_replicates
-        seeds = replicate_seeds(stage_seed(self.seed, STAGES["stylized"]), n)
-        rows = run_points(scenario, [{}] * n, seeds, self.out / "runs" / "stylized.parquet",
-                          model=stylized_model_at(self.config.stylized_population_scale), workers=self.workers)
+        rows = run_points(scenario, [{}], self.out / "runs" / "stylized",
+                          base_seed=stage_seed(self.seed, STAGES["stylized"]),
+                          model=stylized_model_at(self.config.stylized_population_scale),
+                          replicates=self.config.stylized_replicates, detail="city", workers=self.workers)
         rows.to_csv(self.out / "stylized_statistics.csv", index=False)
         table = compare(rows)
         table.to_csv(self.out / "stylized_facts.csv", index=False)

@@ -34,12 +34,18 @@ SCREEN_TOP = 4
 
 
 def band(simulated: pd.DataFrame) -> pd.DataFrame:
-    """Median and 5-95% band of a statistic over runs, per (series, year)."""
-    grouped = simulated.groupby(["series", "year"])["simulated"]
-    return pd.DataFrame({
-        "sim_median": grouped.median(), "sim_p05": grouped.quantile(0.05), "sim_p95": grouped.quantile(0.95),
-        "runs": grouped.count(),
-    }).reset_index()
+    """Median and 5-95% band of a statistic over runs, per (series, year); weighted by the runs'
+    ``weight`` column if there is one (posterior particles carry importance weights)."""
+    rows = []
+    for (series, year), group in simulated.groupby(["series", "year"]):
+        group = group[np.isfinite(group["simulated"])]
+        values = group["simulated"].to_numpy(dtype=float)
+        weights = group["weight"].to_numpy(dtype=float) if "weight" in group else np.ones(len(values))
+        q05, q50, q95 = ((weighted_quantile(values, weights, q) if len(values) else np.nan)
+                         for q in (0.05, 0.5, 0.95))
+        rows.append({"series": series, "year": year, "sim_median": q50, "sim_p05": q05, "sim_p95": q95,
+                     "runs": len(values)})
+    return pd.DataFrame(rows, columns=["series", "year", "sim_median", "sim_p05", "sim_p95", "runs"])
 
 
 def fit_table(observations: pd.DataFrame, simulated: pd.DataFrame, prior: pd.DataFrame | None = None
@@ -308,7 +314,8 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, co
         "",
         "## 3 拟合 Fit: observed vs simulated",
         "",
-        "Posterior predictive of the full fit (new seeds): median and 5-95% band of the simulated index; "
+        "Posterior predictive of the full fit (a new hindcast of every particle, weighted): median and "
+        "5-95% band of the simulated index; "
         "the prior band (generation 0, every input from its prior) shows what the data changed.",
         "",
         markdown_table(f, ["label", "year", "observed", "sim_median", "sim_p05", "sim_p95", "relative_error",

@@ -112,18 +112,18 @@ class SeriesSet(_Frozen):
                              "holdout": year >= self.holdout.from_year})
         return pd.DataFrame(rows)
 
-    def simulated(self, results: pd.DataFrame, keys: tuple[str, ...] = ("sample",)) -> pd.DataFrame:
+    def simulated(self, results: pd.DataFrame, keys: tuple[str, ...] | None = None) -> pd.DataFrame:
         """The model's statistic of every series for every simulated year.
 
         Args:
             results: Tidy rows with columns ``keys`` + year, direction, indicator, value.
-            keys: Columns that identify a run.
+            keys: Columns that identify a run (default: ``sample`` and, if present, ``replicate``).
 
         Returns:
             Columns ``keys`` + series, year, simulated (index to the base year, or level). Index years
             run over every simulated year (the base year has 1).
         """
-        keys = list(keys)
+        keys = list(keys) if keys is not None else [k for k in ("sample", "replicate") if k in results.columns]
         frames = []
         for s in self.series:
             rows = results[(results["indicator"] == s.model_indicator)

@@ -12,7 +12,7 @@ import pytest
 
 from calibration import fit as F
 from calibration.abc import ABCSMC, effective_sample_size, log_kernel_mixture, perturb, resample, weighted_quantile
-from calibration.runs import hindcast_model, run_points
+from calibration.runs import hindcast_model, run_points, run_seed
 from calibration.series import distances, load_facts, load_series, scaled_errors
 from sim.cli import main as cli
 from sim.draws import draw_for_seed, load_draws
@@ -20,7 +20,7 @@ from sim.errors import InputError
 from sim.model import FutureIndustryModel
 from sim.region import load_region
 from sim.scenario import load_scenario
-from sim.seeds import replicate_seeds
+from sim.store import ResultStore
 
 SERIES = load_series()
 FACTS = load_facts()
@@ -140,7 +140,7 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
     truth = {f.name: float(f.from_unit(u)) for f, u in zip(factors, truth_unit)}
     history = load_scenario("history").with_values({"parameter_draws": "defaults"})
     model = hindcast_model(population_scale=0.5)
-    rows = run_points(history, [truth] * 4, replicate_seeds(99, 4), tmp_path / "truth.parquet", model=model,
+    rows = run_points(history, [truth], tmp_path / "truth", base_seed=99, replicates=4, model=model,
                       indicators=SERIES.indicators(), workers=2)
     obs = SERIES.simulated(rows).groupby(["series", "year"])["simulated"].mean().rename("observed").reset_index()
     obs = obs[obs["series"].isin(["high_tech_enterprises", "new_materials_high_tech_firms"]) & (obs["observed"] != 1.0)]
@@ -149,9 +149,8 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
 
     def evaluate(unit, key):
         points = [{f.name: float(f.from_unit(u[j])) for j, f in enumerate(factors)} for u in unit]
-        seeds = replicate_seeds(1000 + 100 * key[0] + key[1], len(unit))
-        runs = run_points(history, points, seeds, tmp_path / f"g{key[0]}-b{key[1]}.parquet", model=model,
-                          indicators=SERIES.indicators(), workers=2)
+        runs = run_points(history, points, tmp_path / f"g{key[0]}-b{key[1]}", base_seed=1000 + 100 * key[0] + key[1],
+                          model=model, indicators=SERIES.indicators(), workers=2)
         d = distances(scaled_errors(obs, SERIES.simulated(runs)), n_observations=len(obs))
         return d.reindex(range(len(unit)), fill_value=np.inf).to_numpy()
 
@@ -169,7 +168,7 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
 
 def test_hindcast_produces_every_compared_statistic_for_every_year(tmp_path):
     history = load_scenario("history").with_values({"parameter_draws": "defaults"})
-    rows = run_points(history, [{}], [5], tmp_path / "h.parquet", model=hindcast_model(0.3))
+    rows = run_points(history, [{}], tmp_path / "h", base_seed=5, model=hindcast_model(0.3))
     sim = SERIES.simulated(rows)
     years = list(range(2019, 2025))
     for s in SERIES.series:
@@ -186,25 +185,33 @@ def test_hindcast_produces_every_compared_statistic_for_every_year(tmp_path):
     assert "concept_verification" in opened[2024]
 
 
-def test_run_points_resumes_from_disk_and_records_failures(tmp_path):
+def test_run_points_resumes_from_disk_records_failures_and_gives_each_point_its_own_noise(tmp_path):
     history = load_scenario("history").with_values({"parameter_draws": "defaults", "end_year": 2020})
     calls = []
 
     def model(scenario, seed):
         calls.append(seed)
-        if seed == 2:
+        if scenario.parameters.get("startup_rate") == 30.0:
             raise RuntimeError("boom")
         return pd.DataFrame({"year": [2019], "direction": ["all"], "district": ["all"], "indicator": ["x"],
-                             "value": [float(seed)]})
+                             "value": [float(seed % 1000)]})
 
-    out = tmp_path / "b.parquet"
-    rows = run_points(history, [{}, {}, {}], [1, 2, 3], out, model=model)
-    assert rows["seed"].tolist() == [1, 3] and rows["sample"].tolist() == [0, 2]
-    failures = json.loads(out.with_suffix(".failures.json").read_text())
-    assert failures[0]["seed"] == 2 and "boom" in failures[0]["error"]
-    again = run_points(history, [{}, {}, {}], [1, 2, 3], out, model=model)
+    points = [{"parameters.startup_rate": 20.0}, {"parameters.startup_rate": 30.0},
+              {"parameters.startup_rate": 40.0}]
+    rows = run_points(history, points, tmp_path / "b", base_seed=3, model=model, detail="city")
+    assert rows["sample"].tolist() == [0, 2]
+    assert len(set(rows["seed"])) == 1  # the engine's replicate seed: common to the points
+    failures = ResultStore(tmp_path / "b").failures()
+    assert [f["sample"] for f in failures] == [1] and "boom" in failures[0]["error"]
+    again = run_points(history, points, tmp_path / "b", base_seed=3, model=model, detail="city")
     assert len(calls) == 3  # read back, not re-run
     pd.testing.assert_frame_equal(rows, again)
+    # the calibration's model runs every point on its own seed, derived from the replicate seed
+    a, b = (history.with_values(p) for p in points[::2])
+    assert run_seed(7, a) != run_seed(7, b) and run_seed(7, a) == run_seed(7, history.with_values(points[0]))
+    runs = run_points(history, [{}, {}], tmp_path / "c", base_seed=3, model=hindcast_model(0.2), detail="city")
+    firms = runs[runs["indicator"] == "firms"].pivot(index="year", columns="sample", values="value")
+    assert (firms[0] == firms[1]).all()  # same scenario, same replicate seed: the same run
 
 
 def test_settings_refuse_unknown_parameters(tmp_path):
