@@ -398,8 +398,10 @@ class Calibration:
         stylized = self.stylized_facts()
         self.timings["draws_and_stylized_facts"] = time.perf_counter() - t0
         self.timings["session_total"] = time.perf_counter() - started
-        summary = report.write(self, results, stylized)
         manifest = json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
+        self.timings["all_sessions_total"] = self.timings["session_total"] + sum(
+            s["seconds"].get("session_total", 0.0) for s in manifest["sessions"])
+        summary = report.write(self, results, stylized)
         manifest["sessions"].append({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": self.timings,
                                      "workers": self.workers})
         (self.out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

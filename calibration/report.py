@@ -270,12 +270,13 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, co
         "# 校准报告 Calibration report",
         "",
         f"Mode **{s['mode']}** (population scale {s['population_scale']:g}), seed {s['seed']}, code "
-        f"{s['code_version']}, written {s['written']}. Wall time of the session that finished it: "
-        f"{secs.get('session_total', float('nan')) / 60:.1f} min on {s['workers']} worker process(es) "
+        f"{s['code_version']}, written {s['written']}. Wall time: "
+        f"{secs.get('all_sessions_total', float('nan')) / 60:.1f} min over all sessions on {s['workers']} worker "
+        f"process(es); the session that finished it took {secs.get('session_total', float('nan')) / 60:.1f} min "
         f"(fit {secs.get('fit_abc', 0) / 60:.1f} min, hold-out fit {secs.get('holdout_abc', 0) / 60:.1f} min, "
         f"posterior predictive {(secs.get('fit_posterior_predictive', 0) + secs.get('holdout_posterior_predictive', 0)) / 60:.1f} min, "
-        f"draws and stylized facts {secs.get('draws_and_stylized_facts', 0) / 60:.1f} min). A resumed session "
-        "reads finished batches from disk, so its time is only what was left.",
+        f"draws and stylized facts {secs.get('draws_and_stylized_facts', 0) / 60:.1f} min; a resumed session "
+        "reads finished batches from disk).",
         "",
         f"**In one line:** {s['headline']}.",
         "",
