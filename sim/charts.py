@@ -691,7 +691,7 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     cost_a, cost_b = float(data["cost_a_100m_yuan"].iloc[0]), float(data["cost_b_100m_yuan"].iloc[0])
     if zh:
         title = f"情景比较：{title_b}（B）对比 {title_a}（A）"
-        subtitle = [f"各目标的达成概率与概率差（B − A）；区间跨过0即差异不显著。",
+        subtitle = ["各目标的达成概率与概率差（B − A）；区间跨过0即差异不显著。",
                     f"财政投入：A {cost_a:,.1f} 亿元，B {cost_b:,.1f} 亿元（差 {cost_b - cost_a:+,.1f} 亿元）。"]
     else:
         title = f"Scenario comparison: {title_b} (B) vs {title_a} (A)"

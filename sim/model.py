@@ -415,7 +415,7 @@ class FutureIndustryModel(mesa.Model):
     # ------------------------------------------------------------------ 5. subsidies
 
     def _allocate_subsidies(self) -> None:
-        f, live, v = self.firms, self.firms.live(), self.values
+        f, live = self.firms, self.firms.live()
         f.grant[live] = 0.0
         f.loan_subsidy[live] = 0.0
         f.direct_subsidy[live] = 0.0

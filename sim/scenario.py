@@ -14,7 +14,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from sim.errors import InputError
+from sim.errors import InputError, from_validation_error
 from sim.levers import Plan, apportion_counts, schedule, shares_by_year
 from sim.paths import SCENARIOS_DIR
 from sim.region import Region, load_region
@@ -668,7 +668,7 @@ def validate_scenario(data: dict, file: str | Path | None = None) -> Scenario:
     try:
         return Scenario.model_validate(data, context={"region": region})
     except ValidationError as exc:
-        raise _input_error(exc, file) from None
+        raise from_validation_error(exc, file, Scenario) from None
 
 
 def load_scenario(ref: str | Path) -> Scenario:
@@ -683,68 +683,3 @@ def load_scenario(ref: str | Path) -> Scenario:
     scenario = validate_scenario(merged_data(path), file=path)
     scenario._source = path
     return scenario
-
-
-def _input_error(exc: ValidationError, file: str | Path | None) -> InputError:
-    errors = exc.errors()
-    err = errors[0]
-    ctx = err.get("ctx") or {}
-    loc = [str(p) for p in err["loc"]]
-    key = ctx.get("key") or ".".join(loc) or None
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    kind = err["type"]
-    value = ctx.get("value", err.get("input"))
-    if kind == "extra_forbidden":
-        return InputError("unknown key" + more, file=file, key=key,
-                          allowed=", ".join(_allowed_keys(loc[:-1])))
-    if kind == "missing":
-        return InputError("missing key" + more, file=file, key=key)
-    if kind == "scenario":
-        return InputError(ctx["problem"] + more, file=file, key=key, value=value, allowed=ctx.get("allowed"))
-    bounds = [f"{sym} {ctx[k]}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-              if k in ctx]
-    allowed = ctx.get("allowed") or (" and ".join(bounds) if bounds else None) or ctx.get("expected")
-    if allowed is None and "pattern" in ctx:
-        allowed = f"text matching {ctx['pattern']}"
-    if allowed is None:
-        allowed = _type_hint(kind)
-    problem = err["msg"].removeprefix("Value error, ").split(" [")[0]
-    if isinstance(value, dict) and kind not in ("scenario",):
-        value = None if len(str(value)) > 80 else value
-    return InputError(problem + more, file=file, key=key, value=value, allowed=allowed)
-
-
-def _type_hint(kind: str) -> str | None:
-    return {
-        "float_type": "a number", "float_parsing": "a number", "int_type": "a whole number",
-        "int_parsing": "a whole number", "int_from_float": "a whole number", "string_type": "text",
-        "dict_type": "a table", "list_type": "an array", "model_type": "a table",
-        "bool_type": "true or false",
-    }.get(kind)
-
-
-def _allowed_keys(loc: list[str]) -> list[str]:
-    """Keys allowed at a location of the scenario schema."""
-    cls: Any = Scenario
-    for part in loc:
-        if part.isdigit():
-            continue
-        field = getattr(cls, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        cls = _inner_model(field.annotation)
-        if cls is None:
-            return []
-    return sorted(getattr(cls, "model_fields", {}))
-
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    if get_origin(annotation) is None:
-        return None
-    return None

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, from_validation_error
 from sim.experiment import (
     Design,
     Point,
@@ -377,53 +377,8 @@ def load_sweep(ref: str | Path) -> Sweep:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise _input_error(exc, path) from None
+        raise from_validation_error(exc, path, SweepSpec) from None
     return Sweep(spec, path)
-
-
-def _input_error(exc: ValidationError, file: Path) -> InputError:
-    errors = exc.errors()
-    err = errors[0]
-    loc = [str(p) for p in err["loc"]]
-    key = ".".join(loc) or None
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    ctx = err.get("ctx") or {}
-    kind = err["type"]
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        return InputError("unknown key" + more, file=file, key=key,
-                          allowed=", ".join(_allowed_keys(loc[:-1])))
-    if kind == "missing":
-        return InputError("missing key" + more, file=file, key=key)
-    if kind == "literal_error":
-        return InputError("not one of the choices" + more, file=file, key=key, value=value,
-                          allowed=ctx.get("expected"))
-    bounds = [f"{sym} {ctx[k]}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-              if k in ctx]
-    allowed = " and ".join(bounds) if bounds else None
-    if allowed is None and "pattern" in ctx:
-        allowed = f"text matching {ctx['pattern']}"
-    if allowed is None and "min_length" in ctx:
-        allowed = f"at least {ctx['min_length']} item(s)"
-    if allowed is None:
-        allowed = {"int_type": "a whole number", "int_parsing": "a whole number",
-                   "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
-                   "string_type": "text", "bool_type": "true or false", "bool_parsing": "true or false",
-                   "list_type": "an array", "dict_type": "a table", "model_type": "a table"}.get(kind)
-    if isinstance(value, (dict, list)) and len(str(value)) > 80:
-        value = None
-    return InputError(err["msg"].removeprefix("Value error, ") + more, file=file, key=key, value=value,
-                      allowed=allowed)
-
-
-def _allowed_keys(loc: list[str]) -> list[str]:
-    cls: Any = SweepSpec
-    for part in loc:
-        field = getattr(cls, "model_fields", {}).get(part)
-        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
-            return sorted(getattr(cls, "model_fields", {})) if field is None else []
-        cls = field.annotation
-    return sorted(cls.model_fields)
 
 
 # ------------------------------------------------------------------------------------------ running

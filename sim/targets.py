@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, from_validation_error
 from sim.region import Region, load_region
 
 
@@ -65,9 +65,7 @@ def load_targets(path: str | Path | None = None, region: Region | None = None) -
     try:
         targets = Targets.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputError(err["msg"], file=path, key=".".join(map(str, err["loc"])),
-                         value=err.get("input") if not isinstance(err.get("input"), dict) else None) from None
+        raise from_validation_error(exc, path, Targets) from None
     for i, t in enumerate(targets.target):
         if t.indicator not in region.indicators:
             raise InputError("unknown indicator", file=path, key=f"target.{i}.indicator", value=t.indicator,
