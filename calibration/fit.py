@@ -47,7 +47,7 @@ from calibration.abc import ABCSMC, resample
 from calibration.runs import hindcast_model, run_points
 from calibration.series import FACTS_FILE, SeriesSet, distances, load_facts, load_series, scaled_errors
 from calibration.stylized import compare, stylized_model_at
-from sim.errors import InputError
+from sim.errors import InputError, from_validation_error
 from sim.paths import CALIBRATION_DIR, REPO_ROOT
 from sim.region import load_region
 from sim.scenario import Scenario, load_scenario
@@ -109,8 +109,7 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
     try:
         settings = Settings.model_validate(read_toml(path))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputError(err["msg"], file=path, key=".".join(str(p) for p in err["loc"]) or None) from None
+        raise from_validation_error(exc, path, Settings) from None
     space = load_region().space
     known = sorted(e.split(".", 1)[1] for e, entry in space.entries.items() if entry.section == "parameters")
     for table, names in (("fitted", settings.fitted), ("start_state", settings.start_state)):

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError
+from sim.errors import InputError, from_validation_error
 from sim.paths import CALIBRATION_DATA_DIR
 
 SERIES_FILE = CALIBRATION_DATA_DIR / "series.toml"
@@ -153,9 +153,7 @@ def load_series(path: str | Path = SERIES_FILE) -> SeriesSet:
     try:
         return SeriesSet.model_validate(read_toml(path))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputError(err["msg"].removeprefix("Value error, "), file=path,
-                         key=".".join(str(p) for p in err["loc"]) or None) from None
+        raise from_validation_error(exc, path, SeriesSet) from None
 
 
 def load_facts(path: str | Path = FACTS_FILE) -> pd.DataFrame:
