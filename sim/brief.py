@@ -94,6 +94,10 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
         store = ResultStore(path)
         results = store.results()
         provenance = C.Provenance.from_store(store, results)
+        if store.manifest.get("kind") == "sweep":
+            # A sweep's runs sample levers and uncertainties: they are not replicates of one
+            # scenario, so they give the sensitivity ranking, not target boards or fan charts.
+            results = results.iloc[0:0]
         indices_file = path / "indices.parquet"
         indices = _read_table(indices_file) if indices_file.exists() else None
         targets = None
@@ -109,6 +113,14 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
             raise InputError("the store has no results, indices or comparison yet", file=path)
         inputs.stores.append(StoreInput(store=store, provenance=provenance, results=results, targets=targets,
                                         spending=store.spending(), indices=indices))
+    unique: list[tuple[pd.DataFrame, C.Provenance | None]] = []
+    for table, provenance in inputs.comparisons:  # a store's comparison.csv may also be named on its own
+        same = [i for i, (kept, _) in enumerate(unique) if kept.equals(table)]
+        if not same:
+            unique.append((table, provenance))
+        elif provenance is not None:
+            unique[same[0]] = (table, provenance)
+    inputs.comparisons = unique
     if not inputs.stores and not inputs.comparisons:
         raise InputError("nothing to brief", key="STORE", allowed="at least one result store or comparison table")
     return inputs

@@ -324,7 +324,7 @@ def _fmt_value(value: float, indicator: str, region: Region) -> str:
     if L.is_share(indicator, region):
         return f"{value:.1%}"
     if indicator in region.indicators:  # the target indicators are counts: at most one decimal
-        return f"{round(value, 1):,.1f}".removesuffix(".0")
+        return L.format_count(value)
     return _fmt(value)
 
 
@@ -1243,8 +1243,9 @@ def evaluated_targets(store, results: pd.DataFrame | None = None, region: Region
 
 
 def write_run_charts(store_path: str | Path, out_dir: str | Path | None = None, lang: str = "zh") -> list[Path]:
-    """Charts of an ensemble store for ``weilai run``: the target board of each scenario and a fan
-    chart of the key indicators, each as PNG, SVG and HTML.
+    """Charts of an ensemble store for ``weilai run`` and ``weilai compare``: the target board of each
+    scenario, a fan chart of the key indicators (all scenarios of the store) and, when the store holds
+    a ``comparison.csv``, the comparison chart; each as PNG, SVG and HTML.
 
     Args:
         store_path: The ensemble's result store.
@@ -1269,6 +1270,10 @@ def write_run_charts(store_path: str | Path, out_dir: str | Path | None = None, 
         board = target_board(table, scenario=str(scenario), lang=lang, source=source)
         written += save_chart(board, out / f"target_board_{_slug(str(scenario))}_{lang}")
     written += save_chart(fan_charts(results, lang=lang, source=source), out / f"key_indicators_{lang}")
+    comparison = store.path / "comparison.csv"
+    if comparison.exists():
+        chart = comparison_chart(pd.read_csv(comparison), lang=lang, source=source)
+        written += save_chart(chart, out / f"comparison_{lang}")
     return written
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import InputError
-from sim.experiment import add_execution_arguments, execution_options, run_scenarios
+from sim.experiment import add_execution_arguments, execution_options, run_scenarios, write_charts
 from sim.scenario import Scenario, load_scenario
 from sim.store import ResultStore
 from sim.targets import Targets, evaluate_targets, load_targets, paired_difference_interval
@@ -112,6 +112,9 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicates", type=int, default=50, help="replicates of each (default 50)")
     parser.add_argument("--seed", type=int, default=2024, help="base seed (default 2024)")
     parser.add_argument("--out", default=None, help="store folder (default results/compare_<A>_<B>)")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels of the charts")
+    parser.add_argument("--no-charts", action="store_true",
+                        help="do not write the comparison chart, target boards and fan charts")
     add_execution_arguments(parser)
 
 
@@ -127,4 +130,6 @@ def cli_main(args: argparse.Namespace) -> int:
     store, table = run_comparison(a, b, args.replicates, args.seed, out, **execution_options(args))
     print(format_comparison(table))
     print(f"written: {store.path / 'comparison.csv'}")
+    if not args.no_charts:
+        write_charts(store, args.lang)
     return 0

@@ -303,3 +303,9 @@ def scenario_title(name: str, lang: str = "zh", titles: dict[str, tuple[str, str
         return name
     title = scenario.title_zh if lang == "zh" else scenario.title_en
     return title or name
+
+
+def format_count(value: float) -> str:
+    """A value of a count indicator (or one of its quantiles) for tables and labels: at most one
+    decimal, thousands separated, no trailing ``.0``."""
+    return f"{round(value, 1):,.1f}".removesuffix(".0")

@@ -18,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import InputError, from_validation_error
+from sim.labels import format_count
 from sim.region import Region, load_region
 
 
@@ -148,7 +149,7 @@ def format_target_table(table: pd.DataFrame, region: Region | None = None, lang:
         for row in frame.itertuples():
             label = region.indicators[row.indicator][label_key].split("（")[0].split(" (")[0]
             goal = f"{row.comparator}{row.threshold:g}"
-            band = f"{row.p05:.0f}-{row.p95:.0f}"
+            band = f"{format_count(row.p05)}-{format_count(row.p95)}"
             ci = f"{row.probability_low:.2f}-{row.probability_high:.2f}"
             cross = "-" if math.isnan(row.first_year_median_meets) else f"{int(row.first_year_median_meets)}"
             lines.append(f"{_pad(label, 28)}{row.year:>5}{goal:>8}{row.median:>9.1f}{band:>16}"

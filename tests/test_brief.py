@@ -69,6 +69,33 @@ def test_page_has_provenance_and_no_network_references(page, ensemble_store):
     assert "cdn.jsdelivr" not in text
 
 
+def test_a_comparison_named_twice_is_briefed_once(ensemble_store, comparison_file, tmp_path):
+    import shutil
+
+    store = tmp_path / "with_comparison"
+    shutil.copytree(ensemble_store.path, store)
+    shutil.copy(comparison_file, store / "comparison.csv")
+    inputs = brief.load_inputs([store, store / "comparison.csv"])
+    assert len(inputs.comparisons) == 1 and inputs.comparisons[0][1] is not None  # the store's, with provenance
+    assert len(brief.load_inputs([comparison_file, store]).comparisons) == 1
+
+
+def test_a_sweep_store_gives_the_sensitivity_ranking_not_target_boards(ensemble_store, tmp_path):
+    import json
+    import shutil
+
+    sweep = tmp_path / "sweep"
+    shutil.copytree(ensemble_store.path, sweep)
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    manifest["kind"] = "sweep"  # its runs sample the factor space: they are not replicates of a scenario
+    (sweep / "manifest.json").write_text(json.dumps(manifest))
+    inputs = brief.load_inputs([sweep])
+    (only,) = inputs.stores
+    assert only.results.empty and only.targets is None and only.indices is not None
+    page = brief.build_brief(inputs, "zh")
+    assert "id='sensitivity'" in page and "id='boards'" not in page and "次重复模拟" not in page
+
+
 def test_brief_refuses_bad_input(tmp_path, capsys):
     assert main(["brief", str(tmp_path / "missing"), "--out", str(tmp_path / "b.html")]) == 2
     assert "not a result store" in capsys.readouterr().err

@@ -68,6 +68,20 @@ def test_comparison_table_matches_the_stored_runs(comparison):
     assert by_target.loc["municipal_zones_2027", "difference"] == 1.0
 
 
+def test_comparison_store_gets_the_comparison_chart_and_both_target_boards(comparison, tmp_path):
+    from sim.charts import write_run_charts
+
+    a, b, store, table = comparison
+    files = write_run_charts(store.path, tmp_path, lang="en")
+    names = {f.name for f in files}
+    for stem in (f"target_board_{a.name}_en", f"target_board_{b.name}_en", "key_indicators_en", "comparison_en"):
+        assert {f"{stem}.png", f"{stem}.svg", f"{stem}.html"} <= names
+    html = (tmp_path / "comparison_en.html").read_text(encoding="utf-8")
+    for row in table.dropna(subset=["difference"]).itertuples():  # the chart draws the stored table
+        assert row.target in html
+    assert all(f.stat().st_size > 1000 for f in files)
+
+
 def test_a_scenario_compared_with_itself_differs_by_nothing(tmp_path):
     a = load_scenario("baseline").with_values({"end_year": 2027})
     twin = a.with_values({}, name="baseline_twin")
