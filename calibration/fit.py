@@ -50,7 +50,7 @@ from calibration.stylized import compare, stylized_model_at
 from sim.errors import InputError, from_validation_error
 from sim.paths import CALIBRATION_DIR, REPO_ROOT
 from sim.region import load_region
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import load_scenario
 from sim.store import ResultStore
 from sim.space import Factor, ParameterSpace
 

@@ -3,7 +3,6 @@ synthetic data from the model itself), the hindcast, the draws file, quick mode 
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
