@@ -317,6 +317,16 @@ def _definitions_html(lang: str, region: Region) -> str:
     return f"<details><summary>{_t('definitions', lang)}</summary><table>{head}{''.join(items)}</table></details>"
 
 
+def _first_target_output(indices: pd.DataFrame, region: Region) -> tuple[str, int | None]:
+    """The output whose Sobol bars the page shows: the first target (in the targets file's order, as
+    on the board) whose indicator and year the sweep analysed; else the first output analysed."""
+    have = set(zip(indices["output"], indices["year"])) if "year" in indices else set()
+    for target in load_targets(region=region).target:
+        if (target.indicator, target.year) in have:
+            return target.indicator, target.year
+    return str(indices["output"].iloc[0]), None
+
+
 def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
                 region: Region | None = None) -> str:
     """The briefing page as an HTML string (see the module docstring for its contents)."""
@@ -351,8 +361,8 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
             sens.append(C.sensitivity_ranking_chart(s.indices, lang=lang, source=s.provenance, region=region))
             sobol = s.indices[(s.indices["method"] == "sobol") & (s.indices["index"] == "ST")]
             if not sobol.empty:
-                sens.append(C.sobol_chart(s.indices, str(sobol["output"].iloc[0]), lang=lang, source=s.provenance,
-                                          region=region))
+                output, year = _first_target_output(sobol, region)
+                sens.append(C.sobol_chart(s.indices, output, year, lang=lang, source=s.provenance, region=region))
     comparisons = []
     for table, provenance in inputs.comparisons:
         titles = provenance.titles() if provenance else {}

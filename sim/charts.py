@@ -484,9 +484,10 @@ def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, t
     order = list(dict.fromkeys(table["scenario_title"]))
     colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])
     legend_spec = alt.Legend(title=None, orient="top", direction="horizontal", symbolType="stroke",
-                             symbolStrokeWidth=4, symbolSize=300) if legend and len(order) > 1 else None
-    colour = alt.Color("scenario_title:N", scale=colour_scale, legend=None)
-    line_colour = alt.Color("scenario_title:N", scale=colour_scale, legend=legend_spec)
+                             symbolStrokeWidth=4, symbolSize=300, symbolOpacity=1) if legend and len(order) > 1 else None
+    # Every layer carries the same legend: Vega-Lite merges the legends of a shared colour scale, and
+    # one layer with ``legend=None`` would hide the merged legend of the small multiples.
+    colour = line_colour = alt.Color("scenario_title:N", scale=colour_scale, legend=legend_spec)
     years = sorted(table["year"].unique())
     x = alt.X("year:Q", title=None, scale=alt.Scale(domain=[years[0], years[-1]], nice=False),
               axis=alt.Axis(format="d", values=years[::2] if len(years) > 8 else years, labelAngle=0))
@@ -581,7 +582,7 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
     for i, indicator in enumerate(indicators):
         table = fan_table(city, indicator, scenarios, lang=lang, titles=_titles(source), region=region)
         scenario_names = list(table["scenario"].unique())
-        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height, legend=(i == 0))
+        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height, legend=True)
         panels.append(panel.properties(title=alt.TitleParams(
             L.indicator_label(indicator, lang, region) + _unit_suffix(indicator, lang, region),
             anchor="start", fontSize=17, fontWeight="bold", color=INK)))
@@ -863,6 +864,19 @@ def sensitivity_ranking(indices: pd.DataFrame, outputs: list[str] | None = None,
     return out.reset_index(drop=True)
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters: Chinese at any character, other text at spaces."""
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        lines: list[str] = []
+        for word in text.split():
+            if lines and len(lines[-1]) + 1 + len(word) <= width:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return lines or [""]
+    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+
+
 def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None = None, top: int = 10,
                               lang: str = "zh", source: Provenance | None = None,
                               region: Region | None = None) -> alt.VConcatChart:
@@ -874,14 +888,23 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
     rows = _factor_frame(sensitivity_ranking(indices, outputs, top), lang, region)
     method = str(rows["method"].iloc[0])
     rows["output_label"] = [L.output_label(o, lang, region) for o in rows["output"]]
+    line = 7 if zh else 16  # characters per line of a column heading: ten outputs fit a slide
+    wrapped = {label: _wrap(label, line) for label in rows["output_label"]}
+    n_lines = max(len(lines) for lines in wrapped.values())
+    # Vega stacks a multi-line axis label downwards from its anchor: headings are padded to the same
+    # number of lines at the top and lifted by the extra lines, so they end just above the table.
+    rows["output_heading"] = ["|".join([" "] * (n_lines - len(wrapped[label])) + wrapped[label])
+                              for label in rows["output_label"]]
     rows["score_text"] = [f"{v:.2f}" for v in rows["score"]]
     order = list(rows.groupby("factor_label")["score"].mean().sort_values(ascending=False).index)
-    columns = list(dict.fromkeys(rows["output_label"]))
+    columns = list(dict.fromkeys(rows["output_heading"]))
     base = alt.Chart(rows)
     y = alt.Y("factor_label:N", sort=order, title=None,
               axis=alt.Axis(labelLimit=360, labelFontSize=15, labelPadding=26, ticks=False, domain=False))
-    x = alt.X("output_label:N", sort=columns, title=None,
-              axis=alt.Axis(orient="top", labelAngle=0, labelLimit=600, labelFontSize=13))
+    x = alt.X("output_heading:N", sort=columns, title=None,
+              axis=alt.Axis(orient="top", labelAngle=0, labelLimit=600, labelFontSize=13,
+                            labelExpr="split(datum.label, '|')", labelBaseline="bottom",
+                            labelLineHeight=16, labelPadding=4 + 16 * (n_lines - 1)))
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         y=y, x=x, color=alt.Color("score:Q", scale=alt.Scale(scheme="blues", domain=[0, float(max(rows["score"].max(), 1e-9))]),
                                   legend=None))
@@ -891,7 +914,7 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
     kinds = alt.Chart(rows.drop_duplicates("factor")).mark_point(filled=True, size=140).encode(
         y=y, x=alt.value(-12), color=_section_colour(rows["section"], lang))
     chart = alt.layer(cells, text, kinds).resolve_scale(color="independent").properties(
-        width=max(240, len(columns) * max(150, 13 * max(len(c) for c in columns))), height=36 * len(order))
+        width=max(240, len(columns) * (110 if zh else 130)), height=36 * len(order))
     measure = ("Sobol总效应指数 ST" if zh else "Sobol total index ST") if method == "sobol" else (
         "Morris μ*（按各指标最大值归一）" if zh else "Morris μ* (scaled to each output's largest)")
     title = "哪些政策杠杆与不确定性最重要" if zh else "Which levers and uncertainties matter most"

@@ -139,3 +139,12 @@ def test_chromium_check_catches_a_broken_chart(page, tmp_path):
     done, state, charts, errors = _render(broken)
     assert done and state["failed"] == 1
     assert any("failed" in e for e in errors)
+
+
+def test_the_sobol_bars_shown_are_the_first_target_the_sweep_analysed():
+    from sim.region import load_region
+
+    indices = pd.DataFrame({"output": ["application_scenarios", "innovation_platforms", "breakthroughs"],
+                            "year": [2035, 2027, 2027]})
+    assert brief._first_target_output(indices, load_region("ningbo")) == ("innovation_platforms", 2027)
+    assert brief._first_target_output(indices.assign(output="firms"), load_region("ningbo")) == ("firms", None)
