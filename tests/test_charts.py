@@ -104,6 +104,10 @@ def test_fan_charts_small_multiples(results, source):
     spec = chart.to_dict()
     panels = spec["vconcat"][0]["concat"]
     assert [p["title"]["text"] for p in panels] == ["Head enterprises (firms)", "Key future-technology breakthroughs (breakthroughs)"]
+    # two scenarios share one colour scale: no layer may switch the merged legend off
+    colours = [layer["encoding"]["color"] for p in panels for layer in p["layer"] if "color" in layer.get("encoding", {})]
+    assert len(results["scenario"].unique()) > 1 and colours
+    assert all(c.get("legend") is not None and c["field"] == "scenario_title" for c in colours)
     with pytest.raises(InputError, match="not in the results"):
         C.fan_charts(results, ["nope"])
 
