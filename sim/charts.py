@@ -491,10 +491,8 @@ def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, t
     years = sorted(table["year"].unique())
     x = alt.X("year:Q", title=None, scale=alt.Scale(domain=[years[0], years[-1]], nice=False),
               axis=alt.Axis(format="d", values=years[::2] if len(years) > 8 else years, labelAngle=0))
-    unit = L.indicator_unit(indicator, lang, region)
-    y_title = unit if unit else None
-    base = alt.Chart(table)
-    outer = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("p05:Q", title=y_title), y2="p95:Q", color=colour)
+    base = alt.Chart(table)  # no y title: the unit is in the panel's title, upright
+    outer = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("p05:Q", title=None), y2="p95:Q", color=colour)
     inner = base.mark_area(opacity=0.35).encode(x=x, y="p25:Q", y2="p75:Q", color=colour)
     line = base.mark_line(strokeWidth=3).encode(x=x, y="median:Q", color=line_colour)
     layers = [outer, inner, line]
@@ -776,10 +774,11 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
     label = L.output_label(output, lang, region)
     if zh:
         title = f"哪些因素最影响“{label}”{year_text}"
-        subtitle = "Sobol指数：S1为单独作用，ST含交互作用；左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"
+        subtitle = ["Sobol指数：S1为单独作用，ST含交互作用；左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"]
     else:
         title = f"What drives '{label}'{year_text}"
-        subtitle = "Sobol indices: S1 alone, ST including interactions; the dot shows the factor's kind"
+        subtitle = ["Sobol indices: S1 alone, ST including interactions; the dot shows the factor's kind"]
+    subtitle += _estimate_warning(total["value"], lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
     return _finish(chart, title, subtitle, foot, lang, "sobol")
 
@@ -864,6 +863,17 @@ def sensitivity_ranking(indices: pd.DataFrame, outputs: list[str] | None = None,
     return out.reset_index(drop=True)
 
 
+def _estimate_warning(total_indices: pd.Series, lang: str) -> list[str]:
+    """A subtitle line when a total index is above 1, which no true index can be: the sample is too
+    small for that output (heavy tails, rare events); see the store's convergence report."""
+    if not (total_indices > 1.0).any():
+        return []
+    return (["注意：有ST估计值大于1（真实值不可能超过1），说明该输出的样本量不足，请看收敛检验或加大N"]
+            if lang == "zh" else
+            ["Note: a total index above 1 (impossible for the true index) means too small a sample for that "
+             "output; see the convergence report or raise N"])
+
+
 def _wrap(text: str, width: int) -> list[str]:
     """Lines of at most ``width`` characters: Chinese at any character, other text at spaces."""
     if not re.search(r"[\u4e00-\u9fff]", text):
@@ -918,8 +928,10 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
     measure = ("Sobol总效应指数 ST" if zh else "Sobol total index ST") if method == "sobol" else (
         "Morris μ*（按各指标最大值归一）" if zh else "Morris μ* (scaled to each output's largest)")
     title = "哪些政策杠杆与不确定性最重要" if zh else "Which levers and uncertainties matter most"
-    subtitle = (f"{measure}；行按平均值排序，圆点颜色表示因素类型" if zh else
-                f"{measure}; rows by mean score; the dot shows the factor's kind")
+    subtitle = [f"{measure}；行按平均值排序，圆点颜色表示因素类型" if zh else
+                f"{measure}; rows by mean score; the dot shows the factor's kind"]
+    if method == "sobol":
+        subtitle += _estimate_warning(rows["score"], lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
     return _finish(chart, title, subtitle, foot, lang, "sensitivity_ranking")
 

@@ -175,6 +175,12 @@ def test_sobol_chart_ranks_by_total_index_with_intervals(source):
     assert "达成概率：未来产业头部企业（2027年 ≥ 10）" in title
     with pytest.raises(InputError, match="no sobol indices"):
         C.sobol_chart(indices, "breakthroughs")
+    # a total index above 1 (an estimation artefact of too small a sample) is flagged in the subtitle
+    assert "样本量不足" not in json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+    inflated = indices.copy()
+    inflated.loc[st["value"].idxmax(), "value"] = 1.25
+    for flagged in (C.sobol_chart(inflated, "head_enterprises", lang="zh"), C.sensitivity_ranking_chart(inflated)):
+        assert "样本量不足" in json.dumps(flagged.to_dict()["title"], ensure_ascii=False)
 
 
 def test_morris_and_ranking_charts():
