@@ -177,15 +177,20 @@ class Provenance:
         """One line: model, scenarios with hashes, replicates, seeds, code version, date."""
         zh = L.check_lang(lang) == "zh"
         chosen = [s for s in self.scenarios if scenarios is None or s["name"] in scenarios]
+        if any(s.get("replicates") for s in chosen):  # a sweep's design also lists its base by hash alone
+            chosen = [s for s in chosen if s.get("replicates")]
         parts = []
         for s in chosen:
             text = s["name"]
             if s.get("hash"):
                 text += f"（{str(s['hash'])[:8]}）" if zh else f" ({str(s['hash'])[:8]})"
+            if s.get("samples", 1) > 1:
+                text += f" {s['samples']}个样本点×" if zh else f", {s['samples']} sample points x"
             if s.get("replicates"):
-                text += f" {s['replicates']}次重复" if zh else f", {s['replicates']} replicates"
+                text += (f"{'' if s.get('samples', 1) > 1 else ' '}{s['replicates']}次重复" if zh
+                         else f"{'' if s.get('samples', 1) > 1 else ','} {s['replicates']} replicates")
             parts.append(text)
-        line = ("数据：weilai 模拟 · 情景 " if zh else "Data: weilai simulation · scenario ") + "；".join(parts)
+        line = ("数据：weilai 模拟 · 情景 " if zh else "Data: weilai simulation · scenario ") + ("；" if zh else "; ").join(parts)
         if self.base_seed is not None:
             line += f" · 基准种子 {self.base_seed}" if zh else f" · base seed {self.base_seed}"
         if self.code_version:

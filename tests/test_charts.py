@@ -254,3 +254,11 @@ def test_write_run_charts(ensemble_store, tmp_path, cjk_font_available):
     assert names == sorted(f"{stem}.{ext}" for stem in ("target_board_baseline_zh", "target_board_talent_push_zh",
                                                          "key_indicators_zh") for ext in ("png", "svg", "html"))
     assert all(f.stat().st_size > 1000 for f in files)
+
+
+def test_footnote_of_a_sweep_names_its_points_not_the_bare_base_hash():
+    source = C.Provenance(scenarios=[{"name": "5b7a8469dc1b9ecd"}, {"name": "baseline_sobol", "samples": 8704,
+                                                                    "replicates": 1}], base_seed=2024)
+    assert "情景 baseline_sobol 8704个样本点×1次重复 · 基准种子 2024" in source.footnote("zh")
+    assert "5b7a8469" not in source.footnote("zh")
+    assert "baseline_sobol, 8704 sample points x 1 replicates" in source.footnote("en")
