@@ -37,12 +37,14 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -271,6 +273,7 @@ class ChunkJob:
     indicators: tuple[str, ...] | None
     points: Mapping[int, Point]
     runs: tuple[Run, ...]
+    run_timeout: float | None = None
 
 
 @dataclass
@@ -282,6 +285,36 @@ class ChunkResult:
     failures: list[dict[str, Any]]
     seconds: float
     cpu_seconds: float = 0.0
+
+
+class RunTimeoutError(TimeoutError):
+    """A run went past the design's per-run time limit (recorded as a failure; the batch goes on)."""
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise :class:`RunTimeoutError` in the block after ``seconds`` of wall time.
+
+    Uses a POSIX interval timer, so it works where runs execute on a process's main thread: in this
+    process (``workers=1``) and in the local pool's workers. Elsewhere (Windows, threads, Dask
+    workers, which run tasks on threads) there is no limit and the block runs to its end.
+    """
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expired(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise RunTimeoutError(f"the run took longer than its time limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
@@ -312,8 +345,9 @@ def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
             scenario = built[run.sample]
             if isinstance(scenario, BaseException):
                 raise scenario
-            frame = (job.model(scenario, run.seed, detail=job.detail) if job.pass_detail
-                     else job.model(scenario, run.seed))
+            with time_limit(job.run_timeout):
+                frame = (job.model(scenario, run.seed, detail=job.detail) if job.pass_detail
+                         else job.model(scenario, run.seed))
             if not isinstance(frame, pd.DataFrame):
                 raise TypeError(f"the model returned {type(frame).__name__}, not a DataFrame")
             missing = [c for c in MODEL_COLUMNS if c not in frame.columns]
@@ -666,6 +700,7 @@ def run_design(
     manifest: Mapping[str, Any] | None = None,
     label: str | None = None,
     on_open: Callable[[ResultStore], None] | None = None,
+    run_timeout: float | None = None,
 ) -> ResultStore:
     """Run every run of a design that is not yet in the store at ``out`` (resuming if it exists).
 
@@ -686,6 +721,9 @@ def run_design(
         label: Text of the progress bar.
         on_open: Called with the store once it is open (and checked, and locked), before any run:
             for tables that describe the design (a sweep's ``samples.parquet``).
+        run_timeout: Seconds a run may take; a run past it is recorded as failed
+            (:class:`RunTimeoutError`) and the batch goes on (retry it with ``retry_failures`` and a
+            longer limit). Enforced in this process and in the local pool, not on Dask workers.
 
     Returns:
         The result store. The session's facts are appended to ``manifest["sessions"]``: runs
@@ -731,15 +769,16 @@ def run_design(
                 _PoolExecutor(design.scenarios, n_workers)
         store.start_session(len(todo), len(done) + len(failed), executor.description, retry=retry_failures)
         session = _execute(design, store, todo, executor, model, chunk_size, progress, flush_seconds,
-                           label or f"{design.kind} {store.path.name}", failed)
-        session.update(already_done=len(done), previously_failed=len(failed), retry_failures=retry_failures)
+                           label or f"{design.kind} {store.path.name}", failed, run_timeout)
+        session.update(already_done=len(done), previously_failed=len(failed), retry_failures=retry_failures,
+                       run_timeout_seconds=run_timeout)
         store.record_session(**session)
     return store
 
 
 def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any, model: ModelFn,
              chunk_size: int | None, progress: bool, flush_seconds: float, label: str,
-             previously_failed: set[tuple[int, int]]) -> dict[str, Any]:
+             previously_failed: set[tuple[int, int]], run_timeout: float | None = None) -> dict[str, Any]:
     """The dispatch loop: chunks out, rows and failures to disk, lost chunks isolated and retried."""
     from tqdm.auto import tqdm
 
@@ -773,7 +812,8 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
     def job(chunk: _Chunk) -> ChunkJob:
         return ChunkJob(model=model, pass_detail=pass_detail, detail=design.detail,
                         indicators=design.indicators,
-                        points={r.sample: points[r.sample] for r in chunk.runs}, runs=chunk.runs)
+                        points={r.sample: points[r.sample] for r in chunk.runs}, runs=chunk.runs,
+                        run_timeout=run_timeout)
 
     buffer: list[pa.Table] = []
     buffered_rows = 0
@@ -898,6 +938,7 @@ def run_ensemble(
     retry_failures: bool = False,
     progress: bool = True,
     targets: Any = None,
+    run_timeout: float | None = None,
 ) -> ResultStore:
     """Run (or extend, or resume) a seeded ensemble of a scenario and write its target table.
 
@@ -912,7 +953,7 @@ def run_ensemble(
         replicates: Number of replicates (0 .. replicates-1).
         seed: Base seed of the replicate seeds.
         out: Store folder.
-        model, workers, scheduler, retry_failures, progress: As in :func:`run_design`.
+        model, workers, scheduler, retry_failures, progress, run_timeout: As in :func:`run_design`.
         detail: Rows kept per run (``full``, ``directions``, ``city``).
         targets: A :class:`sim.targets.Targets` (default: the region's targets file).
 
@@ -921,7 +962,7 @@ def run_ensemble(
     """
     design = ensemble_design(scenario, replicates, seed, detail=detail)
     store = run_design(design, out, model=model, workers=workers, scheduler=scheduler,
-                       retry_failures=retry_failures, progress=progress,
+                       retry_failures=retry_failures, progress=progress, run_timeout=run_timeout,
                        manifest={"name": scenario.name, "scenario": scenario.model_dump(mode="json"),
                                  "scenario_hash": scenario.content_hash(),
                                  "scenario_file": str(scenario.source) if scenario.source else None},
@@ -1039,6 +1080,9 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-failures", action="store_true",
                         help="rerun only the runs recorded as failed in the store")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--run-timeout", type=float, default=None, metavar="SECONDS",
+                        help="a run taking longer is recorded as failed and the batch goes on "
+                             "(local processes; default: no limit)")
     parser.add_argument("--model", default=None, metavar="MODULE:FUNCTION",
                         help="advanced: another model function (default sim.model:simulate)")
 
@@ -1048,6 +1092,9 @@ def execution_options(args: argparse.Namespace, config_scheduler: str | None = N
     if args.workers is not None and args.workers < 1:
         raise InputError("at least one worker is needed", key="--workers", value=args.workers,
                          allowed="1 or more")
+    if args.run_timeout is not None and not args.run_timeout > 0:
+        raise InputError("the time limit of a run must be positive", key="--run-timeout", value=args.run_timeout,
+                         allowed="seconds > 0")
     scheduler = args.scheduler or config_scheduler or os.environ.get("WEILAI_SCHEDULER") or None
     return {
         "model": load_model(args.model) if args.model else None,
@@ -1055,6 +1102,7 @@ def execution_options(args: argparse.Namespace, config_scheduler: str | None = N
         "scheduler": scheduler,
         "retry_failures": args.retry_failures,
         "progress": not args.no_progress,
+        "run_timeout": args.run_timeout,
     }
 
 

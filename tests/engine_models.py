@@ -3,13 +3,14 @@
 The engine takes any ``model(scenario, seed) -> DataFrame``; these stand in for ``sim.model.simulate``
 in the engine's tests: a small seeded toy with the model's table shape, the Ishigami function and a
 linear function whose sensitivity indices are known analytically, and switches that make chosen runs
-raise, kill their worker process or kill the whole program, to test failure recording and resume.
+raise, hang, kill their worker process or kill the whole program, to test failure recording and resume.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ LINEAR_COEFFICIENTS = (4.0, -2.0, 1.0, 0.0)
 
 
 def toy_model(scenario, seed, *, detail="full", fail_seeds=(), crash_seeds=(), crash_once_dir=None,
-              kill_pid_at_seeds=(), kill_pid=None):
+              kill_pid_at_seeds=(), kill_pid=None, hang_seeds=()):
     """A seeded toy with the model's table shape: city totals, per-direction and per-district rows.
 
     Values depend on the seed, on the R&D-grant lever and on ``parameters.startup_rate``, so sweeps
@@ -37,7 +38,11 @@ def toy_model(scenario, seed, *, detail="full", fail_seeds=(), crash_seeds=(), c
         crash_seeds: Seeds at which the process exits at once (``os._exit``), like a crash.
         crash_once_dir: If set, a crash happens only once per seed (a marker file is left here).
         kill_pid_at_seeds, kill_pid: Send SIGKILL to process ``kill_pid`` at these seeds.
+        hang_seeds: Seeds at which the run hangs (sleeps for an hour in short steps).
     """
+    if seed in hang_seeds:
+        for _ in range(36000):
+            time.sleep(0.1)
     if seed in fail_seeds:
         raise RuntimeError(f"planned failure at seed {seed}")
     if seed in crash_seeds:

@@ -107,6 +107,19 @@ def test_failed_runs_are_recorded_the_batch_goes_on_and_retry_runs_only_them(tmp
     pd.testing.assert_frame_equal(retried.results(), _clean(tmp_path_factory), check_exact=True)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_past_its_time_limit_is_recorded_and_the_batch_goes_on(tmp_path, tmp_path_factory, workers):
+    seeds = replicate_seeds(7, 8)
+    hanging = partial(toy_model, hang_seeds={seeds[3]})
+    store = _ensemble(tmp_path / "s", model=hanging, workers=workers, run_timeout=1.0)
+    assert store.completed() == {(0, r) for r in range(8)} - {(0, 3)}
+    (record,) = store.failures()
+    assert record["replicate"] == 3 and "RunTimeoutError" in record["error"] and "time limit of 1 s" in record["error"]
+    assert store.manifest["sessions"][-1]["run_timeout_seconds"] == 1.0
+    retried = _ensemble(tmp_path / "s", retry_failures=True, workers=workers)  # the model no longer hangs
+    pd.testing.assert_frame_equal(retried.results(), _clean(tmp_path_factory), check_exact=True)
+
+
 def test_bad_sample_point_fails_its_runs_only(tmp_path):
     points = (Point(0, "ok", {}), Point(1, "bad", {"levers.rd_grants.amount_100m_yuan_per_year": -5.0}))
     design = Design(kind="sweep", scenarios=(SCENARIO,), points=points, replicates=2, base_seed=1,

@@ -99,6 +99,7 @@ def test_run_command_writes_the_store_and_prints_the_target_table(tmp_path):
     (["--replicates", "0"], "--replicates"),
     (["--seed", "-1"], "--seed"),
     (["--workers", "0"], "--workers"),
+    (["--run-timeout", "0"], "--run-timeout"),
     (["--ci-width", "2"], "--ci-width"),
     (["--model", "nowhere:nothing"], "--model"),
     (["--scheduler", "nonsense"], "--scheduler"),
