@@ -144,6 +144,9 @@ class Provenance:
         manifest = store.manifest
         design = manifest.get("design", {}) or {}
         named = _manifest_scenarios(design)
+        for name, entry in _run_scenarios(manifest).items():
+            named.pop(entry.get("hash", ""), None)  # the design lists its scenarios by hash alone
+            named.setdefault(name, {}).update(entry)
         if results is not None and not results.empty:
             counts = results.groupby("scenario", observed=True).agg(
                 replicates=("replicate", "nunique"), seeds=("seed", "nunique"), samples=("sample", "nunique"))
@@ -231,6 +234,31 @@ def _manifest_scenarios(design: dict) -> dict[str, dict[str, Any]]:
                 add(item if isinstance(item, dict) else {"hash": item}, fallback_name=name)
         elif value is not None:
             add(value)
+    return found
+
+
+def _run_scenarios(manifest: dict) -> dict[str, dict[str, Any]]:
+    """Scenario name -> {hash, file, title_zh, title_en} from the entries ``run_ensemble``,
+    ``run_scenarios`` and sweeps add to a manifest (``scenario``/``scenario_hash``/``scenario_file``,
+    or ``scenarios``/``scenario_hashes``/``scenario_files``)."""
+    dumps = dict(manifest.get("scenarios") or {}) if isinstance(manifest.get("scenarios"), dict) else {}
+    hashes = dict(manifest.get("scenario_hashes") or {})
+    files = dict(manifest.get("scenario_files") or {})
+    single = manifest.get("scenario")
+    if isinstance(single, dict) and single.get("name"):
+        dumps[single["name"]] = single
+        if manifest.get("scenario_hash"):
+            hashes[single["name"]] = manifest["scenario_hash"]
+        if manifest.get("scenario_file"):
+            files[single["name"]] = manifest["scenario_file"]
+    found: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys([*dumps, *hashes]):
+        entry = {k: str(dumps.get(name, {}).get(k)) for k in ("title_zh", "title_en") if dumps.get(name, {}).get(k)}
+        if hashes.get(name):
+            entry["hash"] = str(hashes[name])
+        if files.get(name):
+            entry["file"] = str(files[name])
+        found[str(name)] = entry
     return found
 
 

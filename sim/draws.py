@@ -9,6 +9,7 @@ picked from the replicate's seed, so parameter uncertainty shows in every ensemb
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.paths import CALIBRATION_DIR
+from sim.paths import CALIBRATION_DIR, REPO_ROOT
 
 DRAWS_FILE = CALIBRATION_DIR / "draws.csv"
 _DRAW_STREAM = 0xD7A3  # separates the draw choice from the model's own random stream
@@ -45,6 +46,23 @@ def draws_source(reference: str) -> Path | None:
         raise InputError("parameter draws file not found", key="parameter_draws", value=reference,
                          allowed='"calibrated", "defaults" or a path to a draws CSV')
     return path
+
+
+def draws_fingerprint(reference: str) -> str:
+    """Which parameter draws a ``parameter_draws`` setting means, with the file's content hash.
+
+    Stores record it (the manifest's ``calibration`` and the design identity), so that every result
+    says which calibration made it and a store made with other draws refuses to be resumed with these.
+    """
+    path = draws_source(reference)
+    if path is None:
+        return "defaults" if reference == "defaults" else "defaults (no calibration/draws.csv installed)"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    try:
+        name = path.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        name = str(path)
+    return f"{name} ({len(load_draws(path))} draws, sha256 {digest})"
 
 
 def draw_for_seed(scenario, seed: int) -> tuple[int | None, dict[str, float]]:

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.draws import draws_fingerprint
 from sim.errors import InputError
 from sim.scenario import Scenario
 from sim.seeds import replicate_seeds
@@ -174,6 +175,7 @@ class Design:
             "detail": self.detail,
             "indicators": sorted(self.indicators) if self.indicators else None,
             "spec": dict(self.spec),
+            "parameter_draws": sorted({draws_fingerprint(s.parameter_draws) for s in self.scenarios}),
         }
         if not self.extendable:
             ident["replicates"] = self.replicates
@@ -254,7 +256,8 @@ def run_scenarios(scenarios: Sequence[Scenario], replicates: int, seed: int, out
     store = run_design(design, out, manifest={
         "name": " vs ".join(s.name for s in scenarios),
         "scenarios": {s.name: s.model_dump(mode="json") for s in scenarios},
-        "scenario_hashes": {s.name: s.content_hash() for s in scenarios}}, **run_options)
+        "scenario_hashes": {s.name: s.content_hash() for s in scenarios},
+        "scenario_files": {s.name: str(s.source) if s.source else None for s in scenarios}}, **run_options)
     if not (store.path / "spending.parquet").exists():
         store.write_spending(design_spending(design))
     return store
@@ -738,9 +741,10 @@ def run_design(
     model = model or default_model()
     name = model_name(model)
     all_runs = design.runs()
+    identity = design.identity(name)
     extra = {"n_runs": len(all_runs), "replicates": design.replicates, "seeds": design.seeds,
-             "model": name, **(manifest or {})}
-    store = ResultStore.open_or_create(out, design.kind, design.identity(name), extra=extra)
+             "model": name, "calibration": "; ".join(identity["parameter_draws"]), **(manifest or {})}
+    store = ResultStore.open_or_create(out, design.kind, identity, extra=extra)
     with store.writer_lock():
         created_by = store.manifest.get("code_version")
         now_version = code_version()

@@ -82,6 +82,20 @@ def test_comparison_store_gets_the_comparison_chart_and_both_target_boards(compa
     assert all(f.stat().st_size > 1000 for f in files)
 
 
+def test_comparison_provenance_names_each_scenario_with_hash_file_and_the_calibration(comparison):
+    from sim.charts import Provenance
+    from sim.draws import draws_fingerprint
+
+    a, b, store, _ = comparison
+    source = Provenance.from_store(store)
+    by_name = {s["name"]: s for s in source.scenarios}
+    assert set(by_name) == {a.name, b.name}  # not the design's bare hashes as extra "scenarios"
+    for scenario in (a, b):
+        assert by_name[scenario.name]["hash"] == scenario.content_hash()
+        assert by_name[scenario.name]["file"] == str(scenario.source) and by_name[scenario.name]["replicates"] == 6
+    assert source.calibration == draws_fingerprint(a.parameter_draws) and "sha256" in source.calibration
+
+
 def test_a_scenario_compared_with_itself_differs_by_nothing(tmp_path):
     a = load_scenario("baseline").with_values({"end_year": 2027})
     twin = a.with_values({}, name="baseline_twin")

@@ -120,6 +120,21 @@ def test_a_run_past_its_time_limit_is_recorded_and_the_batch_goes_on(tmp_path, t
     pd.testing.assert_frame_equal(retried.results(), _clean(tmp_path_factory), check_exact=True)
 
 
+def test_the_store_records_the_calibration_and_refuses_other_draws(tmp_path):
+    draws = tmp_path / "draws.csv"
+    draws.write_text("draw,parameters.startup_rate\n0,20.0\n1,30.0\n")
+    scenario = SCENARIO.with_values({"parameter_draws": str(draws)})
+    store = run_ensemble(scenario, 3, 7, tmp_path / "s", model=toy_model, workers=1, progress=False)
+    assert "draws.csv (2 draws, sha256 " in store.manifest["calibration"]
+    assert store.manifest["calibration"] in store.manifest["design"]["parameter_draws"]
+    draws.write_text("draw,parameters.startup_rate\n0,20.0\n1,31.0\n")  # a new calibration
+    with pytest.raises(StoreMismatchError, match="parameter_draws"):
+        run_ensemble(scenario, 3, 7, tmp_path / "s", model=toy_model, workers=1, progress=False)
+    defaults = run_ensemble(SCENARIO.with_values({"parameter_draws": "defaults"}), 2, 7, tmp_path / "d",
+                            model=toy_model, workers=1, progress=False)
+    assert defaults.manifest["calibration"] == "defaults"
+
+
 def test_bad_sample_point_fails_its_runs_only(tmp_path):
     points = (Point(0, "ok", {}), Point(1, "bad", {"levers.rd_grants.amount_100m_yuan_per_year": -5.0}))
     design = Design(kind="sweep", scenarios=(SCENARIO,), points=points, replicates=2, base_seed=1,
