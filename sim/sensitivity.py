@@ -22,7 +22,9 @@ Output files (long form, read by the charts):
 ``indices.parquet``: method, output, year, factor, index, value, conf;
 ``convergence.parquet``: method, output, year, factor, index, value_half, value_full, change (absolute),
 relative_change (change / the output's largest index of that kind), n_half, n_full;
-``sweep_targets.csv``: probability of meeting each target over the sampled space, with a Wilson interval.
+``sweep_targets.csv``: share of the sampled points meeting each target, with a Wilson interval (every
+point runs the same replicate seeds: with one replicate the share is conditional on that seed's random
+numbers and calibration draw; it ranks the design space, it is not a forecast probability).
 """
 
 from __future__ import annotations
@@ -365,7 +367,9 @@ def format_summary(result: SensitivityResult, top: int = 5) -> str:
                     f"{main['change'].median():.3f}; relative to the output's top factor: median "
                     f"{main['relative_change'].median():.2f}, largest {main['relative_change'].max():.2f}")
     if not result.targets.empty:
-        lines.append("probability of meeting each target over the sampled space:")
+        lines.append("share of the sampled points meeting each target (every point runs the same replicate seeds, "
+                     "so with one replicate this is conditional on one random-number stream and the calibration "
+                     "draw it picks for the parameters not swept; forecast probabilities come from weilai run):")
         for r in result.targets.itertuples():
             lines.append(f"  {r.target:<30} {r.probability:6.2f}  ({r.probability_low:.2f}-{r.probability_high:.2f}, "
                          f"{r.runs} runs)")

@@ -73,6 +73,9 @@ def test_a_municipal_pilot_zone_raises_activity_in_its_district_direction(baseli
 
 
 def test_zero_policy_misses_what_only_policy_delivers():
+    # Note: with zero spending the model still meets the targets the 2024 stock already carries (the
+    # three provincial zones in place, about nine head enterprises, two representative clusters) and,
+    # in some replicates, those that firms reach by themselves (standards, high-end products).
     targets = load_targets()
     seeds = range(400, 416)
     zero = city_runs(load_scenario("zero_policy").with_values({"end_year": 2027}), seeds)
@@ -83,6 +86,10 @@ def test_zero_policy_misses_what_only_policy_delivers():
     in_2027 = [t.id for t in targets.target if t.year == 2027]
     missed = {name: int((p[name][in_2027] < 0.5).sum()) for name in p}
     assert missed["zero"] >= missed["base"] >= missed["full"], missed
+    # Without policy most 2027 targets are not likely met (the board's "likely" is P >= 0.8); missed
+    # outright (P < 0.5) is half of them here: the rest are carried by the 2024 stock (see the note above).
+    not_likely = {name: int((p[name][in_2027] < 0.8).sum()) for name in p}
+    assert not_likely["zero"] > len(in_2027) / 2 and not_likely["full"] < not_likely["zero"], not_likely
     for target in ("platforms_2027", "municipal_zones_2027", "scenarios_2027"):
         assert p["zero"][target] == 0.0, target
         assert p["full"][target] > 0.8, target
