@@ -414,6 +414,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path, **run_options: Any) ->
         "factors": [f.name for f in sweep.factors], "groups": sweep.group_of,
         "outputs": sweep.outputs, "block_size": sweep.block_size,
         "scenario": sweep.scenario.model_dump(mode="json"), "scenario_hash": sweep.scenario.content_hash(),
+        "scenario_file": str(sweep.scenario.source) if sweep.scenario.source else None,
     }, label=f"{spec.method} {spec.name}", on_open=partial(_write_samples, sweep, unit), **options)
     return store
 
