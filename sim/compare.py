@@ -130,6 +130,7 @@ def cli_main(args: argparse.Namespace) -> int:
     store, table = run_comparison(a, b, args.replicates, args.seed, out, **execution_options(args))
     print(format_comparison(table))
     print(f"written: {store.path / 'comparison.csv'}")
+    print(f"parameters: {store.manifest.get('calibration', 'not recorded')}")
     if not args.no_charts:
         write_charts(store, args.lang)
     return 0

@@ -1182,6 +1182,7 @@ def cli_main(args: argparse.Namespace) -> int:
             write_charts(store, args.lang)
     print(f"{status['runs_done']} runs in {out} ({time.perf_counter() - started:.1f} s this session); "
           "targets.csv, spending.parquet, manifest.json written")
+    print(f"parameters: {store.manifest.get('calibration', 'not recorded')}")
     return report_failures(store)
 
 

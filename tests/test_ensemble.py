@@ -89,6 +89,7 @@ def test_run_command_writes_the_store_and_prints_the_target_table(tmp_path):
     assert manifest["seeds"] == replicate_seeds(3, 6)
     assert manifest["code_version"] and manifest["packages"]["pandas"]
     assert manifest["sessions"][0]["wall_seconds"] > 0
+    assert f"parameters: {manifest['calibration']}" in proc.stdout and "draws, sha256" in manifest["calibration"]
     spending = pd.read_parquet(out / "spending.parquet")
     assert spending["value"].sum() == pytest.approx(SCENARIO.plan().spending["value"].sum())
     serial = run_ensemble(SCENARIO, 6, 3, tmp_path / "serial", model=toy_model, workers=1, progress=False)
