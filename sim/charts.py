@@ -180,7 +180,7 @@ class Provenance:
         """One line: model, scenarios with hashes, replicates, seeds, code version, date."""
         zh = L.check_lang(lang) == "zh"
         chosen = [s for s in self.scenarios if scenarios is None or s["name"] in scenarios]
-        if any(s.get("replicates") for s in chosen):  # a sweep's design also lists its base by hash alone
+        if any(s.get("replicates") for s in chosen):  # leave out scenarios without runs (a sweep's base)
             chosen = [s for s in chosen if s.get("replicates")]
         parts = []
         for s in chosen:
@@ -512,22 +512,22 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
 
 
 def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, targets: Targets | None,
-               scope_is_city: bool, width: int, height: int, legend: bool) -> alt.LayerChart:
+               scope_is_city: bool, width: int, height: int) -> alt.LayerChart:
     zh = lang == "zh"
     order = list(dict.fromkeys(table["scenario_title"]))
     colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])
     legend_spec = alt.Legend(title=None, orient="top", direction="horizontal", symbolType="stroke",
-                             symbolStrokeWidth=4, symbolSize=300, symbolOpacity=1) if legend and len(order) > 1 else None
+                             symbolStrokeWidth=4, symbolSize=300, symbolOpacity=1) if len(order) > 1 else None
     # Every layer carries the same legend: Vega-Lite merges the legends of a shared colour scale, and
     # one layer with ``legend=None`` would hide the merged legend of the small multiples.
-    colour = line_colour = alt.Color("scenario_title:N", scale=colour_scale, legend=legend_spec)
+    colour = alt.Color("scenario_title:N", scale=colour_scale, legend=legend_spec)
     years = sorted(table["year"].unique())
     x = alt.X("year:Q", title=None, scale=alt.Scale(domain=[years[0], years[-1]], nice=False),
               axis=alt.Axis(format="d", values=years[::2] if len(years) > 8 else years, labelAngle=0))
     base = alt.Chart(table)  # no y title: the unit is in the panel's title, upright
     outer = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("p05:Q", title=None), y2="p95:Q", color=colour)
     inner = base.mark_area(opacity=0.35).encode(x=x, y="p25:Q", y2="p75:Q", color=colour)
-    line = base.mark_line(strokeWidth=3).encode(x=x, y="median:Q", color=line_colour)
+    line = base.mark_line(strokeWidth=3).encode(x=x, y="median:Q", color=colour)
     layers = [outer, inner, line]
     if targets is not None and scope_is_city:
         goals = [t for t in targets.target if t.indicator == indicator and years[0] <= t.year <= years[-1]]
@@ -567,7 +567,7 @@ def fan_chart(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
     targets = targets or load_targets(region=region)
     table = fan_table(results, indicator, scenarios, direction, district, lang, _titles(source), region)
     scope_is_city = direction == "all" and district == "all"
-    panel = _fan_panel(table, indicator, lang, region, targets, scope_is_city, 820, 400, legend=True)
+    panel = _fan_panel(table, indicator, lang, region, targets, scope_is_city, 820, 400)
     scope = L.scope_label(direction, district, lang, region)
     name = L.indicator_label(indicator, lang, region)
     note = L.indicator_note(indicator, lang, region)
@@ -610,10 +610,10 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
     height = 230 if len(indicators) > columns else 300
     panels = []
     scenario_names: list[str] = []
-    for i, indicator in enumerate(indicators):
+    for indicator in indicators:
         table = fan_table(city, indicator, scenarios, lang=lang, titles=_titles(source), region=region)
         scenario_names = list(table["scenario"].unique())
-        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height, legend=True)
+        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height)
         panels.append(panel.properties(title=alt.TitleParams(
             L.indicator_label(indicator, lang, region) + _unit_suffix(indicator, lang, region),
             anchor="start", fontSize=17, fontWeight="bold", color=INK)))
