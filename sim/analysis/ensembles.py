@@ -1,5 +1,4 @@
-"""Seeded ensembles of a scenario and their target tables (fixed size or adaptive).
-"""
+"""Seeded ensembles of a scenario and their target tables (fixed size or adaptive)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""``weilai analyze``: sensitivity indices and target probabilities from a sweep's store.
-"""
+"""``weilai analyze``: sensitivity indices and target probabilities from a sweep's store."""
 
 from __future__ import annotations
 

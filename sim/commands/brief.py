@@ -1,5 +1,4 @@
-"""``weilai brief``: write the one-page briefing (HTML) from result stores.
-"""
+"""``weilai brief``: write the one-page briefing (HTML) from result stores."""
 
 from __future__ import annotations
 

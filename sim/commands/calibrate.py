@@ -1,5 +1,4 @@
-"""``weilai calibrate``: fit the behavioural parameters; write the draws and report.
-"""
+"""``weilai calibrate``: fit the behavioural parameters; write the draws and report."""
 
 from __future__ import annotations
 

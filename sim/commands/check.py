@@ -1,5 +1,4 @@
-"""``weilai check``: validate a scenario file and print its spending plan.
-"""
+"""``weilai check``: validate a scenario file and print its spending plan."""
 
 from __future__ import annotations
 

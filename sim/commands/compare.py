@@ -1,5 +1,4 @@
-"""``weilai compare A B``: two scenarios on common random numbers; prints and writes the comparison.
-"""
+"""``weilai compare A B``: two scenarios on common random numbers; prints and writes the comparison."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Command-line options and output shared by ``weilai run``, ``compare`` and ``sweep``.
-"""
+"""Command-line options and output shared by ``weilai run``, ``compare`` and ``sweep``."""
 
 from __future__ import annotations
 

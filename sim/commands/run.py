@@ -1,5 +1,4 @@
-"""``weilai run``: a seeded ensemble of a scenario; prints the target table, draws the charts.
-"""
+"""``weilai run``: a seeded ensemble of a scenario; prints the target table, draws the charts."""
 
 from __future__ import annotations
 

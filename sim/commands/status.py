@@ -1,5 +1,4 @@
-"""``weilai status``: progress of a result store.
-"""
+"""``weilai status``: progress of a result store."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""``weilai sweep``: validate, run or resume a sensitivity sweep.
-"""
+"""``weilai sweep``: validate, run or resume a sensitivity sweep."""
 
 from __future__ import annotations
 

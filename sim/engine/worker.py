@@ -1,5 +1,4 @@
-"""The worker: runs one chunk of a design in a process (or in this one) and keys its rows.
-"""
+"""The worker: runs one chunk of a design in a process (or in this one) and keys its rows."""
 
 from __future__ import annotations
 

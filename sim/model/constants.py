@@ -1,5 +1,4 @@
-"""Assumed and sourced constants of the model, and its random streams.
-"""
+"""Assumed and sourced constants of the model, and its random streams."""
 
 from __future__ import annotations
 

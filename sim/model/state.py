@@ -1,5 +1,4 @@
-"""The model's accessors for agents and rules (streams, firm views, zones, money) and its results table.
-"""
+"""The model's accessors for agents and rules (streams, firm views, zones, money) and its results table."""
 
 from __future__ import annotations
 

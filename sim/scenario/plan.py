@@ -1,5 +1,4 @@
-"""The plan: a scenario's yearly amounts by lever and direction, and its spending table.
-"""
+"""The plan: a scenario's yearly amounts by lever and direction, and its spending table."""
 
 from __future__ import annotations
 

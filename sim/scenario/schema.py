@@ -1,5 +1,4 @@
-"""The root scenario schema: a validated, frozen :class:`Scenario` (levers, priorities, budget).
-"""
+"""The root scenario schema: a validated, frozen :class:`Scenario` (levers, priorities, budget)."""
 
 from __future__ import annotations
 

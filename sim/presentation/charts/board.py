@@ -1,5 +1,4 @@
-"""The target board: each target's probability of being met, with its interval and likelihood class.
-"""
+"""The target board: each target's probability of being met, with its interval and likelihood class."""
 
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Breakdowns of an indicator by direction or district.
-"""
+"""Breakdowns of an indicator by direction or district."""
 
 
 from __future__ import annotations

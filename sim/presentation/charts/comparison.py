@@ -1,5 +1,4 @@
-"""The scenario comparison chart: paired differences of target probabilities with their intervals.
-"""
+"""The scenario comparison chart: paired differences of target probabilities with their intervals."""
 
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Export (PNG, SVG, self-contained HTML) and the charts of an ensemble store for ``weilai run``.
-"""
+"""Export (PNG, SVG, self-contained HTML) and the charts of an ensemble store for ``weilai run``."""
 
 
 from __future__ import annotations

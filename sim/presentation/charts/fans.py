@@ -1,5 +1,4 @@
-"""Fan charts: an indicator's median and 50%/90% bands over the years, per scenario.
-"""
+"""Fan charts: an indicator's median and 50%/90% bands over the years, per scenario."""
 
 
 from __future__ import annotations

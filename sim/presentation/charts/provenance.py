@@ -1,5 +1,4 @@
-"""Provenance of a chart's data: code version, seeds and replicates from a store's manifest.
-"""
+"""Provenance of a chart's data: code version, seeds and replicates from a store's manifest."""
 
 
 from __future__ import annotations

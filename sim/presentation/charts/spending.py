@@ -1,5 +1,4 @@
-"""Spending by lever and year, and spending against outcome.
-"""
+"""Spending by lever and year, and spending against outcome."""
 
 
 from __future__ import annotations

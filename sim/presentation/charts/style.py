@@ -1,5 +1,4 @@
-"""Chart constants, aggregation before drawing, and the common look (fonts, titles, footnotes, number format).
-"""
+"""Chart constants, aggregation before drawing, and the common look (fonts, titles, footnotes, number format)."""
 
 
 from __future__ import annotations
