@@ -41,7 +41,6 @@ from sim.errors import InputError
 
 FONT_DIR_ENV = "WEILAI_FONT_DIR"
 # The packaged font: noto-cjk's Sans OpenType Collection (Regular weight; SC, TC, HK, JP and KR faces).
-FONT_PACKAGE = "noto_cjk"
 FONT_PACKAGE_FAMILY = "sans"
 FONT_REQUIREMENT = "noto-cjk[sans]"
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
@@ -95,7 +94,8 @@ def _covers_chinese(path: Path) -> list[str]:
     except ImportError:  # fontTools comes with matplotlib (SALib); without it trust the file name
         return [path.stem]
     try:
-        fonts = TTCollection(path, lazy=True).fonts if path.suffix.lower() in (".ttc", ".otc") else [TTFont(path, lazy=True)]
+        collection = path.suffix.lower() in (".ttc", ".otc")
+        fonts = TTCollection(path, lazy=True).fonts if collection else [TTFont(path, lazy=True)]
     except Exception:  # noqa: BLE001 - an unreadable font file is simply not a candidate
         return []
     rank = {family: i for i, family in enumerate(PREFERRED_FAMILIES)}
