@@ -222,22 +222,12 @@ def scenarios_design(scenarios: Sequence[Scenario], replicates: int, seed: int, 
                   extendable=True)
 
 
-def design_spending(design: Design) -> pd.DataFrame:
-    """Spending plans of a design's points without values set (scenarios as they are), long form.
+def delivered_spending(store: ResultStore) -> pd.DataFrame:
+    """What each lever paid out in a store's runs (the model's ``spending_<lever>`` indicators, mean over
+    replicates); this is the store's ``spending.parquet``. See :meth:`ResultStore.delivered_spending`."""
+    from sim.scenario import lever_projects
 
-    Returns:
-        Columns scenario, sample, year, lever, direction, value (100m yuan), project.
-    """
-    frames = []
-    for point in design.points:
-        if point.values:
-            continue
-        spending = design.scenarios[point.base].plan().spending.copy()
-        spending.insert(0, "sample", point.sample)
-        spending.insert(0, "scenario", point.scenario)
-        frames.append(spending)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["scenario", "sample", "year", "lever", "direction", "value", "project"])
+    return store.delivered_spending(lever_projects())
 
 
 def run_scenarios(scenarios: Sequence[Scenario], replicates: int, seed: int, out: str | Path, *,
@@ -258,8 +248,7 @@ def run_scenarios(scenarios: Sequence[Scenario], replicates: int, seed: int, out
         "scenarios": {s.name: s.model_dump(mode="json") for s in scenarios},
         "scenario_hashes": {s.name: s.content_hash() for s in scenarios},
         "scenario_files": {s.name: str(s.source) if s.source else None for s in scenarios}}, **run_options)
-    if not (store.path / "spending.parquet").exists():
-        store.write_spending(design_spending(design))
+    store.write_spending(delivered_spending(store))
     return store
 
 
@@ -946,7 +935,7 @@ def run_ensemble(
 ) -> ResultStore:
     """Run (or extend, or resume) a seeded ensemble of a scenario and write its target table.
 
-    The store gets the tidy Parquet parts, ``spending.parquet`` (the scenario's spending plan),
+    The store gets the tidy Parquet parts, ``spending.parquet`` (what the levers paid out, as delivered),
     ``targets.csv`` (:func:`sim.targets.evaluate_targets` over replicates ``0..replicates-1``) and a
     manifest with the resolved scenario, its content hash, seeds, code and package versions and the
     wall time of each session. A store made with fewer replicates of the same scenario and seed is
@@ -971,8 +960,7 @@ def run_ensemble(
                                  "scenario_hash": scenario.content_hash(),
                                  "scenario_file": str(scenario.source) if scenario.source else None},
                        label=f"{scenario.name} x{replicates}")
-    if not (store.path / "spending.parquet").exists():
-        store.write_spending(design_spending(design))
+    store.write_spending(delivered_spending(store))
     table = ensemble_targets(store, replicates, targets)
     table.to_csv(store.path / "targets.csv", index=False)
     return store
