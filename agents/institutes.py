@@ -88,6 +88,8 @@ class Institute(mesa.Agent):
             v.breakthrough_rate * per_k * model.talent.productivity()
             + v.top_scientist_breakthrough_gain * tops
         )
+        if self.kind == "rd_institution":  # new-type R&D institutions are set up to transfer
+            transfer_boost = transfer_boost * v.rd_institution_transfer_multiplier
         transfers = rng.poisson(v.transfers_per_1000_researchers * per_k * transfer_boost)
         spinoffs = rng.poisson(v.spinoffs_per_1000_researchers * per_k * transfer_boost)
         standards = np.zeros_like(per_k, dtype=np.int64)

@@ -78,6 +78,28 @@ def apportion_counts(rate: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return out
 
 
+def institute_costs(decided: np.ndarray, setup: float, operating: float, build_years: int) -> np.ndarray:
+    """Yearly cost of organisations decided each year: set-up spread evenly over the build years
+    (all in the decision year when there are none), running cost from the opening year on.
+
+    Args:
+        decided: Units decided per year and direction, shape (n_years, n_directions).
+
+    Example:
+        >>> institute_costs(np.array([[1.0], [0.0], [0.0], [0.0]]), 4.0, 1.0, 2)[:, 0].tolist()
+        [2.0, 2.0, 1.0, 1.0]
+    """
+    n_years = len(decided)
+    out = np.zeros_like(decided, dtype=float)
+    for t in range(n_years):
+        if build_years == 0:
+            out[t] += decided[t] * setup
+        else:
+            out[t:t + build_years] += decided[t] * setup / build_years
+        out[t + build_years:] += decided[t] * operating
+    return out
+
+
 def stochastic_round(expected: np.ndarray, uniform: float) -> np.ndarray:
     """Whole units with the given expectations, rounded together by systematic sampling.
 
@@ -209,6 +231,53 @@ class PilotZonesPlan:
 
 
 @dataclass(frozen=True)
+class MajorProjectsPlan(MoneyPlan):
+    cost_100m_yuan_per_project: float
+
+
+@dataclass(frozen=True)
+class InstitutesPlan:
+    """Research organisations or industrial platforms decided per year and direction (expected units);
+    each opens ``build_years`` after its decision, its set-up paid evenly over the build years (in the
+    decision year if there are none), its running cost from its opening on."""
+
+    decided: np.ndarray
+    setup_cost_100m_yuan: float
+    operating_cost_100m_yuan_per_year: float
+    build_years: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class IpServicesPlan(MoneyPlan):
+    pass
+
+
+@dataclass(frozen=True)
+class IndustryCollegesPlan:
+    founded: np.ndarray  # expected colleges founded per year and direction
+    operating_cost_100m_yuan_per_year: float
+    graduates_per_college_per_year: float
+    training_years: int
+
+
+@dataclass(frozen=True)
+class BondFinancePlan(MoneyPlan):
+    max_per_firm_100m_yuan: float
+
+
+@dataclass(frozen=True)
+class SandboxPlan:
+    coverage: np.ndarray  # share of each direction under a sandbox, 0-1, by year (cap applied)
+    cost_100m_yuan_per_direction_per_year: float
+
+
+@dataclass(frozen=True)
+class ComputeInfrastructurePlan(MoneyPlan):
+    pass
+
+
+@dataclass(frozen=True)
 class Plan:
     """What the levers put into the model, year by year (index 0 = the scenario's start year).
 
@@ -239,6 +308,15 @@ class Plan:
     angel_fund: AngelFundPlan
     loan_interest_subsidies: LoanInterestSubsidiesPlan
     direct_subsidies: DirectSubsidiesPlan
+    major_projects: MajorProjectsPlan
+    big_science: InstitutesPlan
+    rd_institutions: InstitutesPlan
+    industry_platforms: InstitutesPlan
+    ip_services: IpServicesPlan
+    industry_colleges: IndustryCollegesPlan
+    bond_finance: BondFinancePlan
+    sandbox: SandboxPlan
+    compute_infrastructure: ComputeInfrastructurePlan
 
     def total_spending(self) -> pd.Series:
         """Total planned spending per year (100m yuan)."""

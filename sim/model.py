@@ -39,6 +39,7 @@ from sim import rules
 from sim.draws import draw_for_seed
 from sim.indicators import chain_leader_mask, head_mask, year_indicators
 from sim.levers import stochastic_round
+from sim.measures import GuidanceMeasures
 from sim.region import Region, load_region
 from sim.scenario import Scenario
 from sim.space import Values, resolve_values
@@ -61,16 +62,17 @@ TALENT_SLACK = 0.05  # unemployed researchers as a share of employed at the star
 # (common random numbers), and a difference in one mechanism never shifts another's draws.
 STREAMS = ("init", "environment", "talent", "platforms", "funds", "subsidies", "institutes", "transfers",
            "innovation", "growth", "scenarios", "certification", "exit", "entry", "partners", "zones",
-           "designations", "rounding")
+           "designations", "rounding", "projects")
 # Levers whose costs the model records as delivered (indicators ``spending_<lever>``), in a fixed order
 # (also the sub-stream index of each lever's unit rounding, so one lever's rounding never moves another's).
 SPENDING_LEVERS = ("rd_grants", "basic_research", "new_platforms", "tech_transfer", "application_scenarios",
                    "first_of_a_kind", "pilot_zones", "investment_attraction", "talent_programme",
                    "talent_attraction", "guidance_fund", "angel_fund", "loan_interest_subsidies",
-                   "direct_subsidies")
+                   "direct_subsidies", "major_projects", "big_science", "rd_institutions", "industry_platforms",
+                   "ip_services", "industry_colleges", "bond_finance", "sandbox", "compute_infrastructure")
 
 
-class FutureIndustryModel(mesa.Model):
+class FutureIndustryModel(GuidanceMeasures, mesa.Model):
     """Ningbo's future industries under a scenario, one replicate.
 
     The scenario is kept as ``self.spec`` (Mesa's own ``scenario`` attribute holds Mesa's parameter
@@ -100,6 +102,7 @@ class FutureIndustryModel(mesa.Model):
         self.start_year, self.end_year = scenario.start_year, scenario.end_year
         self.spent = {name: np.zeros(self.region.n_directions) for name in SPENDING_LEVERS}
         self.contracts: list[tuple[np.ndarray, np.ndarray, int]] = []  # (rows, revenue per year each, last year)
+        self._init_measures()
         self.population_scale = population_scale
         self._streams: dict[str, np.random.Generator] = {}
         self._streams_year: int | None = None
@@ -298,6 +301,7 @@ class FutureIndustryModel(mesa.Model):
         self._environment()
         self._talent_flows()
         self._found_platforms()
+        self._build_institutes()
         if TopScientist in self.agent_types:
             self.agents_by_type[TopScientist].shuffle_do("step")
         self._commit_fund_capital()
@@ -356,7 +360,7 @@ class FutureIndustryModel(mesa.Model):
         # graduate-attraction money draws graduates into the directions it is allocated to
         money = self.this_year(self.plan.talent_attraction.money_100m_yuan)
         self.pay("talent_attraction", money)
-        return base * weight / weight.sum() + base * v.talent_attraction_effect * money
+        return base * weight / weight.sum() + base * v.talent_attraction_effect * money + self.college_graduates()
 
     def recruit_leave_rate(self) -> np.ndarray:
         """Share of programme recruits leaving this year, by direction."""
@@ -400,7 +404,7 @@ class FutureIndustryModel(mesa.Model):
         (founded,) = self.deliver_units("new_platforms", (lever.founded,))
         running = np.zeros(self.region.n_directions)
         for inst in self.institutes:
-            if inst.founded_in_run:
+            if inst.founded_in_run and inst.kind == "platform":
                 running += inst.weights
         self.pay("new_platforms", founded * lever.setup_cost_100m_yuan
                  + running * lever.operating_cost_100m_yuan_per_year)
@@ -408,7 +412,7 @@ class FutureIndustryModel(mesa.Model):
         for d in np.flatnonzero(founded):
             named = np.flatnonzero(self.region.named[d])
             for k in range(int(founded[d])):
-                n = sum(1 for i in self.institutes if i.founded_in_run and i.weights[d] == 1.0)
+                n = sum(1 for i in self.institutes if i.founded_in_run and i.kind == "platform" and i.weights[d] == 1.0)
                 weights = np.zeros(self.region.n_directions)
                 weights[d] = 1.0
                 self.institutes.append(Institute(
@@ -477,6 +481,8 @@ class FutureIndustryModel(mesa.Model):
         self.pay("rd_grants", np.bincount(d_live, weights=f.grant[live], minlength=n_dir))
         self.pay("loan_interest_subsidies", np.bincount(d_live, weights=f.loan_subsidy[live], minlength=n_dir))
         self.pay("direct_subsidies", np.bincount(d_live, weights=f.direct_subsidy[live], minlength=n_dir))
+        self._fund_major_projects()
+        self._allocate_bond_support()
 
     # ------------------------------------------------------------------ 6. R&D and hiring
 
@@ -485,7 +491,7 @@ class FutureIndustryModel(mesa.Model):
         n_dir = self.region.n_directions
         own, burn = rules.rd_spending(f.revenue[live], f.rd_intensity[live], f.cash[live])
         f.cash[live] -= burn
-        wanted = own + v.rd_grant_additionality * f.grant[live]
+        wanted = own + v.rd_grant_additionality * (f.grant[live] + f.project_funding[live])
         d = f.direction[live]
         firm_demand = np.bincount(d, weights=wanted, minlength=n_dir) / v.cost_per_researcher_100m_yuan
         for inst in self.institutes:
@@ -504,7 +510,7 @@ class FutureIndustryModel(mesa.Model):
         f.researchers[live] = rd / v.cost_per_researcher_100m_yuan
         before = f.knowledge[live].copy()
         f.knowledge[live] = rules.update_knowledge(before, rd, v.knowledge_depreciation,
-                                                   self.talent.productivity()[d])
+                                                   (self.talent.productivity() * self.compute_productivity())[d])
         return before
 
     def _fund_institutes(self) -> None:
@@ -523,13 +529,14 @@ class FutureIndustryModel(mesa.Model):
     def _absorb_transfers(self) -> None:
         """Technology transfers go to firms of the direction in proportion to their researchers + 1."""
         f, v = self.firms, self.values
+        absorption = self.transfer_absorption()
         for d in np.flatnonzero(self.pending_transfers):
             rows = self.live_rows_of(d)
             if len(rows) == 0:
                 continue
             w = f.researchers[rows] + 1.0
             takers = self.stream("transfers").choice(rows, size=int(self.pending_transfers[d]), p=w / w.sum())
-            np.add.at(f.knowledge, takers, v.transfer_knowledge_gain)
+            np.add.at(f.knowledge, takers, v.transfer_knowledge_gain * absorption[d])
 
     # ------------------------------------------------------------------ 8. innovation
 
@@ -580,9 +587,9 @@ class FutureIndustryModel(mesa.Model):
         organic = revenue - f.contract_revenue[live]  # contract revenue does not grow; it ends with its contract
         knowledge_growth = np.clip(np.log(np.maximum(f.knowledge[live], 1e-9) / np.maximum(knowledge_before, 1e-9)),
                                    -1.0, 2.0)
-        zone = LEVEL_EFFECT[self.zone_levels()[d, z]] * self._zone_support_factor(d)
+        zone = LEVEL_EFFECT[self.zone_levels()[d, z]] * self._zone_support_factor(d) * self.bundle_factor()[d]
         policy = (v.pilot_zone_growth_effect * zone
-                  + v.loan_subsidy_growth_effect * f.loan_subsidy[live] / np.maximum(revenue, 1e-6)
+                  + v.loan_subsidy_growth_effect * (f.loan_subsidy[live] + f.bond_subsidy[live]) / np.maximum(revenue, 1e-6)
                   + np.minimum(1.0, v.funding_growth_effect * f.equity_this_year[live] / np.maximum(revenue, 1e-6)))
         sd = rules.growth_volatility(revenue, v.growth_volatility, v.volatility_size_exponent)
         unit = self.stream("growth").laplace(0.0, 1.0, size=f.n)[live]
@@ -669,8 +676,10 @@ class FutureIndustryModel(mesa.Model):
         f, v = self.firms, self.values
         live = f.live()
         recently_funded = (self.year - f.funded_year[live]) <= 3
+        sandbox = v.sandbox_hazard_reduction * self.sandbox_coverage()[f.direction[live]] * (f.age[live] <= 5)
         protection = 1.0 - ((1.0 - v.funding_hazard_reduction * recently_funded)
-                            * (1.0 - v.direct_subsidy_hazard_reduction * (f.direct_subsidy[live] > 0)))
+                            * (1.0 - v.direct_subsidy_hazard_reduction * (f.direct_subsidy[live] > 0))
+                            * (1.0 - sandbox))
         hazard = rules.exit_hazard(f.age[live], f.revenue[live], v.exit_hazard_multiplier,
                                    v.exit_size_elasticity, protection)
         if self.shock:
@@ -695,10 +704,11 @@ class FutureIndustryModel(mesa.Model):
         v, rng, n_dir = self.values, self.stream("entry"), self.region.n_directions
         climate = v.vc_climate * (SHOCK_FINANCE_FACTOR if self.shock else 1.0)
         starts = rng.poisson(v.startup_rate * self.talent.researchers / 1000.0 * climate)
-        attraction = self.this_year(self.plan.investment_attraction.money_100m_yuan) / v.attraction_cost_per_firm_100m_yuan
+        package = v.attraction_cost_per_firm_100m_yuan * self.attraction_cost_factor()  # land makes it cheaper
+        attraction = self.this_year(self.plan.investment_attraction.money_100m_yuan) / package
         # each attracted firm takes one incentive package: whole firms, at most the budget plus one package
         attracted = stochastic_round(attraction, rng.random())
-        self.pay("investment_attraction", attracted * v.attraction_cost_per_firm_100m_yuan)  # paid per firm that came
+        self.pay("investment_attraction", attracted * package)  # paid per firm that came
         for d in range(n_dir):
             n = int(starts[d])
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)

@@ -32,10 +32,11 @@ from pydantic_core import PydanticCustomError
 
 from sim.errors import InputError, from_validation_error
 from sim.levers import (
-    AngelFundPlan, ApplicationScenariosPlan, BasicResearchPlan, DirectSubsidiesPlan, FirstOfAKindPlan,
-    GuidanceFundPlan, InvestmentAttractionPlan, LoanInterestSubsidiesPlan, NewPlatformsPlan, PilotZonesPlan, Plan,
-    RdGrantsPlan, TalentAttractionPlan, TalentProgrammePlan, TechTransferPlan, ZoneDesignation, apportion_counts,
-    schedule, shares_by_year,
+    AngelFundPlan, ApplicationScenariosPlan, BasicResearchPlan, BondFinancePlan, ComputeInfrastructurePlan,
+    DirectSubsidiesPlan, FirstOfAKindPlan, GuidanceFundPlan, IndustryCollegesPlan, InstitutesPlan,
+    InvestmentAttractionPlan, IpServicesPlan, LoanInterestSubsidiesPlan, MajorProjectsPlan, NewPlatformsPlan,
+    PilotZonesPlan, Plan, RdGrantsPlan, SandboxPlan, TalentAttractionPlan, TalentProgrammePlan, TechTransferPlan,
+    ZoneDesignation, apportion_counts, institute_costs, schedule, shares_by_year,
 )
 from sim.paths import SCENARIOS_DIR
 from sim.region import Region, load_region
@@ -295,6 +296,103 @@ class DirectSubsidies(MoneyLever):
     per_firm_100m_yuan: UnitCost = 0.02
 
 
+# ---------------------------------------------------------------- measures of the guidance's 重大工程
+# (issue 12, item 3). Amounts are the city's; every effect size is a parameter with a range
+# (parameter_space.toml), so the sensitivity analysis sees it.
+
+
+class MajorProjects(MoneyLever):
+    """Municipal major science and technology projects (市级科技重大专项): consortium projects led by the
+    direction's technology leaders, funding their R&D (no cap by own R&D, unlike R&D grants)."""
+
+    PROJECT, NAME_ZH, NAME_EN = 1, "市级科技重大专项", "Municipal major S&T projects"
+    cost_100m_yuan_per_project: UnitCost = Field(
+        0.1, description="city money per project (assumption: 1000万 a project, the scale of provincial 尖兵 projects)")
+
+
+class InstituteLever(Lever):
+    """A lever that founds research organisations: units per year, set-up, running cost, build years."""
+
+    KIND: ClassVar[str] = "research_institute"
+    units_per_year: float = Field(0.0, ge=0.0, le=20.0)
+    setup_cost_100m_yuan: UnitCost = 1.0
+    operating_cost_100m_yuan_per_year: UnitCost = 0.5
+    build_years: int = Field(0, ge=0, le=8, description="years from decision to opening (set-up paid evenly over them)")
+
+
+class BigScience(InstituteLever):
+    """Large research facilities and new research universities (大科学装置, 新型研究型大学)."""
+
+    PROJECT, NAME_ZH, NAME_EN = 1, "大科学装置与研究型大学", "Large facilities and research universities"
+    KIND: ClassVar[str] = "lab"
+    setup_cost_100m_yuan: UnitCost = Field(20.0, description="assumption: tens of 亿 per facility or campus")
+    operating_cost_100m_yuan_per_year: UnitCost = Field(3.0, description="assumption: staff and running costs")
+    build_years: int = Field(4, ge=0, le=8)
+
+
+class RdInstitutions(InstituteLever):
+    """New-type R&D institutions and technology alliances (新型研发机构, 产业技术联盟): small institutes that
+    transfer more of what they find to firms (kind research_institute, higher transfer rate)."""
+
+    PROJECT, NAME_ZH, NAME_EN = 3, "新型研发机构与创新联合体", "New-type R&D institutions"
+    setup_cost_100m_yuan: UnitCost = 0.5
+    operating_cost_100m_yuan_per_year: UnitCost = 0.3
+    build_years: int = Field(1, ge=0, le=8)
+
+
+class IndustryPlatforms(InstituteLever):
+    """"万亩千亿" industrial platforms and 标杆 projects: serviced land and buildings for a direction, which
+    lower the incentive an outside firm needs to come (attraction) in that direction."""
+
+    PROJECT, NAME_ZH, NAME_EN = 3, "“万亩千亿”产业平台", "Large industrial platforms"
+    KIND: ClassVar[str] = "industrial_platform"
+    setup_cost_100m_yuan: UnitCost = Field(10.0, description="assumption: city share of land and infrastructure")
+    operating_cost_100m_yuan_per_year: UnitCost = Field(0.5, description="assumption: platform management")
+    build_years: int = Field(2, ge=0, le=8)
+
+
+class IpServices(MoneyLever):
+    """Intellectual-property services and technology intermediaries (知识产权, 技术经纪): firms absorb more
+    of each technology transfer."""
+
+    PROJECT, NAME_ZH, NAME_EN = 2, "知识产权与技术中介", "IP services and intermediaries"
+
+
+class IndustryColleges(Lever):
+    """Future-industry colleges (未来产业特色学院): graduates trained for a direction, after a delay."""
+
+    PROJECT, NAME_ZH, NAME_EN = 5, "未来产业特色学院", "Future-industry colleges"
+    colleges_per_year: float = Field(0.0, ge=0.0, le=10.0)
+    operating_cost_100m_yuan_per_year: UnitCost = Field(0.3, description="assumption: per college")
+    graduates_per_college_per_year: float = Field(
+        300.0, ge=0.0, le=3000.0, description="assumption: a college's yearly graduates into its direction")
+    training_years: int = Field(4, ge=1, le=8, description="years before the first graduates")
+
+
+class BondFinance(MoneyLever):
+    """Bond and M&A finance support (债券融资, 并购贴息): interest support on bonds and acquisition loans of
+    established firms (revenue of 1亿 or more), the growth channel of loan-interest subsidies."""
+
+    PROJECT, NAME_ZH, NAME_EN = 6, "债券与并购融资支持", "Bond and M&A finance"
+    max_per_firm_100m_yuan: UnitCost = 0.2
+
+
+class Sandbox(Lever):
+    """Fault tolerance and regulatory sandboxes (容错机制, 监管沙盒) for a direction: an administrative
+    measure with a small cost; young firms' exit hazard falls (parameter sandbox_hazard_reduction)."""
+
+    PROJECT, NAME_ZH, NAME_EN = 6, "容错与监管沙盒", "Fault tolerance and sandboxes"
+    directions_covered: float = Field(0.0, ge=0.0, le=9.0, description="directions with a sandbox (split by allocation)")
+    cost_100m_yuan_per_direction_per_year: UnitCost = Field(0.05, description="assumption: administration")
+
+
+class ComputeInfrastructure(MoneyLever):
+    """Data and computing infrastructure (算力, 数据要素) offered to firms as vouchers: raises the knowledge
+    productivity of firms' R&D in the directions it is allocated to."""
+
+    PROJECT, NAME_ZH, NAME_EN = 3, "算力与数据基础设施", "Computing and data infrastructure"
+
+
 class Levers(Frozen):
     """All policy levers; any lever left out is off."""
 
@@ -312,6 +410,15 @@ class Levers(Frozen):
     angel_fund: AngelFund = AngelFund()
     loan_interest_subsidies: LoanInterestSubsidies = LoanInterestSubsidies()
     direct_subsidies: DirectSubsidies = DirectSubsidies()
+    major_projects: MajorProjects = MajorProjects()
+    big_science: BigScience = BigScience()
+    rd_institutions: RdInstitutions = RdInstitutions()
+    industry_platforms: IndustryPlatforms = IndustryPlatforms()
+    ip_services: IpServices = IpServices()
+    industry_colleges: IndustryColleges = IndustryColleges()
+    bond_finance: BondFinance = BondFinance()
+    sandbox: Sandbox = Sandbox()
+    compute_infrastructure: ComputeInfrastructure = ComputeInfrastructure()
 
     def items(self) -> list[tuple[str, Lever]]:
         return [(name, getattr(self, name)) for name in type(self).model_fields]
@@ -563,6 +670,19 @@ def build_plan(scenario: Scenario, region: Region) -> Plan:
     cost["talent_programme"] = retention + sum(
         tiers[tier] * getattr(talent, "cost_100m_yuan_per_" + tier.removesuffix("s")) for tier in tiers)
     cost["pilot_zones"] = zones_in_force(years, region, designations) * support[:, None]
+    decided = {}
+    for name in ("big_science", "rd_institutions", "industry_platforms"):
+        lever = getattr(levers, name)
+        decided[name] = units_of(lever, lever.units_per_year)
+        cost[name] = institute_costs(decided[name], lever.setup_cost_100m_yuan,
+                                     lever.operating_cost_100m_yuan_per_year, lever.build_years)
+    colleges = levers.industry_colleges
+    founded_colleges = units_of(colleges, colleges.colleges_per_year)
+    cost["industry_colleges"] = np.cumsum(founded_colleges, axis=0) * colleges.operating_cost_100m_yuan_per_year
+    sandbox = levers.sandbox
+    coverage = np.minimum(1.0, sandbox.directions_covered * sandbox.fraction(years, start, end)[:, None]
+                          * shares_of(sandbox))
+    cost["sandbox"] = coverage * sandbox.cost_100m_yuan_per_direction_per_year
 
     scale = np.ones(n_years)
     cap = scenario.budget.cap_100m_yuan_per_year
@@ -606,6 +726,17 @@ def build_plan(scenario: Scenario, region: Region) -> Plan:
         loan_interest_subsidies=LoanInterestSubsidiesPlan(money("loan_interest_subsidies"),
                                                           levers.loan_interest_subsidies.max_per_firm_100m_yuan),
         direct_subsidies=DirectSubsidiesPlan(money("direct_subsidies"), levers.direct_subsidies.per_firm_100m_yuan),
+        major_projects=MajorProjectsPlan(money("major_projects"), levers.major_projects.cost_100m_yuan_per_project),
+        **{name: InstitutesPlan(decided[name] * s, getattr(levers, name).setup_cost_100m_yuan,
+                                getattr(levers, name).operating_cost_100m_yuan_per_year,
+                                getattr(levers, name).build_years, type(getattr(levers, name)).KIND)
+           for name in decided},
+        ip_services=IpServicesPlan(money("ip_services")),
+        industry_colleges=IndustryCollegesPlan(founded_colleges * s, colleges.operating_cost_100m_yuan_per_year,
+                                               colleges.graduates_per_college_per_year, colleges.training_years),
+        bond_finance=BondFinancePlan(money("bond_finance"), levers.bond_finance.max_per_firm_100m_yuan),
+        sandbox=SandboxPlan(coverage * s, sandbox.cost_100m_yuan_per_direction_per_year),
+        compute_infrastructure=ComputeInfrastructurePlan(money("compute_infrastructure")),
     )
 
 

@@ -40,7 +40,8 @@ def test_every_lever_pays_unit_cost_times_units_delivered_each_year():
         allocate()
         f, live = model.firms, model.firms.live()
         for name, field in (("rd_grants", f.grant), ("loan_interest_subsidies", f.loan_subsidy),
-                            ("direct_subsidies", f.direct_subsidy)):
+                            ("direct_subsidies", f.direct_subsidy), ("major_projects", f.project_funding),
+                            ("bond_finance", f.bond_subsidy)):
             paid_to_firms[name] = np.bincount(f.direction[live], weights=field[live], minlength=n_dir)
 
     model._allocate_subsidies = allocate_and_look
@@ -55,9 +56,11 @@ def test_every_lever_pays_unit_cost_times_units_delivered_each_year():
             return np.bincount(d, weights=values, minlength=n_dir)
 
         # firm-level payments: the money lands on firms, and is never more than appropriated
-        for lever in ("rd_grants", "loan_interest_subsidies", "direct_subsidies"):
+        for lever in ("rd_grants", "loan_interest_subsidies", "direct_subsidies", "major_projects", "bond_finance"):
             assert np.allclose(spent[lever], paid_to_firms[lever]), (lever, year)
-        for lever in ("rd_grants", "loan_interest_subsidies"):
+        projects = spent["major_projects"] / plan.major_projects.cost_100m_yuan_per_project
+        assert np.allclose(projects, np.round(projects))  # whole projects at the unit cost
+        for lever in ("rd_grants", "loan_interest_subsidies", "bond_finance"):
             assert (spent[lever] <= getattr(plan, lever).money_100m_yuan[t] + 1e-9).all(), (lever, year)
         # direct subsidies are whole grants, rounded stochastically: at most one grant over the money
         assert (spent["direct_subsidies"] <= plan.direct_subsidies.money_100m_yuan[t]
@@ -76,7 +79,7 @@ def test_every_lever_pays_unit_cost_times_units_delivered_each_year():
         assert np.allclose(spent["investment_attraction"],
                            by_direction(new.astype(float)) * model.values.attraction_cost_per_firm_100m_yuan)
         # platforms: set-up of those founded this year, running cost of those founded before
-        run_platforms = [i for i in model.institutes if i.founded_in_run]
+        run_platforms = [i for i in model.institutes if i.founded_in_run and i.kind == "platform"]
         new_p = sum(i.weights for i in run_platforms if i.founded == year) if run_platforms else np.zeros(n_dir)
         old_p = sum(i.weights for i in run_platforms if i.founded < year) if run_platforms else np.zeros(n_dir)
         assert np.allclose(spent["new_platforms"], new_p * plan.new_platforms.setup_cost_100m_yuan
@@ -95,8 +98,14 @@ def test_every_lever_pays_unit_cost_times_units_delivered_each_year():
         zones = (model.zone_levels() > 0).sum(axis=1)
         assert np.allclose(spent["pilot_zones"], zones * plan.pilot_zones.support_100m_yuan_per_zone[t])
         assert zones.sum() >= 3  # the three provincial zones in place cost money too
+        # organisations, colleges and sandboxes: without a cap every planned unit is delivered, so the
+        # delivered cost is the planned one (set-up over the build years, running cost once open)
+        planned = plan.spending[plan.spending["year"] == year].set_index(["lever", "direction"])["value"]
+        for lever in ("big_science", "rd_institutions", "industry_platforms", "industry_colleges", "sandbox"):
+            assert np.allclose(spent[lever], planned[lever].reindex(model.region.directions).to_numpy()), (lever, year)
         # money levers paid in full where they act
-        for lever in ("basic_research", "tech_transfer", "talent_attraction", "angel_fund", "guidance_fund"):
+        for lever in ("basic_research", "tech_transfer", "talent_attraction", "angel_fund", "guidance_fund",
+                      "ip_services", "compute_infrastructure"):
             assert np.allclose(spent[lever], getattr(plan, lever).money_100m_yuan[t]), (lever, year)
     table = model.results("city")
     total = table[table["indicator"] == "spending_100m_yuan"]["value"].to_numpy()
@@ -149,6 +158,15 @@ ALLOCATED = [
     ("loan_interest_subsidies", {}, "spending_loan_interest_subsidies"),
     ("direct_subsidies", {}, "spending_direct_subsidies"),
     ("new_platforms", {"platforms_per_year": 3.0}, "innovation_platforms"),
+    ("major_projects", {"amount_100m_yuan_per_year": 3.0}, "rd_spend_100m_yuan"),
+    ("big_science", {"units_per_year": 0.5, "build_years": 0}, "researchers"),
+    ("rd_institutions", {"units_per_year": 5.0}, "tech_transfers"),
+    ("industry_platforms", {"units_per_year": 1.0, "build_years": 0}, "firms"),
+    ("ip_services", {"amount_100m_yuan_per_year": 1.0}, "spending_ip_services"),
+    ("industry_colleges", {"colleges_per_year": 1.0, "training_years": 1}, "talent_inflow"),
+    ("bond_finance", {"amount_100m_yuan_per_year": 2.0}, "spending_bond_finance"),
+    ("sandbox", {"directions_covered": 1.0}, "spending_sandbox"),
+    ("compute_infrastructure", {"amount_100m_yuan_per_year": 2.0}, "spending_compute_infrastructure"),
 ]
 
 

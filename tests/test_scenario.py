@@ -134,7 +134,14 @@ def test_every_scenario_in_the_library_loads_and_says_what_it_is():
     names = scenario_names()
     assert {"baseline", "full_package", "austerity", "zero_policy", "stress_talent_competition",
             "stress_weak_vc", "stress_slow_tech"} <= set(names)
-    assert sum(n.startswith("levers/") for n in names) == 14
+    # one single-lever scenario per lever, each in the full package
+    from sim.scenario import Levers
+    levers = {name for name, _ in Levers().items()}
+    assert {n.removeprefix("levers/") for n in names if n.startswith("levers/")} == levers
+    full = load_scenario("full_package")
+    for name in levers:
+        single = load_scenario(f"levers/{name}")
+        assert getattr(full.levers, name) == getattr(single.levers, name), name
     for name in names:
         scenario = load_scenario(name)
         assert scenario.title_zh and scenario.title_en, name
