@@ -8,7 +8,7 @@ probability of each target and the mean of key indicators (revenue and head ente
 ``firm_technology`` in 2035 where the model reports it, spending over the run), and the paired change
 from dose 0.
 
-The output CSV (default ``docs/data/dose_response.csv``) is read by ``python -m sim.docs`` into
+The output CSV (default ``docs/data/dose_response.csv``) is read by ``python -m sim.presentation.docs`` into
 ``docs/levers.md``. Full size (the coordinator runs it once the model work is merged)::
 
     python benchmarks/dose_response.py --replicates 40 --workers 2
@@ -26,11 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.model import simulate
-from sim.paths import REPO_ROOT
-from sim.scenario import Levers, Scenario, load_scenario
-from sim.seeds import replicate_seeds
-from sim.targets import evaluate_targets, load_targets
+from sim.analysis.targets import evaluate_targets, load_targets
+from sim.core.paths import REPO_ROOT
+from sim.core.seeds import replicate_seeds
+from sim.model.model import simulate
+from sim.scenario.lever_schemas import Levers
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 DOSES = (0.0, 0.5, 1.0, 2.0, 4.0)
 KEY_INDICATORS = {  # indicator -> (year or None for the sum over years)
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, float_format="%.6g")
-    print(f"wrote {out} ({len(table)} rows); regenerate docs/levers.md with: python -m sim.docs")
+    print(f"wrote {out} ({len(table)} rows); regenerate docs/levers.md with: python -m sim.presentation.docs")
     return 0
 
 

@@ -8,9 +8,10 @@ import pytest
 
 from agents.firms import ATTRACTED
 from agents.talent import TopScientist
-from sim.levers import stochastic_round
-from sim.model import SPENDING_LEVERS, FutureIndustryModel, simulate
-from sim.scenario import load_scenario
+from sim.model.constants import SPENDING_LEVERS
+from sim.model.model import FutureIndustryModel, simulate
+from sim.scenario.levers import stochastic_round
+from sim.scenario.loading import load_scenario
 
 
 def defaults(name: str, end_year: int = 2027):

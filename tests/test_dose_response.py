@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-import sim.docs as docs
+import sim.presentation.docs as docs
 from benchmarks.dose_response import COLUMNS, dose_scenario, measure
-from sim.region import load_region
-from sim.scenario import load_scenario
+from sim.inputs.region import load_region
+from sim.scenario.loading import load_scenario
 
 
 def test_doses_multiply_the_declared_amounts_and_cap_at_the_bound():

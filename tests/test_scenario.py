@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.errors import InputError
-from sim.scenario import load_scenario, scenario_names
+from sim.core.errors import InputError
+from sim.scenario.loading import load_scenario, scenario_names
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -135,7 +135,7 @@ def test_every_scenario_in_the_library_loads_and_says_what_it_is():
     assert {"baseline", "full_package", "austerity", "zero_policy", "stress_talent_competition",
             "stress_weak_vc", "stress_slow_tech"} <= set(names)
     # one single-lever scenario per lever, each in the full package
-    from sim.scenario import Levers
+    from sim.scenario.lever_schemas import Levers
     levers = {name for name, _ in Levers().items()}
     assert {n.removeprefix("levers/") for n in names if n.startswith("levers/")} == levers
     full = load_scenario("full_package")
