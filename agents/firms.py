@@ -61,6 +61,9 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "grant": (np.float64, 0.0),            # R&D grant this year, 100m yuan
     "loan_subsidy": (np.float64, 0.0),     # interest subsidy this year
     "direct_subsidy": (np.float64, 0.0),   # direct subsidy this year
+    "contract_revenue": (np.float64, 0.0), # revenue from city contracts in force (scenarios, first purchases)
+    "project_funding": (np.float64, 0.0),  # municipal major-project money for its R&D this year
+    "bond_subsidy": (np.float64, 0.0),     # bond and M&A interest support this year
     "listed": (bool, False),
     "stage": (np.int8, STARTUP),
 }

@@ -67,7 +67,7 @@ class Institute(mesa.Agent):
         """
         base = self.base_researchers
         if self.target_researchers and self.target_year and year > self.founded:
-            start = max(self.model.spec.start_year, STAFF_YEAR)
+            start = max(self.model.start_year, STAFF_YEAR)
             span = max(1, self.target_year - start)
             progress = min(1.0, max(0.0, (year - start) / span))
             base = self.base_researchers + progress * (self.target_researchers - self.base_researchers)
@@ -81,12 +81,14 @@ class Institute(mesa.Agent):
         """Produce this year's knowledge events and hand them to the model."""
         model, v, rng = self.model, self.model.values, self.model.stream("institutes")
         per_k = self.researchers_by_direction / 1000.0
-        transfer_boost = 1.0 + v.tech_transfer_lever_effect * model.lever_money("tech_transfer")
+        transfer_boost = 1.0 + v.tech_transfer_lever_effect * model.this_year(model.plan.tech_transfer.money_100m_yuan)
         tops = model.top_scientists_at(self)
         breakthroughs = rng.poisson(
             v.breakthrough_rate * per_k * model.talent.productivity()
             + v.top_scientist_breakthrough_gain * tops
         )
+        if self.kind == "rd_institution":  # new-type R&D institutions are set up to transfer
+            transfer_boost = transfer_boost * v.rd_institution_transfer_multiplier
         transfers = rng.poisson(v.transfers_per_1000_researchers * per_k * transfer_boost)
         spinoffs = rng.poisson(v.spinoffs_per_1000_researchers * per_k * transfer_boost)
         standards = np.zeros_like(per_k, dtype=np.int64)

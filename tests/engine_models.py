@@ -71,6 +71,12 @@ def toy_model(scenario, seed, *, detail="full", fail_seeds=(), crash_seeds=(), c
                     if detail == "full" and k == 0:
                         rows.append((int(year), direction, region.districts[d % len(region.districts)],
                                      indicator, float(by_direction[t, d])))
+    # the toy pays out exactly its plan (the real model records what it delivered)
+    for row in scenario.plan(region).spending.itertuples():
+        if detail != "city":
+            rows.append((int(row.year), row.direction, "all", f"spending_{row.lever}", float(row.value)))
+    city = scenario.plan(region).spending.groupby(["year", "lever"], as_index=False)["value"].sum()
+    rows += [(int(r.year), "all", "all", f"spending_{r.lever}", float(r.value)) for r in city.itertuples()]
     return pd.DataFrame(rows, columns=["year", "direction", "district", "indicator", "value"])
 
 

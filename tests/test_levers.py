@@ -140,7 +140,12 @@ def test_spending_is_accounted_exactly_in_every_run():
     scenario = load_scenario("full_package").with_values({"end_year": 2030})
     run = simulate(scenario, 1, detail="city")
     reported = run[run["indicator"] == "spending_100m_yuan"].set_index("year")["value"]
-    plan = scenario.plan()
-    by_lever = plan.spending.pivot_table(index="year", columns="lever", values="value", aggfunc="sum")
+    delivered = run[run["indicator"].str.startswith("spending_") & (run["indicator"] != "spending_100m_yuan")]
+    by_lever = delivered.assign(lever=delivered["indicator"].str.removeprefix("spending_")).pivot_table(
+        index="year", columns="lever", values="value", aggfunc="sum")
     assert np.allclose(reported.to_numpy(), by_lever.sum(axis=1).to_numpy())
     assert set(by_lever.columns) == {name for name, _ in scenario.levers.items()}
+    # delivered is close to planned: every lever pays for what it delivered, not more than a unit over
+    planned = scenario.plan().spending.pivot_table(index="year", columns="lever", values="value", aggfunc="sum")
+    assert (by_lever <= planned + 1.0).all().all()
+    assert by_lever.sum().sum() > 0.8 * planned.sum().sum()

@@ -87,13 +87,17 @@ def test_detail_levels_are_subsets_of_the_full_table(baseline, run):
     pd.testing.assert_frame_equal(city.reset_index(drop=True), full_city)
 
 
-def test_cumulative_indicators_never_fall_and_spending_matches_the_plan(run, baseline):
+def test_cumulative_indicators_never_fall_and_spending_is_the_delivered_sum(run, baseline):
     city = run[(run["direction"] == "all") & (run["district"] == "all")]
     for name in CUMULATIVE:
         values = city[city["indicator"] == name].sort_values("year")["value"].to_numpy()
         assert (np.diff(values) >= 0).all(), name
     spending = city[city["indicator"] == "spending_100m_yuan"].sort_values("year")["value"].to_numpy()
-    assert np.allclose(spending, baseline.plan().total_spending().to_numpy())
+    by_lever = city[city["indicator"].str.startswith("spending_") & (city["indicator"] != "spending_100m_yuan")]
+    assert np.allclose(spending, by_lever.groupby("year")["value"].sum().sort_index().to_numpy())
+    # what was delivered is at most the plan, give or take one attracted firm's incentive package
+    planned = baseline.plan().total_spending().to_numpy()
+    assert (spending <= planned + 1.0).all() and (spending >= 0.8 * planned).all(), (spending, planned)
 
 
 def test_talent_is_conserved_in_every_year_of_a_run(baseline):
@@ -199,7 +203,8 @@ def test_no_negative_stocks_over_valid_scenarios(baseline, values, seed):
     assert (rates <= 1).all()
     city = table[table["direction"] == "all"]
     spend = city[city["indicator"] == "spending_100m_yuan"]["value"].to_numpy()
-    assert np.allclose(spend, scenario.plan().total_spending().to_numpy())
+    # delivered spending never exceeds the plan by more than one attracted firm's package (at most 1亿)
+    assert (spend <= scenario.plan().total_spending().to_numpy() + 1.0 + 1e-9).all()
 
 
 def test_target_evaluation_uses_city_totals_not_district_rows(run):

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from sim.core.errors import InputError
-from sim.engine.design import Detail, ModelFn, design_spending, ensemble_design
+from sim.engine.design import Detail, ModelFn, delivered_spending, ensemble_design
 from sim.engine.runner import run_design
 from sim.engine.store import ResultStore
 from sim.scenario.schema import Scenario
@@ -63,8 +63,7 @@ def run_ensemble(
                                  "scenario_hash": scenario.content_hash(),
                                  "scenario_file": str(scenario.source) if scenario.source else None},
                        label=f"{scenario.name} x{replicates}")
-    if not (store.path / "spending.parquet").exists():
-        store.write_spending(design_spending(design))
+    store.write_spending(delivered_spending(store))
     table = ensemble_targets(store, replicates, targets)
     table.to_csv(store.path / "targets.csv", index=False)
     return store

@@ -420,7 +420,9 @@ def _write_samples(sweep: Sweep, unit: np.ndarray, store: ResultStore) -> None:
 
 
 def sweep_spending(store: ResultStore, samples: list[int] | None = None) -> pd.DataFrame:
-    """Spending plan of sweep points, totalled over directions, recomputed from ``samples.parquet``.
+    """Spending of sweep points, totalled over directions: what the levers paid out (mean over
+    replicates) when the sweep kept the model's ``spending_<lever>`` indicators, else the spending plan
+    recomputed from ``samples.parquet``.
 
     Sweeps do not write spending by default (it costs about 7 ms per point); this gives it on demand.
 
@@ -431,8 +433,15 @@ def sweep_spending(store: ResultStore, samples: list[int] | None = None) -> pd.D
     Returns:
         Columns sample, year, lever, project, value (100m yuan per year).
     """
+    from sim.scenario.lever_schemas import lever_projects
     from sim.scenario.schema import validate_scenario
 
+    delivered = store.delivered_spending(lever_projects())
+    if not delivered.empty:  # the runs kept the model's spending indicators: what was paid out
+        if samples is not None:
+            delivered = delivered[delivered["sample"].isin(samples)]
+        return (delivered.groupby(["sample", "year", "lever", "project"], as_index=False)["value"].sum()
+                .astype({"sample": int}))
     manifest = store.manifest
     base = validate_scenario(manifest["scenario"])
     table = store.read_table("samples.parquet")

@@ -47,7 +47,7 @@ from sim.engine.design import (
     Detail,
     ModelFn,
     Run,
-    design_spending,
+    delivered_spending,
     scenarios_design,
 )
 from sim.engine.executors import (
@@ -377,6 +377,5 @@ def run_scenarios(scenarios: Sequence[Scenario], replicates: int, seed: int, out
         "scenarios": {s.name: s.model_dump(mode="json") for s in scenarios},
         "scenario_hashes": {s.name: s.content_hash() for s in scenarios},
         "scenario_files": {s.name: str(s.source) if s.source else None for s in scenarios}}, **run_options)
-    if not (store.path / "spending.parquet").exists():
-        store.write_spending(design_spending(design))
+    store.write_spending(delivered_spending(store))
     return store

@@ -6,7 +6,8 @@ Layout of a store folder::
                          package versions, creation time, wall time
     parts/*.parquet      tidy result rows, one file per finished chunk of runs:
                          scenario, sample, replicate, seed, year, direction, district, indicator, value
-    spending.parquet     scenario, sample, year, lever, project, direction, value (100m yuan)
+    spending.parquet     scenario, sample, year, lever, project, direction, value (100m yuan):
+                         what the levers paid out, recorded by the model, mean over replicates
     failures/*.json      one file per failed run: its keys, seed, parameters and error
 
 Nothing is held only in memory: a part is written to a temporary name and renamed when complete,
@@ -396,6 +397,31 @@ class ResultStore:
         frame = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
                          "direction, district, indicator").df()
         return frame
+
+    def delivered_spending(self, projects: dict[str, int]) -> pd.DataFrame:
+        """Money each lever paid out, as the model recorded it (indicators ``spending_<lever>``), averaged
+        over replicates: by direction where the runs kept directions, else city totals (direction "all").
+
+        Args:
+            projects: Lever name -> major project number (for the ``project`` column).
+
+        Returns:
+            Columns scenario, sample, year, lever, project, direction, value (100m yuan per year).
+        """
+        columns = ["scenario", "sample", "year", "lever", "project", "direction", "value"]
+        if not self.part_files():
+            return pd.DataFrame(columns=columns)
+        frame = self.sql(
+            "SELECT scenario, sample, year, indicator, direction, avg(value) AS value FROM results "
+            "WHERE indicator LIKE 'spending_%' AND indicator <> 'spending_100m_yuan' AND district = 'all' "
+            "GROUP BY scenario, sample, year, indicator, direction").df()
+        if frame.empty:
+            return pd.DataFrame(columns=columns)
+        has_directions = (frame["direction"] != "all").groupby([frame["scenario"], frame["sample"]]).transform("any")
+        frame = frame[(frame["direction"] != "all") | ~has_directions]
+        frame["lever"] = frame.pop("indicator").str.removeprefix("spending_")
+        frame["project"] = frame["lever"].map(projects).fillna(0).astype(int)
+        return frame[columns].sort_values(columns[:6]).reset_index(drop=True)
 
     def spending(self) -> pd.DataFrame:
         file = self.path / "spending.parquet"

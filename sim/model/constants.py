@@ -20,4 +20,11 @@ TALENT_SLACK = 0.05  # unemployed researchers as a share of employed at the star
 # (common random numbers), and a difference in one mechanism never shifts another's draws.
 STREAMS = ("init", "environment", "talent", "platforms", "funds", "subsidies", "institutes", "transfers",
            "innovation", "growth", "scenarios", "certification", "exit", "entry", "partners", "zones",
-           "designations")
+           "designations", "rounding", "projects")
+# Levers whose costs the model records as delivered (indicators ``spending_<lever>``), in a fixed order
+# (also the sub-stream index of each lever's unit rounding, so one lever's rounding never moves another's).
+SPENDING_LEVERS = ("rd_grants", "basic_research", "new_platforms", "tech_transfer", "application_scenarios",
+                   "first_of_a_kind", "pilot_zones", "investment_attraction", "talent_programme",
+                   "talent_attraction", "guidance_fund", "angel_fund", "loan_interest_subsidies",
+                   "direct_subsidies", "major_projects", "big_science", "rd_institutions", "industry_platforms",
+                   "ip_services", "industry_colleges", "bond_finance", "sandbox", "compute_infrastructure")

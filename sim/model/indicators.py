@@ -95,6 +95,8 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
         "provincial_pilot_zones": (zones >= PROVINCIAL).sum(axis=1).astype(float),
         "national_pilot_zones": (zones >= NATIONAL).sum(axis=1).astype(float),
     }
+    for lever, paid in model.spent.items():  # money each lever paid out this year, as delivered
+        out[f"spending_{lever}"] = paid.copy()
     for name in ("breakthroughs", "standards", "innovation_platforms", "application_scenarios",
                  "high_end_products", "tech_transfers", "spinoffs"):
         out[name] = model.cumulative[name].copy()
@@ -111,7 +113,7 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
         "representative_clusters": float(representative.sum()),
         "clusters_100bn": float(big.sum()),
         "future_industry_va_share": float(revenue.sum() * VALUE_ADDED_RATIO / gdp),
-        "spending_100m_yuan": float(model.plan_spending_this_year()),
+        "spending_100m_yuan": model.spending_this_year(),
         "gdp_100m_yuan": float(gdp),
     }
     cell = d.astype(np.int64) * region.n_districts + f.district[rows]

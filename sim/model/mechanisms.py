@@ -26,6 +26,7 @@ from sim.model.constants import (
     SHOCK_HAZARD_FACTOR,
 )
 from sim.model.indicators import chain_leader_mask, head_mask
+from sim.scenario.levers import stochastic_round
 
 
 class YearMechanisms:
@@ -52,29 +53,36 @@ class YearMechanisms:
         (350,000 in 2024, ningbo_facts.csv), held constant (assumption), times the future-industry share.
         """
         v = self.values
-        attraction = 1.0 + v.talent_attraction_effect * self.lever_money("talent_attraction").sum()
-        total = self._graduates_base[1] * v.graduate_share_future * attraction * self.population_scale
+        base = self._graduates_base[1] * v.graduate_share_future * self.population_scale
         f, live = self.firms, self.firms.live()
         weight = (np.bincount(f.direction[live], weights=f.researchers[live], minlength=self.region.n_directions)
                   + self.institute_researchers() + 1.0)
-        return total * weight / weight.sum()
+        # graduate-attraction money draws graduates into the directions it is allocated to
+        money = self.this_year(self.plan.talent_attraction.money_100m_yuan)
+        self.pay("talent_attraction", money)
+        return base * weight / weight.sum() + base * v.talent_attraction_effect * money + self.college_graduates()
 
     def recruit_leave_rate(self) -> np.ndarray:
         """Share of programme recruits leaving this year, by direction."""
         v = self.values
-        support = self.lever_money("talent_retention")
+        support = self.this_year(self.plan.talent_programme.retention_100m_yuan)
         base = (1.0 - v.recruit_retention) * v.talent_competition
         return np.minimum(1.0, base / (1.0 + v.retention_support_effect * support))
 
     def _talent_flows(self) -> None:
-        v, t = self.values, self.t
-        counts = self.plan.counts
+        v, plan = self.values, self.plan.talent_programme
         outflow = min(1.0, v.talent_outflow_rate * v.talent_competition)
-        self.talent.step(self._graduates_in(), counts["talent_leading_talent"][t].astype(float),
-                         counts["talent_young_talent"][t].astype(float), outflow,
+        top, leading, young = self.deliver_units("talent_programme", (
+            plan.top_scientists, plan.leading_talent, plan.young_talent))
+        recruits = self.talent.recruits_leading + self.talent.recruits_young
+        retention = self.this_year(plan.retention_100m_yuan) * ((recruits + leading + young) > 0)
+        self.pay("talent_programme", top * plan.cost_100m_yuan_per_top_scientist
+                 + leading * plan.cost_100m_yuan_per_leading_talent
+                 + young * plan.cost_100m_yuan_per_young_talent + retention)
+        self.talent.step(self._graduates_in(), leading.astype(float), young.astype(float), outflow,
                          self.recruit_leave_rate(), v.recruit_productivity_gain)
-        for d in np.flatnonzero(counts["talent_top_scientists"][t]):
-            for _ in range(int(counts["talent_top_scientists"][t][d])):
+        for d in np.flatnonzero(top):
+            for _ in range(int(top[d])):
                 TopScientist(self, int(d), self._host_for(int(d)), self.year)
 
     def _host_for(self, d: int) -> Institute:
@@ -92,13 +100,19 @@ class YearMechanisms:
     # ------------------------------------------------------------------ 3. platforms
 
     def _found_platforms(self) -> None:
-        lever = self.spec.levers.new_platforms
-        founded = self.plan.counts["new_platforms"][self.t]
+        lever = self.plan.new_platforms
+        (founded,) = self.deliver_units("new_platforms", (lever.founded,))
+        running = np.zeros(self.region.n_directions)
+        for inst in self.institutes:
+            if inst.founded_in_run and inst.kind == "platform":
+                running += inst.weights
+        self.pay("new_platforms", founded * lever.setup_cost_100m_yuan
+                 + running * lever.operating_cost_100m_yuan_per_year)
         researchers = lever.operating_cost_100m_yuan_per_year / self.values.cost_per_researcher_100m_yuan
         for d in np.flatnonzero(founded):
             named = np.flatnonzero(self.region.named[d])
             for k in range(int(founded[d])):
-                n = sum(1 for i in self.institutes if i.founded_in_run and i.weights[d] == 1.0)
+                n = sum(1 for i in self.institutes if i.founded_in_run and i.kind == "platform" and i.weights[d] == 1.0)
                 weights = np.zeros(self.region.n_directions)
                 weights[d] = 1.0
                 self.institutes.append(Institute(
@@ -111,9 +125,13 @@ class YearMechanisms:
 
     def _commit_fund_capital(self) -> None:
         v = self.values
-        self.angel.commit(self.lever_money("angel_fund"), v.angel_fund_leverage, self.year)
-        guidance = self.lever_money("guidance_fund")
-        deploy = self.spec.levers.guidance_fund.deployment_years
+        angel = self.this_year(self.plan.angel_fund.money_100m_yuan)
+        self.angel.commit(angel, v.angel_fund_leverage, self.year)
+        self.pay("angel_fund", angel)
+        guidance = self.this_year(self.plan.guidance_fund.money_100m_yuan)
+        deploy = self.plan.guidance_fund.deployment_years
+        if self.sub_funds:
+            self.pay("guidance_fund", guidance)
         for fund, share in zip(self.sub_funds, self._sub_fund_share):
             fund.commit(guidance * share, v.guidance_fund_leverage, self.year, deploy)
         # private venture capital follows deal flow: split by the number of investable firms
@@ -134,24 +152,22 @@ class YearMechanisms:
         f.grant[live] = 0.0
         f.loan_subsidy[live] = 0.0
         f.direct_subsidy[live] = 0.0
-        grants = self.spec.levers.rd_grants
-        loans = self.spec.levers.loan_interest_subsidies
-        direct = self.spec.levers.direct_subsidies
+        grants, loans, direct = self.plan.rd_grants, self.plan.loan_interest_subsidies, self.plan.direct_subsidies
         for d in range(self.region.n_directions):
             rows = live[f.direction[live] == d]
             if len(rows) == 0:
                 continue
-            money = self.lever_money("rd_grants")[d]
+            money = self.this_year(grants.money_100m_yuan)[d]
             if money > 0:
                 eligible = f.stage[rows] >= SME
                 f.grant[rows] = rules.allocate_proportional(
                     money, f.rd_spend[rows] * eligible, grants.max_share_of_own_rd * f.rd_spend[rows])
-            money = self.lever_money("loan_interest_subsidies")[d]
+            money = self.this_year(loans.money_100m_yuan)[d]
             if money > 0:
                 eligible = (f.revenue[rows] >= 0.2) & (f.last_growth[rows] > 0)
                 f.loan_subsidy[rows] = rules.allocate_proportional(
                     money, f.revenue[rows] * eligible, np.full(len(rows), loans.max_per_firm_100m_yuan))
-            money = self.lever_money("direct_subsidies")[d]
+            money = self.this_year(direct.money_100m_yuan)[d]
             if money > 0:
                 eligible = np.flatnonzero((f.age[rows] <= 8) & (f.stage[rows] <= HIGH_TECH))
                 rng = self.stream("subsidies")
@@ -160,6 +176,13 @@ class YearMechanisms:
                 chosen = rows[eligible[rules.top_k_noisy(score, min(n, len(eligible)), 1.0, rng)]]
                 f.direct_subsidy[chosen] = direct.per_firm_100m_yuan
                 f.cash[chosen] += direct.per_firm_100m_yuan
+        d_live = f.direction[live]
+        n_dir = self.region.n_directions
+        self.pay("rd_grants", np.bincount(d_live, weights=f.grant[live], minlength=n_dir))
+        self.pay("loan_interest_subsidies", np.bincount(d_live, weights=f.loan_subsidy[live], minlength=n_dir))
+        self.pay("direct_subsidies", np.bincount(d_live, weights=f.direct_subsidy[live], minlength=n_dir))
+        self._fund_major_projects()
+        self._allocate_bond_support()
 
     # ------------------------------------------------------------------ 6. R&D and hiring
 
@@ -168,12 +191,14 @@ class YearMechanisms:
         n_dir = self.region.n_directions
         own, burn = rules.rd_spending(f.revenue[live], f.rd_intensity[live], f.cash[live])
         f.cash[live] -= burn
-        wanted = own + v.rd_grant_additionality * f.grant[live]
+        wanted = own + v.rd_grant_additionality * (f.grant[live] + f.project_funding[live])
         d = f.direction[live]
         firm_demand = np.bincount(d, weights=wanted, minlength=n_dir) / v.cost_per_researcher_100m_yuan
         for inst in self.institutes:
             inst.extra_budget = 0.0
         self._fund_institutes()
+        with_institutes = self.institute_researchers() > 0
+        self.pay("tech_transfer", self.this_year(self.plan.tech_transfer.money_100m_yuan) * with_institutes)
         planned = np.array([i.planned_researchers(self.year) for i in self.institutes])
         weights = np.array([i.weights for i in self.institutes])
         inst_demand = planned @ weights
@@ -185,31 +210,33 @@ class YearMechanisms:
         f.researchers[live] = rd / v.cost_per_researcher_100m_yuan
         before = f.knowledge[live].copy()
         f.knowledge[live] = rules.update_knowledge(before, rd, v.knowledge_depreciation,
-                                                   self.talent.productivity()[d])
+                                                   (self.talent.productivity() * self.compute_productivity())[d])
         return before
 
     def _fund_institutes(self) -> None:
         """Split basic-research money of each direction over institutes by their researchers there."""
-        money = self.lever_money("basic_research")
+        money = self.this_year(self.plan.basic_research.money_100m_yuan)
         if money.sum() <= 0:
             return
         by_dir = np.array([i.researchers * i.weights for i in self.institutes])  # (n_inst, n_dir)
         totals = by_dir.sum(axis=0)
         share = np.divide(by_dir, totals, out=np.zeros_like(by_dir), where=totals > 0)
         extra = share @ money
+        self.pay("basic_research", money * (totals > 0))  # a direction without institutes is not paid
         for inst, amount in zip(self.institutes, extra):
             inst.extra_budget = float(amount)
 
     def _absorb_transfers(self) -> None:
         """Technology transfers go to firms of the direction in proportion to their researchers + 1."""
         f, v = self.firms, self.values
+        absorption = self.transfer_absorption()
         for d in np.flatnonzero(self.pending_transfers):
             rows = self.live_rows_of(d)
             if len(rows) == 0:
                 continue
             w = f.researchers[rows] + 1.0
             takers = self.stream("transfers").choice(rows, size=int(self.pending_transfers[d]), p=w / w.sum())
-            np.add.at(f.knowledge, takers, v.transfer_knowledge_gain)
+            np.add.at(f.knowledge, takers, v.transfer_knowledge_gain * absorption[d])
 
     # ------------------------------------------------------------------ 8. innovation
 
@@ -224,10 +251,11 @@ class YearMechanisms:
         p_frontier = rules.share_above(f.relative_tech[live], rule["quality_min"], PRODUCT_QUALITY_SD)
         candidates = rng.binomial(products, p_frontier)
         # first-of-a-kind support goes to frontier products, chosen at random within each direction
-        foak = self.spec.levers.first_of_a_kind
+        foak = self.plan.first_of_a_kind
+        money = self.this_year(foak.money_100m_yuan)
         supported = np.zeros(len(live), dtype=np.int64)
         for k in range(n_dir):
-            capacity = rules.integer_draw(self.lever_money("first_of_a_kind")[k] / foak.cost_100m_yuan_per_product, rng)
+            capacity = rules.integer_draw(money[k] / foak.cost_100m_yuan_per_product, rng)
             idx = np.flatnonzero((d == k) & (candidates > 0))
             if capacity == 0 or len(idx) == 0:
                 continue
@@ -237,7 +265,10 @@ class YearMechanisms:
         p_val = rule["validation_probability"]
         validated = (rng.binomial(candidates - supported, p_val)
                      + rng.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
-        f.revenue[live] += supported * foak.cost_100m_yuan_per_product * v.scenario_absorption
+        buyers = supported > 0
+        # the supported first purchase is a sale of this year only (a one-year contract)
+        self.start_contracts(live[buyers], supported[buyers] * foak.cost_100m_yuan_per_product * v.scenario_absorption, 1)
+        self.pay("first_of_a_kind", np.bincount(d, weights=supported * foak.cost_100m_yuan_per_product, minlength=n_dir))
         self.count("high_end_products", np.bincount(d, weights=validated, minlength=n_dir))
         established = f.stage[live] >= LITTLE_GIANT
         standards = rng.poisson(rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity)
@@ -253,11 +284,12 @@ class YearMechanisms:
         live = f.live()
         d, z = f.direction[live], f.district[live]
         revenue = f.revenue[live]
+        organic = revenue - f.contract_revenue[live]  # contract revenue does not grow; it ends with its contract
         knowledge_growth = np.clip(np.log(np.maximum(f.knowledge[live], 1e-9) / np.maximum(knowledge_before, 1e-9)),
                                    -1.0, 2.0)
-        zone = LEVEL_EFFECT[self.zone_levels()[d, z]] * self._zone_support_factor(d)
+        zone = LEVEL_EFFECT[self.zone_levels()[d, z]] * self._zone_support_factor(d) * self.bundle_factor()[d]
         policy = (v.pilot_zone_growth_effect * zone
-                  + v.loan_subsidy_growth_effect * f.loan_subsidy[live] / np.maximum(revenue, 1e-6)
+                  + v.loan_subsidy_growth_effect * (f.loan_subsidy[live] + f.bond_subsidy[live]) / np.maximum(revenue, 1e-6)
                   + np.minimum(1.0, v.funding_growth_effect * f.equity_this_year[live] / np.maximum(revenue, 1e-6)))
         sd = rules.growth_volatility(revenue, v.growth_volatility, v.volatility_size_exponent)
         unit = self.stream("growth").laplace(0.0, 1.0, size=f.n)[live]
@@ -268,7 +300,7 @@ class YearMechanisms:
         f.revenue_lag3[live] = f.revenue_lag2[live]
         f.revenue_lag2[live] = f.revenue_lag1[live]
         f.revenue_lag1[live] = revenue
-        f.revenue[live] = revenue * np.exp(g)
+        f.revenue[live] = organic * np.exp(g) + f.contract_revenue[live]
         f.last_growth[live] = g
         f.employees[live] = np.maximum.reduce([np.full(len(live), 3.0),
                                                f.revenue[live] / v.revenue_per_employee_100m_yuan,
@@ -282,8 +314,8 @@ class YearMechanisms:
         """Scenarios opened this year are won by 2-3 capable firms of the direction, or not formed."""
         f, v = self.firms, self.values
         rule = self.region.indicators["application_scenarios"]
-        lever = self.spec.levers.application_scenarios
-        opened = self.plan.counts["application_scenarios"][self.t]
+        lever = self.plan.application_scenarios
+        (opened,) = self.deliver_units("application_scenarios", (lever.opened,))
         formed = np.zeros(self.region.n_directions)
         for d in np.flatnonzero(opened):
             rows = self.live_rows_of(d)
@@ -294,9 +326,33 @@ class YearMechanisms:
             score = np.log(f.relative_tech[able]) + 0.3 * zone
             for _ in range(int(opened[d])):
                 winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0, self.stream("scenarios"))]
-                f.revenue[winners] += lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners)
+                # the contract's revenue (city money x absorption) is earned over its term, then ends
+                per_year = lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners) / lever.contract_years
+                self.start_contracts(winners, np.full(len(winners), per_year), lever.contract_years)
                 formed[d] += 1
+        self.pay("application_scenarios", formed * lever.cost_100m_yuan_per_scenario)  # unformed ones are not paid
         self.count("application_scenarios", formed)
+
+    def start_contracts(self, rows: np.ndarray, revenue_per_year: np.ndarray, years: int) -> None:
+        """City contracts won by these firms this year: each adds its revenue for ``years`` years
+        (this one included), outside the firm's own growth, and ends with its term."""
+        if len(rows) == 0:
+            return
+        np.add.at(self.firms.revenue, rows, revenue_per_year)
+        np.add.at(self.firms.contract_revenue, rows, revenue_per_year)
+        self.contracts.append((rows, revenue_per_year, self.year + years - 1))
+
+    def _end_contracts(self) -> None:
+        """Contracts whose term ended last year stop bringing revenue."""
+        f, keep = self.firms, []
+        for rows, amount, last in self.contracts:
+            if last >= self.year:
+                keep.append((rows, amount, last))
+                continue
+            np.subtract.at(f.contract_revenue, rows, amount)
+            np.subtract.at(f.revenue, rows, amount)
+        np.maximum(f.contract_revenue, 0.0, out=f.contract_revenue)
+        self.contracts = keep
 
     # ------------------------------------------------------------------ 10. certification, exit
 
@@ -320,8 +376,10 @@ class YearMechanisms:
         f, v = self.firms, self.values
         live = f.live()
         recently_funded = (self.year - f.funded_year[live]) <= 3
+        sandbox = v.sandbox_hazard_reduction * self.sandbox_coverage()[f.direction[live]] * (f.age[live] <= 5)
         protection = 1.0 - ((1.0 - v.funding_hazard_reduction * recently_funded)
-                            * (1.0 - v.direct_subsidy_hazard_reduction * (f.direct_subsidy[live] > 0)))
+                            * (1.0 - v.direct_subsidy_hazard_reduction * (f.direct_subsidy[live] > 0))
+                            * (1.0 - sandbox))
         hazard = rules.exit_hazard(f.age[live], f.revenue[live], v.exit_hazard_multiplier,
                                    v.exit_size_elasticity, protection)
         if self.shock:
@@ -346,8 +404,11 @@ class YearMechanisms:
         v, rng, n_dir = self.values, self.stream("entry"), self.region.n_directions
         climate = v.vc_climate * (SHOCK_FINANCE_FACTOR if self.shock else 1.0)
         starts = rng.poisson(v.startup_rate * self.talent.researchers / 1000.0 * climate)
-        attraction = self.lever_money("investment_attraction") / v.attraction_cost_per_firm_100m_yuan
-        attracted = rng.poisson(attraction)
+        package = v.attraction_cost_per_firm_100m_yuan * self.attraction_cost_factor()  # land makes it cheaper
+        attraction = self.this_year(self.plan.investment_attraction.money_100m_yuan) / package
+        # each attracted firm takes one incentive package: whole firms, at most the budget plus one package
+        attracted = stochastic_round(attraction, rng.random())
+        self.pay("investment_attraction", attracted * package)  # paid per firm that came
         for d in range(n_dir):
             n = int(starts[d])
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
@@ -408,10 +469,9 @@ class YearMechanisms:
     # ------------------------------------------------------------------ 12-13. zones, designations
 
     def _pilot_zones(self) -> None:
-        for z in self.spec.levers.pilot_zones.designations:
+        for z in self.plan.pilot_zones.designations:
             if z.year == self.year:
-                self.districts[self.region.district_index(z.district)].designate(
-                    self.region.direction_index(z.direction), MUNICIPAL, self.year, by_city=True)
+                self.districts[z.district].designate(z.direction, MUNICIPAL, self.year, by_city=True)
         f = self.firms
         rows = f.live()
         n_dir, n_dist = self.region.n_directions, self.region.n_districts
@@ -435,6 +495,9 @@ class YearMechanisms:
             if passing:  # the province (or the nation) designates at most one Ningbo zone a year
                 best = max(passing, key=lambda a: a.revenue)
                 self.districts[best.district].designate(best.direction, level, self.year)
+        # the city's yearly support goes to every zone in force, whoever designated it
+        zones = (self.zone_levels() > 0).sum(axis=1)
+        self.pay("pilot_zones", zones * self.this_year(self.plan.pilot_zones.support_100m_yuan_per_zone))
 
     def _designate(self) -> None:
         f = self.firms

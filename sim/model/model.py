@@ -49,14 +49,16 @@ from sim.model.constants import (
     LEADING_GROUP_SHARE,
     LEADING_SHARE_OF_RESEARCHERS,
     MAX_INITIAL_SHARE,
+    SPENDING_LEVERS,
     TALENT_SLACK,
 )
+from sim.model.measures import GuidanceMeasures
 from sim.model.mechanisms import YearMechanisms
 from sim.model.state import ModelState
 from sim.scenario.schema import Scenario
 
 
-class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
+class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Model):
     """Ningbo's future industries under a scenario, one replicate.
 
     The scenario is kept as ``self.spec`` (Mesa's own ``scenario`` attribute holds Mesa's parameter
@@ -83,6 +85,10 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
             values = resolve_values(self.region.space, scenario.uncertainties, scenario.parameters, draw)
         self.values = values
         self.plan = scenario.plan(self.region)
+        self.start_year, self.end_year = scenario.start_year, scenario.end_year
+        self.spent = {name: np.zeros(self.region.n_directions) for name in SPENDING_LEVERS}
+        self.contracts: list[tuple[np.ndarray, np.ndarray, int]] = []  # (rows, revenue per year each, last year)
+        self._init_measures()
         self.population_scale = population_scale
         self._streams: dict[str, np.random.Generator] = {}
         self._streams_year: int | None = None
@@ -222,9 +228,8 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         self.private_vc = [Fund(self, "private_vc", [d], vc_shares, f"private_vc_{self.region.directions[d]}")
                            for d in range(n_dir)]
         self.angel = Fund(self, "angel", list(range(n_dir)), np.array([1.0, 0.0, 0.0]), "angel_guidance_fund")
-        guidance = self.spec.levers.guidance_fund
-        money = self.plan.money["guidance_fund"]
-        focus = guidance.stage_focus
+        guidance = self.plan.guidance_fund
+        money = guidance.money_100m_yuan
         self.sub_funds = []
         self._sub_fund_share = np.zeros((0, n_dir))
         if money.sum() > 0:
@@ -233,7 +238,7 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
             for group in groups:
                 holders[group] += 1
             for j, group in enumerate(groups):
-                self.sub_funds.append(Fund(self, "guidance", group, np.array([focus.seed, focus.early, focus.growth]),
+                self.sub_funds.append(Fund(self, "guidance", group, np.array(guidance.stage_shares),
                                            f"guidance_sub_fund_{j + 1}"))
             share = np.zeros((len(groups), n_dir))
             for j, group in enumerate(groups):
@@ -276,9 +281,13 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         f.equity_this_year[live] = 0.0
         for k in self.year_events:
             self.year_events[k][:] = 0.0
+        for k in self.spent:
+            self.spent[k][:] = 0.0
+        self._end_contracts()
         self._environment()
         self._talent_flows()
         self._found_platforms()
+        self._build_institutes()
         if TopScientist in self.agent_types:
             self.agents_by_type[TopScientist].shuffle_do("step")
         self._commit_fund_capital()
@@ -298,7 +307,7 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         self._pilot_zones()
         self._designate()
         self._record()
-        if self.year >= self.spec.end_year:
+        if self.year >= self.end_year:
             self.running = False
         self.year += 1
         self.t += 1

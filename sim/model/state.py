@@ -9,8 +9,9 @@ from agents.firms import (
     Firm,
 )
 from agents.funds import Fund
-from sim.model.constants import STREAMS
+from sim.model.constants import SPENDING_LEVERS, STREAMS
 from sim.model.indicators import year_indicators
+from sim.scenario.levers import stochastic_round
 
 
 class ModelState:
@@ -64,13 +65,35 @@ class ModelState:
             "relative_tech": f.relative_tech[rows],
         })
 
-    def lever_money(self, lever: str) -> np.ndarray:
-        """This year's money of a lever by direction (100m yuan); zeros after the scenario's end."""
-        money = self.plan.money[lever]
-        return money[self.t] if self.t < len(money) else np.zeros(self.region.n_directions)
+    def this_year(self, planned: np.ndarray) -> np.ndarray:
+        """This year's row of a plan array (by direction, or a number); zero after the scenario's end."""
+        if self.t < len(planned):
+            return planned[self.t]
+        return np.zeros_like(planned[0])
 
-    def plan_spending_this_year(self) -> float:
-        return float(self.plan.total_spending().iloc[self.t])
+    def deliver_units(self, lever: str, planned: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """Whole units delivered this year from a lever's planned (expected) units by direction.
+
+        Whole planned units are delivered as planned; fractional ones (a budget cap scaled them) are
+        rounded stochastically (:func:`sim.scenario.levers.stochastic_round`, the total to within one unit) on
+        the ``rounding`` stream, one sub-stream per lever and tier, so the same seed gives the same
+        rounding and no other mechanism's draws move.
+        """
+        out = []
+        for k, units in enumerate(planned):
+            expected = self.this_year(units)
+            uniform = np.random.default_rng(
+                [self.seed, STREAMS.index("rounding"), self.year, SPENDING_LEVERS.index(lever), k]).random()
+            out.append(stochastic_round(expected, uniform))
+        return tuple(out)
+
+    def pay(self, lever: str, by_direction: np.ndarray) -> None:
+        """Record money a lever paid out this year, by direction (100m yuan)."""
+        self.spent[lever] += by_direction
+
+    def spending_this_year(self) -> float:
+        """Money the city paid this year over all levers (100m yuan), as delivered."""
+        return float(sum(v.sum() for v in self.spent.values()))
 
     def count(self, name: str, by_direction: np.ndarray) -> None:
         """Add events of this year to a cumulative indicator (counted from the base year on)."""
@@ -97,10 +120,8 @@ class ModelState:
     def _zone_support_factor(self, d: np.ndarray | int) -> np.ndarray | float:
         """Zone effects scale with the city's support per zone: 0.5 without support, 1 at 0.5亿 a
         year, at most 1.5 (assumption, ODD "Pilot zones")."""
-        support = self.spec.levers.pilot_zones.support_100m_yuan_per_zone_per_year
-        active = self.spec.levers.pilot_zones.fraction(
-            np.array([self.year]), self.spec.start_year, self.spec.end_year)[0]
-        return 0.5 + 0.5 * min(2.0, support * active / 0.5)
+        support = self.this_year(self.plan.pilot_zones.support_100m_yuan_per_zone)
+        return 0.5 + 0.5 * min(2.0, support / 0.5)
 
     def institute_researchers(self) -> np.ndarray:
         if not self.institutes:
