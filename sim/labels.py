@@ -92,6 +92,7 @@ FACTOR_LABELS: dict[str, tuple[str, str]] = {
     "parameters.absorptive_half_rd_100m_yuan": ("吸收能力半饱和研发", "Absorptive capacity half-saturation R&D"),
     "parameters.research_output_elasticity": ("科研产出弹性", "Research output elasticity"),
     "parameters.uncalled_commitment_lapse_rate": ("未缴出资失效率", "Uncalled commitment lapse rate"),
+    "parameters.venture_relative_tech_min": ("创投可投技术门槛", "Venture investability bar"),
 }
 # Lever factors whose scenario path names a part of a lever (the talent tiers): path attribute -> suffix.
 LEVER_PART_LABELS = {

@@ -33,7 +33,8 @@ from agents.firms import (
     STARTED, STARTUP, Firm, FirmTable,
 )
 from agents.funds import Fund, assign_sub_funds
-from agents.institutes import PLATFORM_KINDS, Institute
+from agents.institutes import EVENT_KINDS, PLATFORM_KINDS, Institute
+from agents.knowledge import PublicKnowledge
 from agents.talent import TalentPool, TopScientist
 from sim import rules
 from sim.draws import draw_for_seed
@@ -41,6 +42,7 @@ from sim.indicators import chain_leader_mask, head_mask, year_indicators
 from sim.region import Region, load_region
 from sim.scenario import Scenario
 from sim.space import Values, resolve_values
+from sim.streams import Streams
 
 AGE_SCALE_YEARS = 7.34  # exp(-5/7.34) = 0.506: 49.4% of Chinese firms alive in 2012 were under 5 (SAIC 2013)
 LEADING_GROUP_SHARE = 0.01  # Ningbo's leading group in a direction: its top 1% of firms by knowledge...
@@ -55,12 +57,17 @@ LEADING_SHARE_OF_RESEARCHERS = 0.02  # leading talent per researcher at the star
 TALENT_SLACK = 0.05  # unemployed researchers as a share of employed at the start (assumption)
 
 # Random streams, one per mechanism (docs/ODD.md, "Stochasticity"): each is re-seeded every year from
-# (replicate seed, mechanism, year), and per-firm draws are indexed by firm row. Two scenarios run with
-# the same seed therefore share every draw of the mechanisms and firms their levers do not touch
-# (common random numbers), and a difference in one mechanism never shifts another's draws.
+# (replicate seed, mechanism, year), funds have one each (keyed by name), per-firm draws are indexed by
+# firm row and per-institute draws by institute row. Two scenarios run with the same seed therefore
+# share every draw of the mechanisms and agents their levers do not touch (common random numbers), and
+# a difference in one mechanism never shifts another's draws. A name's position is part of its seed:
+# new names go at the end ("institutes", "innovation" and "talent" are no longer drawn from).
 STREAMS = ("init", "environment", "talent", "platforms", "funds", "subsidies", "institutes", "transfers",
            "innovation", "growth", "scenarios", "certification", "exit", "entry", "partners", "zones",
-           "designations")
+           "designations", "order_funds", "order_scientists", "scientists", "institute_breakthroughs",
+           "institute_tech_transfers", "institute_spinoffs", "institute_standards", "products",
+           "first_of_a_kind", "validation", "standards", "firm_breakthroughs")
+MAX_TOP_SCIENTISTS_PER_YEAR = 100  # per direction (the lever's bound): size of the per-scientist draws
 
 
 class FutureIndustryModel(mesa.Model):
@@ -91,8 +98,8 @@ class FutureIndustryModel(mesa.Model):
         self.values = values
         self.plan = scenario.plan(self.region)
         self.population_scale = population_scale
-        self._streams: dict[str, np.random.Generator] = {}
-        self._streams_year: int | None = None
+        self._rng = Streams(self.seed, STREAMS)
+        self._scientist_draws: tuple[int, np.ndarray] | None = None
         self.year = scenario.start_year
         self.t = 0
         self.base_year = 2024
@@ -120,6 +127,7 @@ class FutureIndustryModel(mesa.Model):
         self._open_institutes(initial=True)
         self._init_firms()
         self._init_talent()
+        self._init_public_knowledge()
         self._init_funds()
         self._apply_historical_zones()
         self._employment_prev = self._employment_by_cell()
@@ -223,6 +231,17 @@ class FutureIndustryModel(mesa.Model):
                                  leading=researchers * LEADING_SHARE_OF_RESEARCHERS,
                                  graduates=self._graduates_in())
 
+    def _init_public_knowledge(self) -> None:
+        """Public knowledge at the steady state of the start year's institutes; firms' reach set so
+        that they absorb ``public_spillover_share`` of their R&D at the start (agents/knowledge.py)."""
+        v, f, rows, n_dir = self.values, self.firms, self.firms.live(), self.region.n_directions
+        self.research_reference = self.institute_researchers()
+        firm_rd = np.bincount(f.direction[rows], weights=f.rd_spend[rows], minlength=n_dir)
+        capacity = np.bincount(f.direction[rows], minlength=n_dir,
+                               weights=rules.absorptive_capacity(f.rd_spend[rows], v.absorptive_half_rd_100m_yuan))
+        self.public = PublicKnowledge(self.research_reference * v.cost_per_researcher_100m_yuan,
+                                      v.knowledge_depreciation, firm_rd, capacity, v.public_spillover_share)
+
     def _init_funds(self) -> None:
         n_dir = self.region.n_directions
         vc_shares = np.array([0.3, 0.5, 0.2])
@@ -287,12 +306,15 @@ class FutureIndustryModel(mesa.Model):
         self._talent_flows()
         self._found_platforms()
         if TopScientist in self.agent_types:
-            self.agents_by_type[TopScientist].shuffle_do("step")
+            for scientist in self._rng.order(self.agents_by_type[TopScientist], "order_scientists", self.year,
+                                             key=lambda s: f"{s.direction}:{s.arrived}:{s.serial}"):
+                scientist.step()
         self._commit_fund_capital()
-        self.agents_by_type[Fund].shuffle_do("step")
+        for fund in self._rng.order(self.agents_by_type[Fund], "order_funds", self.year, key=lambda f: f.name):
+            fund.step()
         self._allocate_subsidies()
         knowledge_before = self._rd_and_hiring()
-        self.agents_by_type[Institute].shuffle_do("step")
+        self._institutes_act()
         self._absorb_transfers()
         self._innovate()
         self._grow(knowledge_before)
@@ -357,10 +379,19 @@ class FutureIndustryModel(mesa.Model):
         outflow = min(1.0, v.talent_outflow_rate * v.talent_competition)
         self.talent.step(self._graduates_in(), counts["talent_leading_talent"][t].astype(float),
                          counts["talent_young_talent"][t].astype(float), outflow,
-                         self.recruit_leave_rate(), v.recruit_productivity_gain)
+                         self.recruit_leave_rate(), v.recruit_productivity_gain, v.recruit_share_half)
         for d in np.flatnonzero(counts["talent_top_scientists"][t]):
-            for _ in range(int(counts["talent_top_scientists"][t][d])):
-                TopScientist(self, int(d), self._host_for(int(d)), self.year)
+            for k in range(min(int(counts["talent_top_scientists"][t][d]), MAX_TOP_SCIENTISTS_PER_YEAR)):
+                TopScientist(self, int(d), self._host_for(int(d)), self.year, serial=k)
+
+    def scientist_uniforms(self, scientist: TopScientist) -> np.ndarray:
+        """This year's two uniforms (leave, found a firm) of a top scientist, keyed by (arrival year,
+        direction, serial): the same scientist gets the same draws whatever other scientists exist."""
+        if self._scientist_draws is None or self._scientist_draws[0] != self.year:
+            years = self.spec.end_year - self.spec.start_year + 1
+            self._scientist_draws = (self.year, self.stream("scientists").random(
+                (years, self.region.n_directions, MAX_TOP_SCIENTISTS_PER_YEAR, 2)))
+        return self._scientist_draws[1][scientist.arrived - self.spec.start_year, scientist.direction, scientist.serial]
 
     def _host_for(self, d: int) -> Institute:
         """The institute with the most researchers in direction ``d`` hosts a new top scientist."""
@@ -368,10 +399,14 @@ class FutureIndustryModel(mesa.Model):
 
     def top_scientists_at(self, institute: Institute) -> np.ndarray:
         """Top scientists hosted by an institute, by direction."""
-        out = np.zeros(self.region.n_directions)
+        return self.top_scientists_by_institute()[self.institutes.index(institute)]
+
+    def top_scientists_by_institute(self) -> np.ndarray:
+        """Top scientists hosted by each institute (rows in ``self.institutes`` order), by direction."""
+        out = np.zeros((len(self.institutes), self.region.n_directions))
+        index = {id(inst): k for k, inst in enumerate(self.institutes)}
         for s in self.agents_by_type.get(TopScientist, []):
-            if s.host is institute:
-                out[s.direction] += 1
+            out[index[id(s.host)], s.direction] += 1
         return out
 
     # ------------------------------------------------------------------ 3. platforms
@@ -462,16 +497,48 @@ class FutureIndustryModel(mesa.Model):
         planned = np.array([i.planned_researchers(self.year) for i in self.institutes])
         weights = np.array([i.weights for i in self.institutes])
         inst_demand = planned @ weights
-        inst_fill, firm_fill = self.talent.hire(inst_demand, firm_demand)
+        inst_fill, firm_fill = self.talent.hire(inst_demand, firm_demand, v.talent_supply_response)
         for inst, p in zip(self.institutes, planned):
             inst.researchers = p * float(inst.weights @ inst_fill)
         rd = wanted * firm_fill[d]
         f.rd_spend[live] = rd
         f.researchers[live] = rd / v.cost_per_researcher_100m_yuan
         before = f.knowledge[live].copy()
+        spillover = self.public.spillover(rd, d, v.absorptive_half_rd_100m_yuan, v.public_spillover_elasticity)
         f.knowledge[live] = rules.update_knowledge(before, rd, v.knowledge_depreciation,
-                                                   self.talent.productivity()[d])
+                                                   self.talent.productivity()[d]) + spillover
         return before
+
+    def _institutes_act(self) -> None:
+        """Institutes' knowledge events of the year, drawn at once (agents/institutes.py), then their
+        research added to the public knowledge stock.
+
+        Each kind of event has its own stream and each institute its row of uniforms in it, so a lever
+        that changes transfers cannot change breakthroughs, and a new platform cannot change the draws
+        of the institutes that were there before it.
+        """
+        v, n_dir = self.values, self.region.n_directions
+        if not self.institutes:
+            return
+        researchers = self.institute_researchers()
+        ratio = rules.research_ratio(researchers, self.research_reference)
+        productivity = self.talent.productivity()
+        boost = 1.0 + v.tech_transfer_lever_effect * self.lever_money("tech_transfer")
+        tops = self.top_scientists_by_institute()
+        rates = np.stack([inst.event_rates(ratio, productivity, tops[k], boost)
+                          for k, inst in enumerate(self.institutes)], axis=1)  # (kind, institute, direction)
+        events = {kind: rules.poisson_from_uniforms(
+            rates[j], self.stream(f"institute_{kind}").random((len(self.institutes), n_dir)))
+            for j, kind in enumerate(EVENT_KINDS)}
+        self.count("breakthroughs", events["breakthroughs"].sum(axis=0))
+        self.count("standards", events["standards"].sum(axis=0))
+        transfers = events["tech_transfers"].sum(axis=0)
+        self.pending_transfers += transfers
+        self.count("tech_transfers", transfers)
+        for k, inst in enumerate(self.institutes):
+            for d in np.flatnonzero(events["spinoffs"][k]):
+                self.pending_spinoffs.append((int(d), inst.district, int(events["spinoffs"][k, d]), inst.key))
+        self.public.accumulate(researchers * v.cost_per_researcher_100m_yuan * productivity)
 
     def _fund_institutes(self) -> None:
         """Split basic-research money of each direction over institutes by their researchers there."""
@@ -499,7 +566,8 @@ class FutureIndustryModel(mesa.Model):
     # ------------------------------------------------------------------ 8. innovation
 
     def _innovate(self) -> None:
-        f, v, rng = self.firms, self.values, self.stream("innovation")
+        f, v = self.firms, self.values
+        rng = self.stream("products")
         live = f.live()
         n_dir = self.region.n_directions
         self._update_relative_tech(live)
@@ -512,24 +580,27 @@ class FutureIndustryModel(mesa.Model):
         foak = self.spec.levers.first_of_a_kind
         supported = np.zeros(len(live), dtype=np.int64)
         for k in range(n_dir):
-            capacity = rules.integer_draw(self.lever_money("first_of_a_kind")[k] / foak.cost_100m_yuan_per_product, rng)
+            foak_rng = self.stream("first_of_a_kind")
+            capacity = rules.integer_draw(self.lever_money("first_of_a_kind")[k] / foak.cost_100m_yuan_per_product,
+                                          foak_rng)
             idx = np.flatnonzero((d == k) & (candidates > 0))
             if capacity == 0 or len(idx) == 0:
                 continue
             pool = np.repeat(idx, candidates[idx])
-            take = pool[rng.permutation(len(pool))[:capacity]]
+            take = pool[foak_rng.permutation(len(pool))[:capacity]]
             np.add.at(supported, take, 1)
         p_val = rule["validation_probability"]
-        validated = (rng.binomial(candidates - supported, p_val)
-                     + rng.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
+        check = self.stream("validation")
+        validated = (check.binomial(candidates - supported, p_val)
+                     + check.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
         f.revenue[live] += supported * foak.cost_100m_yuan_per_product * v.scenario_absorption
         self.count("high_end_products", np.bincount(d, weights=validated, minlength=n_dir))
         established = f.stage[live] >= LITTLE_GIANT
-        standards = rng.poisson(rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity)
-                                * established)
+        standards = self.stream("standards").poisson(
+            rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity) * established)
         self.count("standards", np.bincount(d, weights=standards, minlength=n_dir))
         firm_rd = np.bincount(d, weights=f.rd_spend[live], minlength=n_dir)
-        self.count("breakthroughs", rng.poisson(v.firm_breakthrough_share * firm_rd / 10.0))
+        self.count("breakthroughs", self.stream("firm_breakthroughs").poisson(v.firm_breakthrough_share * firm_rd / 10.0))
 
     # ------------------------------------------------------------------ 9. growth and scenarios
 
@@ -758,13 +829,11 @@ class FutureIndustryModel(mesa.Model):
 
     def stream(self, name: str) -> np.random.Generator:
         """The random generator of a mechanism for the current year (see ``STREAMS``)."""
-        if self._streams_year != self.year:
-            self._streams = {}
-            self._streams_year = self.year
-        gen = self._streams.get(name)
-        if gen is None:
-            gen = self._streams[name] = np.random.default_rng([self.seed, STREAMS.index(name), self.year])
-        return gen
+        return self._rng.get(name, self.year)
+
+    def agent_stream(self, name: str, key: str) -> np.random.Generator:
+        """The random generator of one agent (by its stable key) in a mechanism, for the current year."""
+        return self._rng.get(name, self.year, key)
 
     def row_uniforms(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Uniform draws for these firm rows from a mechanism's stream, indexed by row (so a firm
