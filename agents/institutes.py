@@ -14,7 +14,7 @@ each institute's rate is multiplied by ``(R_d / R_ref_d) ** (research_output_ela
 multiplies research: the programme recruits' productivity gain and the top scientists hosted scale
 the breakthrough rate (top scientists' gain grows with the research resources around them), so
 talent and research money are complements. The model draws every institute's events at once
-(:meth:`event_rates`, :func:`sim.rules.poisson_from_uniforms`), one uniform per institute, direction
+(:meth:`event_rates`, :func:`sim.model.rules.poisson_from_uniforms`), one uniform per institute, direction
 and event kind, so a lever that changes one institute or one kind of event leaves the others' draws
 as they were.
 """
@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-
 if TYPE_CHECKING:
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 STAFF_YEAR = 2024  # institutes.csv gives staff in this year; published growth plans run from it
 PLATFORM_KINDS = ("innovation_centre", "platform", "lab")  # count as platforms for national zones

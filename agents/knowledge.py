@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.rules import absorptive_capacity, public_spillover, update_public_knowledge
+from sim.model.rules import absorptive_capacity, public_spillover, update_public_knowledge
 
 
 class PublicKnowledge:

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import outside_hires, saturating, scarce_talent_fill
+from sim.model.rules import outside_hires, saturating, scarce_talent_fill
 
 if TYPE_CHECKING:
     from agents.institutes import Institute
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 GRADUATE_PROMOTION_RATE = 0.5  # share of graduates in training who become researchers each year (assumption)
 LEADING_OUTFLOW_FACTOR = 0.5   # leading talent leaves at half the researchers' rate (assumption)
@@ -71,7 +71,7 @@ class TalentPool:
     def productivity(self) -> np.ndarray:
         """Knowledge productivity multiplier: 1 + gain x saturating(share of recruits among researchers).
 
-        ``saturating(s, half) = s / (1 + s / half)`` (see :func:`sim.rules.saturating`): with the
+        ``saturating(s, half) = s / (1 + s / half)`` (see :func:`sim.model.rules.saturating`): with the
         default half-saturation share, doubling a large programme less than doubles its gain.
         """
         recruits = self.recruits_leading + self.recruits_young
@@ -116,7 +116,7 @@ class TalentPool:
 
         First, ``supply_response`` of the shortage (demand above the stock) is hired from outside
         the city; they join the researcher stock and this year's inflow. Then institutes and firms
-        share the stock in proportion to their demand (:func:`sim.rules.scarce_talent_fill`).
+        share the stock in proportion to their demand (:func:`sim.model.rules.scarce_talent_fill`).
 
         Returns:
             (fill rate of institutes, fill rate of firms), each in [0, 1] by direction; equal

@@ -11,10 +11,10 @@ import pytest
 from agents.funds import Fund
 from agents.knowledge import PublicKnowledge
 from agents.talent import TalentPool
-from sim import rules
-from sim.model import FutureIndustryModel
-from sim.scenario import load_scenario
-from sim.streams import Streams
+from sim.model import rules
+from sim.model.model import FutureIndustryModel
+from sim.model.streams import Streams
+from sim.scenario.loading import load_scenario
 
 BASIC = "levers.basic_research.amount_100m_yuan_per_year"
 TALENT = {"levers.talent_programme.top_scientists_per_year": 16.0,
