@@ -1,7 +1,9 @@
 """Public knowledge: what the city's institutes have learnt, by direction, and how firms absorb it.
 
-Institutes' research (researchers x cost per researcher x the talent productivity of the direction)
-accumulates in a public knowledge stock per direction that depreciates like firms' knowledge. Each
+Institutes' research (researchers x cost per researcher x the talent productivity of the direction,
+with the diminishing returns of ``research_output_elasticity`` in the direction's researchers, as for
+breakthroughs) accumulates in a public knowledge stock per direction that depreciates like firms'
+knowledge. Each
 year a firm absorbs part of it, the more the larger its own R&D (absorptive capacity, Cohen &
 Levinthal 1990):
 

@@ -232,7 +232,9 @@ class YearMechanisms:
         for k, inst in enumerate(self.institutes):
             for d in np.flatnonzero(events["spinoffs"][k]):
                 self.pending_spinoffs.append((int(d), inst.district, int(events["spinoffs"][k, d]), inst.key))
-        self.public.accumulate(researchers * v.cost_per_researcher_100m_yuan * productivity)
+        # public knowledge made this year: research spending with the same diminishing returns as breakthroughs
+        self.public.accumulate(researchers * v.cost_per_researcher_100m_yuan * productivity
+                               * ratio ** (v.research_output_elasticity - 1.0))
 
     def _fund_institutes(self) -> None:
         """Split basic-research money of each direction over institutes by their researchers there."""
