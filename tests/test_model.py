@@ -23,7 +23,7 @@ BY_DIRECTION = [
     "new_star_enterprises", "listed_firms", "equity_invested_100m_yuan", "entries", "exits", "funded_firms",
     "municipal_pilot_zones", "provincial_pilot_zones", "national_pilot_zones", "breakthroughs", "standards",
     "innovation_platforms", "application_scenarios", "high_end_products", "young_firm_exit_rate",
-    "tech_transfers", "spinoffs",
+    "tech_transfers", "spinoffs", "firm_technology",
 ]
 CITY_ONLY = ["representative_clusters", "clusters_100bn", "future_industry_va_share", "spending_100m_yuan",
              "gdp_100m_yuan"]

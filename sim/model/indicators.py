@@ -29,7 +29,7 @@ SUMMED = (
 )
 CITY_ONLY = ("representative_clusters", "clusters_100bn", "future_industry_va_share", "spending_100m_yuan",
              "gdp_100m_yuan")
-RATIOS = ("young_firm_exit_rate",)  # by direction; the city value is the ratio of the city totals
+RATIOS = ("young_firm_exit_rate", "firm_technology")  # by direction; the city value is the ratio of the city totals
 
 
 def head_mask(model: FutureIndustryModel, rows: np.ndarray) -> np.ndarray:
@@ -101,7 +101,8 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
                  "high_end_products", "tech_transfers", "spinoffs"):
         out[name] = model.cumulative[name].copy()
     young = model.year_events["young_at_start"]
-    rates = {"young_firm_exit_rate": (model.year_events["young_exits"], young)}
+    rates = {"young_firm_exit_rate": (model.year_events["young_exits"], young),
+             "firm_technology": (per_direction(f.relative_tech[rows]), per_direction())}
 
     cluster = region.indicators["representative_clusters"]
     has_zone = (zones >= MUNICIPAL).any(axis=1)

@@ -16,11 +16,12 @@ from agents.firms import (
     STARTED,
     STARTUP,
 )
-from agents.institutes import PLATFORM_KINDS, Institute
+from agents.institutes import EVENT_KINDS, PLATFORM_KINDS, Institute
 from agents.talent import TopScientist
 from sim.model import rules
 from sim.model.constants import (
     LISTING_PROBABILITY,
+    MAX_TOP_SCIENTISTS_PER_YEAR,
     PRODUCT_QUALITY_SD,
     SHOCK_FINANCE_FACTOR,
     SHOCK_HAZARD_FACTOR,
@@ -80,10 +81,19 @@ class YearMechanisms:
                  + leading * plan.cost_100m_yuan_per_leading_talent
                  + young * plan.cost_100m_yuan_per_young_talent + retention)
         self.talent.step(self._graduates_in(), leading.astype(float), young.astype(float), outflow,
-                         self.recruit_leave_rate(), v.recruit_productivity_gain)
+                         self.recruit_leave_rate(), v.recruit_productivity_gain, v.recruit_share_half)
         for d in np.flatnonzero(top):
-            for _ in range(int(top[d])):
-                TopScientist(self, int(d), self._host_for(int(d)), self.year)
+            for k in range(min(int(top[d]), MAX_TOP_SCIENTISTS_PER_YEAR)):
+                TopScientist(self, int(d), self._host_for(int(d)), self.year, serial=k)
+
+    def scientist_uniforms(self, scientist: TopScientist) -> np.ndarray:
+        """This year's two uniforms (leave, found a firm) of a top scientist, keyed by (arrival year,
+        direction, serial): the same scientist gets the same draws whatever other scientists exist."""
+        if self._scientist_draws is None or self._scientist_draws[0] != self.year:
+            years = self.end_year - self.start_year + 1
+            self._scientist_draws = (self.year, self.stream("scientists").random(
+                (years, self.region.n_directions, MAX_TOP_SCIENTISTS_PER_YEAR, 2)))
+        return self._scientist_draws[1][scientist.arrived - self.start_year, scientist.direction, scientist.serial]
 
     def _host_for(self, d: int) -> Institute:
         """The institute with the most researchers in direction ``d`` hosts a new top scientist."""
@@ -91,10 +101,14 @@ class YearMechanisms:
 
     def top_scientists_at(self, institute: Institute) -> np.ndarray:
         """Top scientists hosted by an institute, by direction."""
-        out = np.zeros(self.region.n_directions)
+        return self.top_scientists_by_institute()[self.institutes.index(institute)]
+
+    def top_scientists_by_institute(self) -> np.ndarray:
+        """Top scientists hosted by each institute (rows in ``self.institutes`` order), by direction."""
+        out = np.zeros((len(self.institutes), self.region.n_directions))
+        index = {id(inst): k for k, inst in enumerate(self.institutes)}
         for s in self.agents_by_type.get(TopScientist, []):
-            if s.host is institute:
-                out[s.direction] += 1
+            out[index[id(s.host)], s.direction] += 1
         return out
 
     # ------------------------------------------------------------------ 3. platforms
@@ -202,16 +216,50 @@ class YearMechanisms:
         planned = np.array([i.planned_researchers(self.year) for i in self.institutes])
         weights = np.array([i.weights for i in self.institutes])
         inst_demand = planned @ weights
-        inst_fill, firm_fill = self.talent.hire(inst_demand, firm_demand)
+        inst_fill, firm_fill = self.talent.hire(inst_demand, firm_demand, v.talent_supply_response)
         for inst, p in zip(self.institutes, planned):
             inst.researchers = p * float(inst.weights @ inst_fill)
         rd = wanted * firm_fill[d]
         f.rd_spend[live] = rd
         f.researchers[live] = rd / v.cost_per_researcher_100m_yuan
         before = f.knowledge[live].copy()
+        spillover = self.public.spillover(rd, d, v.absorptive_half_rd_100m_yuan, v.public_spillover_elasticity)
         f.knowledge[live] = rules.update_knowledge(before, rd, v.knowledge_depreciation,
-                                                   (self.talent.productivity() * self.compute_productivity())[d])
+                                                   (self.talent.productivity() * self.compute_productivity())[d]) + spillover
         return before
+
+    def _institutes_act(self) -> None:
+        """Institutes' knowledge events of the year, drawn at once (agents/institutes.py), then their
+        research added to the public knowledge stock.
+
+        Each kind of event has its own stream and each institute its row of uniforms in it, so a lever
+        that changes transfers cannot change breakthroughs, and a new platform cannot change the draws
+        of the institutes that were there before it.
+        """
+        v, n_dir = self.values, self.region.n_directions
+        if not self.institutes:
+            return
+        researchers = self.institute_researchers()
+        ratio = rules.research_ratio(researchers, self.research_reference)
+        productivity = self.talent.productivity()
+        boost = 1.0 + v.tech_transfer_lever_effect * self.this_year(self.plan.tech_transfer.money_100m_yuan)
+        tops = self.top_scientists_by_institute()
+        rates = np.stack([inst.event_rates(ratio, productivity, tops[k], boost)
+                          for k, inst in enumerate(self.institutes)], axis=1)  # (kind, institute, direction)
+        events = {kind: rules.poisson_from_uniforms(
+            rates[j], self.stream(f"institute_{kind}").random((len(self.institutes), n_dir)))
+            for j, kind in enumerate(EVENT_KINDS)}
+        self.count("breakthroughs", events["breakthroughs"].sum(axis=0))
+        self.count("standards", events["standards"].sum(axis=0))
+        transfers = events["tech_transfers"].sum(axis=0)
+        self.pending_transfers += transfers
+        self.count("tech_transfers", transfers)
+        for k, inst in enumerate(self.institutes):
+            for d in np.flatnonzero(events["spinoffs"][k]):
+                self.pending_spinoffs.append((int(d), inst.district, int(events["spinoffs"][k, d]), inst.key))
+        # public knowledge made this year: research spending with the same diminishing returns as breakthroughs
+        self.public.accumulate(researchers * v.cost_per_researcher_100m_yuan * productivity
+                               * ratio ** (v.research_output_elasticity - 1.0))
 
     def _fund_institutes(self) -> None:
         """Split basic-research money of each direction over institutes by their researchers there."""
@@ -241,7 +289,8 @@ class YearMechanisms:
     # ------------------------------------------------------------------ 8. innovation
 
     def _innovate(self) -> None:
-        f, v, rng = self.firms, self.values, self.stream("innovation")
+        f, v = self.firms, self.values
+        rng = self.stream("products")
         live = f.live()
         n_dir = self.region.n_directions
         self._update_relative_tech(live)
@@ -255,27 +304,29 @@ class YearMechanisms:
         money = self.this_year(foak.money_100m_yuan)
         supported = np.zeros(len(live), dtype=np.int64)
         for k in range(n_dir):
-            capacity = rules.integer_draw(money[k] / foak.cost_100m_yuan_per_product, rng)
+            foak_rng = self.stream("first_of_a_kind")
+            capacity = rules.integer_draw(money[k] / foak.cost_100m_yuan_per_product, foak_rng)
             idx = np.flatnonzero((d == k) & (candidates > 0))
             if capacity == 0 or len(idx) == 0:
                 continue
             pool = np.repeat(idx, candidates[idx])
-            take = pool[rng.permutation(len(pool))[:capacity]]
+            take = pool[foak_rng.permutation(len(pool))[:capacity]]
             np.add.at(supported, take, 1)
         p_val = rule["validation_probability"]
-        validated = (rng.binomial(candidates - supported, p_val)
-                     + rng.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
+        check = self.stream("validation")
+        validated = (check.binomial(candidates - supported, p_val)
+                     + check.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
         buyers = supported > 0
         # the supported first purchase is a sale of this year only (a one-year contract)
         self.start_contracts(live[buyers], supported[buyers] * foak.cost_100m_yuan_per_product * v.scenario_absorption, 1)
         self.pay("first_of_a_kind", np.bincount(d, weights=supported * foak.cost_100m_yuan_per_product, minlength=n_dir))
         self.count("high_end_products", np.bincount(d, weights=validated, minlength=n_dir))
         established = f.stage[live] >= LITTLE_GIANT
-        standards = rng.poisson(rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity)
-                                * established)
+        standards = self.stream("standards").poisson(
+            rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity) * established)
         self.count("standards", np.bincount(d, weights=standards, minlength=n_dir))
         firm_rd = np.bincount(d, weights=f.rd_spend[live], minlength=n_dir)
-        self.count("breakthroughs", rng.poisson(v.firm_breakthrough_share * firm_rd / 10.0))
+        self.count("breakthroughs", self.stream("firm_breakthroughs").poisson(v.firm_breakthrough_share * firm_rd / 10.0))
 
     # ------------------------------------------------------------------ 9. growth and scenarios
 

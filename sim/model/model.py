@@ -37,6 +37,7 @@ from agents.firms import (
 )
 from agents.funds import Fund, assign_sub_funds
 from agents.institutes import Institute
+from agents.knowledge import PublicKnowledge
 from agents.talent import TalentPool, TopScientist
 from sim.inputs.draws import draw_for_seed
 from sim.inputs.region import Region, load_region
@@ -50,11 +51,13 @@ from sim.model.constants import (
     LEADING_SHARE_OF_RESEARCHERS,
     MAX_INITIAL_SHARE,
     SPENDING_LEVERS,
+    STREAMS,
     TALENT_SLACK,
 )
 from sim.model.measures import GuidanceMeasures
 from sim.model.mechanisms import YearMechanisms
 from sim.model.state import ModelState
+from sim.model.streams import Streams
 from sim.scenario.schema import Scenario
 
 
@@ -90,8 +93,8 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self.contracts: list[tuple[np.ndarray, np.ndarray, int]] = []  # (rows, revenue per year each, last year)
         self._init_measures()
         self.population_scale = population_scale
-        self._streams: dict[str, np.random.Generator] = {}
-        self._streams_year: int | None = None
+        self._rng = Streams(self.seed, STREAMS)
+        self._scientist_draws: tuple[int, np.ndarray] | None = None
         self.year = scenario.start_year
         self.t = 0
         self.base_year = 2024
@@ -119,6 +122,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self._open_institutes(initial=True)
         self._init_firms()
         self._init_talent()
+        self._init_public_knowledge()
         self._init_funds()
         self._apply_historical_zones()
         self._employment_prev = self._employment_by_cell()
@@ -222,6 +226,17 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
                                  leading=researchers * LEADING_SHARE_OF_RESEARCHERS,
                                  graduates=self._graduates_in())
 
+    def _init_public_knowledge(self) -> None:
+        """Public knowledge at the steady state of the start year's institutes; firms' reach set so
+        that they absorb ``public_spillover_share`` of their R&D at the start (agents/knowledge.py)."""
+        v, f, rows, n_dir = self.values, self.firms, self.firms.live(), self.region.n_directions
+        self.research_reference = self.institute_researchers()
+        firm_rd = np.bincount(f.direction[rows], weights=f.rd_spend[rows], minlength=n_dir)
+        capacity = np.bincount(f.direction[rows], minlength=n_dir,
+                               weights=rules.absorptive_capacity(f.rd_spend[rows], v.absorptive_half_rd_100m_yuan))
+        self.public = PublicKnowledge(self.research_reference * v.cost_per_researcher_100m_yuan,
+                                      v.knowledge_depreciation, firm_rd, capacity, v.public_spillover_share)
+
     def _init_funds(self) -> None:
         n_dir = self.region.n_directions
         vc_shares = np.array([0.3, 0.5, 0.2])
@@ -289,12 +304,15 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self._found_platforms()
         self._build_institutes()
         if TopScientist in self.agent_types:
-            self.agents_by_type[TopScientist].shuffle_do("step")
+            for scientist in self._rng.order(self.agents_by_type[TopScientist], "order_scientists", self.year,
+                                             key=lambda s: f"{s.direction}:{s.arrived}:{s.serial}"):
+                scientist.step()
         self._commit_fund_capital()
-        self.agents_by_type[Fund].shuffle_do("step")
+        for fund in self._rng.order(self.agents_by_type[Fund], "order_funds", self.year, key=lambda f: f.name):
+            fund.step()
         self._allocate_subsidies()
         knowledge_before = self._rd_and_hiring()
-        self.agents_by_type[Institute].shuffle_do("step")
+        self._institutes_act()
         self._absorb_transfers()
         self._innovate()
         self._grow(knowledge_before)

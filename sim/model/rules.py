@@ -270,3 +270,135 @@ def pareto_sizes(n: int, total: float, tail_exponent: float, max_share: float,
         sizes[over] = max_share * total
         sizes[~over] += excess * sizes[~over] / sizes[~over].sum()
     return sizes
+
+
+# ---------------------------------------------------------------- knowledge and talent (issue 12)
+
+def scarce_talent_fill(supply: np.ndarray, *demands: np.ndarray) -> np.ndarray:
+    """Fill rate of researcher demand when employers share a scarce stock in proportion to demand.
+
+    Every employer of a direction (institutes, firms) gets the same share of what it asks for:
+    ``min(1, supply / total demand)``. No employer hires first (the market rations by demand, a
+    stand-in for a wage that clears it; Goolsbee 1998 shows public R&D money bids up researchers'
+    wages and so crowds out private R&D, which this sharing reproduces without a wage).
+
+    Example:
+        >>> scarce_talent_fill(np.array([100.0, 100.0]), np.array([50.0, 20.0]), np.array([150.0, 30.0])).tolist()
+        [0.5, 1.0]
+    """
+    total = np.sum(demands, axis=0)
+    supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
+    return np.divide(np.minimum(supply, total), total, out=np.ones_like(total, dtype=float), where=total > 0)
+
+
+def outside_hires(demand: np.ndarray, supply: np.ndarray, response: float) -> np.ndarray:
+    """Researchers drawn into the city within the year by unfilled demand: ``response`` x shortage.
+
+    The supply of researchers responds to demand: a share of the unfilled posts is filled from
+    outside (other cities, other sectors, returnees). ``response`` in [0, 1] is the share of a
+    year's shortage filled that way (parameter ``talent_supply_response``).
+
+    Example:
+        >>> outside_hires(np.array([120.0, 50.0]), np.array([100.0, 80.0]), 0.4).tolist()
+        [8.0, 0.0]
+    """
+    return response * np.maximum(np.asarray(demand, dtype=float) - supply, 0.0)
+
+
+def saturating(x: np.ndarray | float, half: float) -> np.ndarray:
+    """``x / (1 + x / half)``: linear for small x, approaching ``half`` (diminishing returns).
+
+    Used for the share of programme recruits among researchers: the first recruits are the most
+    selected, later ones add less (selection dilution, an assumption with range ``recruit_share_half``).
+
+    Example:
+        >>> float(saturating(0.1, 0.1))
+        0.05
+    """
+    x = np.asarray(x, dtype=float)
+    return x / (1.0 + x / half)
+
+
+def absorptive_capacity(rd_spend: np.ndarray, half_rd_100m_yuan: float) -> np.ndarray:
+    """Share of the public knowledge within reach that a firm can absorb: ``R&D / (R&D + half)``.
+
+    Cohen & Levinthal (1990): a firm's own R&D both creates knowledge and lets it absorb outside
+    knowledge; a firm without R&D absorbs nothing, one with R&D far above the half-saturation level
+    absorbs almost all it can reach.
+
+    Example:
+        >>> [round(x, 3) for x in absorptive_capacity(np.array([0.0, 0.05, 0.15]), 0.05).tolist()]
+        [0.0, 0.5, 0.75]
+    """
+    rd = np.maximum(np.asarray(rd_spend, dtype=float), 0.0)
+    return rd / (rd + half_rd_100m_yuan)
+
+
+def public_spillover(capacity: np.ndarray, reach_100m_yuan: np.ndarray | float, public_ratio: np.ndarray | float,
+                     elasticity: float) -> np.ndarray:
+    """Knowledge a firm gains in a year from public research (R&D-equivalent, 100m yuan).
+
+    ``capacity * reach * public_ratio ** elasticity``: ``reach`` is what a firm with full
+    absorptive capacity takes from the direction's public knowledge stock at its reference level,
+    ``public_ratio`` the stock relative to that level; ``elasticity`` < 1 gives diminishing returns
+    to public research.
+
+    Example:
+        >>> round(float(public_spillover(np.array(0.5), 0.2, 4.0, 0.5)), 3)
+        0.2
+    """
+    ratio = np.maximum(np.asarray(public_ratio, dtype=float), 0.0)
+    return capacity * reach_100m_yuan * ratio**elasticity
+
+
+def update_public_knowledge(stock: np.ndarray, research_100m_yuan: np.ndarray, depreciation: float) -> np.ndarray:
+    """Public knowledge stock by direction: ``(1 - depreciation) * stock + research spending``.
+
+    Example:
+        >>> update_public_knowledge(np.array([100.0]), np.array([20.0]), 0.15).tolist()
+        [105.0]
+    """
+    return (1.0 - depreciation) * stock + research_100m_yuan
+
+
+def research_ratio(researchers: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Researchers of each direction over a reference level (1 where either is zero).
+
+    An institute's rates are multiplied by ``ratio ** (elasticity - 1)``, so the direction's output
+    is ``rate * reference * ratio ** elasticity``: diminishing returns to public research for an
+    elasticity below 1 (see :meth:`agents.institutes.Institute.event_rates`).
+
+    Example:
+        >>> research_ratio(np.array([400.0, 0.0, 5.0]), np.array([100.0, 0.0, 0.0])).tolist()
+        [4.0, 1.0, 1.0]
+    """
+    researchers = np.asarray(researchers, dtype=float)
+    ok = (np.asarray(reference) > 0) & (researchers > 0)
+    return np.divide(researchers, reference, out=np.ones_like(researchers), where=ok)
+
+
+def poisson_from_uniforms(rate: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverse CDF of given uniforms (monotone in the rate for a fixed uniform).
+
+    Drawing counts this way keeps common random numbers: a unit whose rate does not change gets
+    the same count, and one whose rate rises gets at least as many events, whatever happens to
+    the others (``rng.poisson`` on an array consumes a variable number of draws per element).
+
+    Example:
+        >>> poisson_from_uniforms(np.array([0.0, 1.0, 1.0, 3.0]), np.array([0.9, 0.3, 0.9, 0.5])).tolist()
+        [0, 0, 2, 3]
+    """
+    rate = np.maximum(np.asarray(rate, dtype=float), 0.0)
+    u = np.asarray(uniforms, dtype=float)
+    k = np.zeros(rate.shape, dtype=np.int64)
+    p = np.exp(-rate)
+    cdf = p.copy()
+    limit = int(np.max(rate, initial=0.0) + 12.0 * np.sqrt(np.max(rate, initial=0.0)) + 20)
+    for n in range(1, limit):
+        more = u > cdf
+        if not more.any():
+            break
+        k[more] += 1
+        p = p * rate / n
+        cdf = cdf + p
+    return k

@@ -19,13 +19,11 @@ class ModelState:
 
     def stream(self, name: str) -> np.random.Generator:
         """The random generator of a mechanism for the current year (see ``STREAMS``)."""
-        if self._streams_year != self.year:
-            self._streams = {}
-            self._streams_year = self.year
-        gen = self._streams.get(name)
-        if gen is None:
-            gen = self._streams[name] = np.random.default_rng([self.seed, STREAMS.index(name), self.year])
-        return gen
+        return self._rng.get(name, self.year)
+
+    def agent_stream(self, name: str, key: str) -> np.random.Generator:
+        """The random generator of one agent (by its stable key) in a mechanism, for the current year."""
+        return self._rng.get(name, self.year, key)
 
     def row_uniforms(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Uniform draws for these firm rows from a mechanism's stream, indexed by row (so a firm

@@ -85,6 +85,14 @@ FACTOR_LABELS: dict[str, tuple[str, str]] = {
     "parameters.scenario_absorption": ("场景订单转化", "Scenario absorption"),
     "parameters.first_of_a_kind_validation_gain": ("首台套验证增益", "First-of-a-kind validation gain"),
     "parameters.initial_revenue_scale": ("2024年营收基数倍数", "Initial revenue scale"),
+    "parameters.talent_supply_response": ("人才供给响应", "Talent supply response"),
+    "parameters.recruit_share_half": ("引进人才收益半饱和比例", "Recruit share at half gain"),
+    "parameters.public_spillover_share": ("公共研究溢出份额", "Public-research spillover share"),
+    "parameters.public_spillover_elasticity": ("公共研究溢出弹性", "Public-research spillover elasticity"),
+    "parameters.absorptive_half_rd_100m_yuan": ("吸收能力半饱和研发", "Absorptive capacity half-saturation R&D"),
+    "parameters.research_output_elasticity": ("科研产出弹性", "Research output elasticity"),
+    "parameters.uncalled_commitment_lapse_rate": ("未缴出资失效率", "Uncalled commitment lapse rate"),
+    "parameters.venture_relative_tech_min": ("创投可投技术门槛", "Venture investability bar"),
 }
 # Lever factors whose scenario path names a part of a lever (the talent tiers): path attribute -> suffix.
 LEVER_PART_LABELS = {
