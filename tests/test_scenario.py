@@ -134,7 +134,7 @@ def test_every_scenario_in_the_library_loads_and_says_what_it_is():
     names = scenario_names()
     assert {"baseline", "full_package", "austerity", "zero_policy", "stress_talent_competition",
             "stress_weak_vc", "stress_slow_tech"} <= set(names)
-    assert sum(n.startswith("levers/") for n in names) == 14
+    assert sum(n.startswith("levers/") for n in names) == 15
     for name in names:
         scenario = load_scenario(name)
         assert scenario.title_zh and scenario.title_en, name
@@ -168,3 +168,6 @@ def test_full_package_spending_by_lever_matches_hand_arithmetic():
     assert s["talent_programme", 2025] == pytest.approx(2.4 + 7.2 + 2.8 + 1.0)
     # basic research: 8 in 2024, doubled from 2025
     assert s["basic_research", 2024] == pytest.approx(8.0) and s["basic_research", 2025] == pytest.approx(16.0)
+    # incumbent diversification: 3亿 a year from 2025, nothing in 2024
+    assert s["incumbent_diversification", 2024] == 0
+    assert s["incumbent_diversification", 2025] == pytest.approx(3.0)

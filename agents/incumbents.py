@@ -1,0 +1,122 @@
+"""Ningbo's established manufacturers as a reservoir of entrants to the nine directions.
+
+传统优势企业布局未来产业赛道: the city's above-size manufacturers outside the nine directions (new
+materials, automotive parts, electrical equipment, electronics, equipment, biomedicine...) can open a
+business in an adjacent direction. Each year every manufacturer still outside a direction enters it
+with a small hazard (:func:`sim.rules.diversification_hazard`), raised by the city's demand for the
+direction's products (application scenarios, first-of-a-kind support) and by pilot zones; the
+diversification programme (lever ``incumbent_diversification``) supports a number of them each year
+(money / cost per firm), each of which enters with a chance that falls as the readiest firms have
+already moved (:func:`sim.rules.programme_success`). Entrants bring an established business: revenue,
+an R&D stock at the steady state of their R&D, a productivity drawn above the direction's average
+(more productive firms diversify), the parent's age and some of its cash. They are firms of origin
+``DIVERSIFIED`` and can become head enterprises, ecosystem enterprises and chain leaders like any other.
+
+The reservoir sizes are data (``initial_state.csv``, quantity ``adjacent_manufacturers``) times the
+uncertainty ``incumbent_reservoir_scale``; every behavioural number is a parameter of
+``parameter_space.toml`` (docs/ODD.md, "Incumbent diversification").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.districts import LEVEL_EFFECT
+from agents.firms import DIVERSIFIED
+from sim import rules
+
+if TYPE_CHECKING:
+    from sim.model import FutureIndustryModel
+
+PARENT_AGE_YEARS = (8, 30)  # ages of the parent manufacturers, uniform (assumption)
+ENTRY_REVENUE_SD = 1.0      # log-sd of an entrant's first-year revenue in the direction (assumption)
+PARENT_CASH_SHARE = 0.2     # parent money brought for the new business, share of its revenue (assumption)
+_SLOT_STREAM = 0xD1F5       # separates the manufacturers' own draws from the model's yearly streams
+
+
+class IncumbentReservoir:
+    """Established manufacturers that may enter each direction, one slot per manufacturer.
+
+    Common random numbers: every manufacturer (slot) has its own readiness (a fixed uniform: the
+    programme supports the readiest first), its own yearly entry and success draws, and its own
+    attributes if it enters (revenue, age, productivity, district), all derived from (replicate seed,
+    direction, slot). Two scenarios with the same seed therefore see the same manufacturers enter
+    unless a lever changes their hazard or supports them, and an extra entrant leaves the others'
+    draws untouched.
+
+    Attributes:
+        initial: Manufacturers able to enter, by direction, at the start.
+        left: Those still outside, by direction.
+        supported: Firms supported by the programme this year, by direction (units delivered).
+        entered: Entrants this year, by direction (spontaneous + supported).
+    """
+
+    def __init__(self, model: FutureIndustryModel) -> None:
+        v = model.values
+        counts = model.region.initial(model.year, "adjacent_manufacturers")
+        self.initial = np.round(counts * v.incumbent_reservoir_scale * model.population_scale)
+        self.seed = model.seed
+        n_dir = model.region.n_directions
+        self.inside = [np.zeros(int(n), dtype=bool) for n in self.initial]
+        self.readiness = [np.random.default_rng([self.seed, _SLOT_STREAM, d]).random(int(n))
+                          for d, n in enumerate(self.initial)]
+        self.supported = np.zeros(n_dir)
+        self.entered = np.zeros(n_dir)
+
+    @property
+    def left(self) -> np.ndarray:
+        """Manufacturers still outside each direction."""
+        return np.array([float((~inside).sum()) for inside in self.inside])
+
+    def step(self, model: FutureIndustryModel) -> None:
+        """Entry of this year's diversifying manufacturers (called in the model's entry step)."""
+        v = model.values
+        n_dir = model.region.n_directions
+        demand = (model.lever_money("first_of_a_kind")
+                  + model.plan.counts["application_scenarios"][model.t]
+                  * model.spec.levers.application_scenarios.cost_100m_yuan_per_scenario)
+        zone_strength = np.array([LEVEL_EFFECT[model.zone_levels()[d]].max() * model._zone_support_factor(d)
+                                  for d in range(n_dir)])
+        hazard = rules.diversification_hazard(v.diversification_hazard, demand, v.diversification_demand_pull,
+                                              zone_strength, v.pilot_zone_entry_effect)
+        lever = model.spec.levers.incumbent_diversification
+        money = model.lever_money("incumbent_diversification")
+        rng = model.stream("diversification")  # only for rounding the programme's units
+        offered = np.array([rules.integer_draw(m / lever.cost_100m_yuan_per_firm, rng) for m in money])
+        self.supported[:] = 0.0
+        self.entered[:] = 0.0
+        for d in range(n_dir):
+            inside = self.inside[d]
+            if len(inside) == 0:
+                continue
+            draws = np.random.default_rng([self.seed, _SLOT_STREAM, d, model.year]).random((2, len(inside)))
+            spontaneous = ~inside & (draws[0] < hazard[d])
+            outside = np.flatnonzero(~inside & ~spontaneous)
+            chosen = outside[np.argsort(self.readiness[d][outside], kind="stable")[: int(offered[d])]]
+            success = rules.programme_success(v.diversification_programme_success,
+                                              np.array(len(outside), dtype=float), np.array(self.initial[d]))
+            programme = chosen[draws[1][chosen] < success]
+            self.supported[d] = len(chosen)
+            slots = np.sort(np.concatenate([np.flatnonzero(spontaneous), programme]))
+            inside[slots] = True
+            self.entered[d] = len(slots)
+            for slot in slots:
+                self._enter(model, d, int(slot))
+
+    def _enter(self, model: FutureIndustryModel, d: int, slot: int) -> None:
+        """One manufacturer opens its business in direction ``d`` (its attributes from its own draws)."""
+        v, f = model.values, model.firms
+        rng = np.random.default_rng([self.seed, _SLOT_STREAM, d, slot, 1])
+        revenue = np.array([v.diversified_entry_revenue_100m_yuan * np.exp(ENTRY_REVENUE_SD * rng.standard_normal())])
+        age = np.array([rng.integers(PARENT_AGE_YEARS[0], PARENT_AGE_YEARS[1] + 1)])
+        weights = model.entry_district_weights(d)
+        district = np.array([min(int(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random())),
+                                 len(weights) - 1)])
+        productivity = v.productivity_dispersion * (v.diversifier_productivity_premium + rng.standard_normal())
+        rows = model._add_firms(d, revenue, age, DIVERSIFIED, knowledge=None, cash=PARENT_CASH_SHARE * revenue,
+                                district=district, rng=rng)
+        f.knowledge[rows] = f.rd_spend[rows] / v.knowledge_depreciation
+        f.productivity[rows] = productivity
+        model.year_events["entries"][d] += 1
