@@ -8,7 +8,8 @@ direction's products (application scenarios, first-of-a-kind support) and by pil
 diversification programme (lever ``incumbent_diversification``) supports a number of them each year
 (money / cost per firm), each of which enters with a chance that falls as the readiest firms have
 already moved (:func:`sim.rules.programme_success`). Entrants bring an established business: revenue,
-an R&D stock at the steady state of their R&D, a productivity drawn above the direction's average
+a share of the parent's revenue (parents' revenues are Pareto above the size line), an R&D stock at
+the steady state of their R&D, a productivity drawn above the direction's average
 (more productive firms diversify), the parent's age and some of its cash. They are firms of origin
 ``DIVERSIFIED`` and can become head enterprises, ecosystem enterprises and chain leaders like any other.
 
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from sim.model import FutureIndustryModel
 
 PARENT_AGE_YEARS = (8, 30)  # ages of the parent manufacturers, uniform (assumption)
-ENTRY_REVENUE_SD = 1.0      # log-sd of an entrant's first-year revenue in the direction (assumption)
+SIZE_LINE_100M_YUAN = 0.2   # China's statistical size line for industry (规模以上: sales >= 20m yuan)
+ENTRY_SHARE_SD = 0.8        # log-sd of the new business's first-year revenue over the parent's (assumption)
 PARENT_CASH_SHARE = 0.2     # parent money brought for the new business, share of its revenue (assumption)
 _SLOT_STREAM = 0xD1F5       # separates the manufacturers' own draws from the model's yearly streams
 
@@ -39,10 +41,10 @@ _SLOT_STREAM = 0xD1F5       # separates the manufacturers' own draws from the mo
 class IncumbentReservoir:
     """Established manufacturers that may enter each direction, one slot per manufacturer.
 
-    Common random numbers: every manufacturer (slot) has its own readiness (a fixed uniform: the
-    programme supports the readiest first), its own yearly entry and success draws, and its own
-    attributes if it enters (revenue, age, productivity, district), all derived from (replicate seed,
-    direction, slot). Two scenarios with the same seed therefore see the same manufacturers enter
+    Common random numbers: every manufacturer (slot) has its own revenue and readiness (log revenue
+    + Gumbel noise: the programme supports the best placed first), its own yearly entry and success
+    draws, and its own attributes if it enters (share of its revenue, age, productivity, district), all
+    derived from (replicate seed, direction, slot). Two scenarios with the same seed therefore see the same manufacturers enter
     unless a lever changes their hazard or supports them, and an extra entrant leaves the others'
     draws untouched.
 
@@ -60,8 +62,20 @@ class IncumbentReservoir:
         self.seed = model.seed
         n_dir = model.region.n_directions
         self.inside = [np.zeros(int(n), dtype=bool) for n in self.initial]
-        self.readiness = [np.random.default_rng([self.seed, _SLOT_STREAM, d]).random(int(n))
-                          for d, n in enumerate(self.initial)]
+        # each manufacturer's own revenue: Pareto above the size line, with the tail exponent of the
+        # initial firm sizes (China's industrial census); mean about 2.2亿 at exponent 1.1, as Ningbo's
+        # 2.43万亿 over 10,000+ above-size firms (ningbo_facts.csv, 2022). The programme supports the
+        # manufacturers best placed to enter first: larger ones, with noise (log revenue + Gumbel).
+        # Larger manufacturers diversify more often (hazard x (revenue / size line)^elasticity, normalised
+        # to a mean of 1 over the reservoir, so diversification_hazard stays the average hazard).
+        self.parent_revenue, self.readiness, self.size_factor = [], [], []
+        for d, n in enumerate(self.initial):
+            gen = np.random.default_rng([self.seed, _SLOT_STREAM, d])
+            parent = SIZE_LINE_100M_YUAN * (gen.pareto(v.initial_size_tail_exponent, int(n)) + 1.0)
+            self.parent_revenue.append(parent)
+            self.readiness.append(np.log(parent) + gen.gumbel(size=int(n)))
+            factor = (parent / SIZE_LINE_100M_YUAN) ** v.diversification_size_elasticity
+            self.size_factor.append(factor / factor.mean() if len(factor) else factor)
         self.supported = np.zeros(n_dir)
         self.entered = np.zeros(n_dir)
 
@@ -92,9 +106,9 @@ class IncumbentReservoir:
             if len(inside) == 0:
                 continue
             draws = np.random.default_rng([self.seed, _SLOT_STREAM, d, model.year]).random((2, len(inside)))
-            spontaneous = ~inside & (draws[0] < hazard[d])
+            spontaneous = ~inside & (draws[0] < np.minimum(1.0, hazard[d] * self.size_factor[d]))
             outside = np.flatnonzero(~inside & ~spontaneous)
-            chosen = outside[np.argsort(self.readiness[d][outside], kind="stable")[: int(offered[d])]]
+            chosen = outside[np.argsort(-self.readiness[d][outside], kind="stable")[: int(offered[d])]]
             success = rules.programme_success(v.diversification_programme_success,
                                               np.array(len(outside), dtype=float), np.array(self.initial[d]))
             programme = chosen[draws[1][chosen] < success]
@@ -109,7 +123,8 @@ class IncumbentReservoir:
         """One manufacturer opens its business in direction ``d`` (its attributes from its own draws)."""
         v, f = model.values, model.firms
         rng = np.random.default_rng([self.seed, _SLOT_STREAM, d, slot, 1])
-        revenue = np.array([v.diversified_entry_revenue_100m_yuan * np.exp(ENTRY_REVENUE_SD * rng.standard_normal())])
+        share = v.diversified_entry_share * np.exp(ENTRY_SHARE_SD * rng.standard_normal())
+        revenue = np.array([self.parent_revenue[d][slot] * min(1.0, share)])
         age = np.array([rng.integers(PARENT_AGE_YEARS[0], PARENT_AGE_YEARS[1] + 1)])
         weights = model.entry_district_weights(d)
         district = np.array([min(int(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random())),
