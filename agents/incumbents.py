@@ -3,11 +3,11 @@
 传统优势企业布局未来产业赛道: the city's above-size manufacturers outside the nine directions (new
 materials, automotive parts, electrical equipment, electronics, equipment, biomedicine...) can open a
 business in an adjacent direction. Each year every manufacturer still outside a direction enters it
-with a small hazard (:func:`sim.rules.diversification_hazard`), raised by the city's demand for the
+with a small hazard (:func:`sim.model.rules.diversification_hazard`), raised by the city's demand for the
 direction's products (application scenarios, first-of-a-kind support) and by pilot zones; the
 diversification programme (lever ``incumbent_diversification``) supports a number of them each year
 (money / cost per firm), each of which enters with a chance that falls as the readiest firms have
-already moved (:func:`sim.rules.programme_success`). Entrants bring an established business: revenue,
+already moved (:func:`sim.model.rules.programme_success`). Entrants bring an established business: revenue,
 a share of the parent's revenue (parents' revenues are Pareto above the size line), an R&D stock at
 the steady state of their R&D, a productivity drawn above the direction's average
 (more productive firms diversify), the parent's age and some of its cash. They are firms of origin
@@ -26,10 +26,10 @@ import numpy as np
 
 from agents.districts import LEVEL_EFFECT
 from agents.firms import DIVERSIFIED
-from sim import rules
+from sim.model import rules
 
 if TYPE_CHECKING:
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 PARENT_AGE_YEARS = (8, 30)  # ages of the parent manufacturers, uniform (assumption)
 SIZE_LINE_100M_YUAN = 0.2   # China's statistical size line for industry (规模以上: sales >= 20m yuan)

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from agents.firms import DIVERSIFIED
-from sim.model import FutureIndustryModel
-from sim.scenario import load_scenario
-from sim.seeds import replicate_seeds
+from sim.model.model import FutureIndustryModel
+from sim.scenario.loading import load_scenario
+from sim.core.seeds import replicate_seeds
 
 REFERENCE_100M_YUAN = 3.0
 DOSES = (0.0, 0.5, 1.0, 2.0, 4.0)

@@ -19,11 +19,11 @@ import pandas as pd
 
 from agents.firms import ORIGIN_NAMES
 from calibration import stylized
-from sim.indicators import head_mask
-from sim.model import FutureIndustryModel
-from sim.scenario import load_scenario
-from sim.seeds import replicate_seeds
-from sim.targets import load_targets
+from sim.model.indicators import head_mask
+from sim.model.model import FutureIndustryModel
+from sim.scenario.loading import load_scenario
+from sim.core.seeds import replicate_seeds
+from sim.analysis.targets import load_targets
 
 
 def run_one(scenario, seed: int, panel: bool) -> dict:

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from agents.firms import DIVERSIFIED, INCUMBENT
-from sim.model import FutureIndustryModel
-from sim.scenario import load_scenario
+from sim.model.model import FutureIndustryModel
+from sim.scenario.loading import load_scenario
 
 SEEDS = range(40, 46)
 
