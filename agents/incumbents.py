@@ -68,14 +68,20 @@ class IncumbentReservoir:
         # manufacturers best placed to enter first: larger ones, with noise (log revenue + Gumbel).
         # Larger manufacturers diversify more often (hazard x (revenue / size line)^elasticity, normalised
         # to a mean of 1 over the reservoir, so diversification_hazard stays the average hazard).
-        self.parent_revenue, self.readiness, self.size_factor = [], [], []
+        # Each manufacturer sits in a home district, where its new business opens: the policy's named
+        # districts of the direction hold named_district_share of them, as of the initial firms.
+        self.parent_revenue, self.readiness, self.size_factor, self.home = [], [], [], []
         for d, n in enumerate(self.initial):
             gen = np.random.default_rng([self.seed, _SLOT_STREAM, d])
+            named = model.region.named[d]
+            share = v.named_district_share
+            p = np.where(named, share / named.sum(), (1 - share) / max(1, (~named).sum()))
             parent = SIZE_LINE_100M_YUAN * (gen.pareto(v.initial_size_tail_exponent, int(n)) + 1.0)
             self.parent_revenue.append(parent)
             self.readiness.append(np.log(parent) + gen.gumbel(size=int(n)))
             factor = (parent / SIZE_LINE_100M_YUAN) ** v.diversification_size_elasticity
             self.size_factor.append(factor / factor.mean() if len(factor) else factor)
+            self.home.append(gen.choice(len(p), size=int(n), p=p / p.sum()))
         self.supported = np.zeros(n_dir)
         self.entered = np.zeros(n_dir)
 
@@ -91,10 +97,7 @@ class IncumbentReservoir:
         demand = (model.lever_money("first_of_a_kind")
                   + model.plan.counts["application_scenarios"][model.t]
                   * model.spec.levers.application_scenarios.cost_100m_yuan_per_scenario)
-        zone_strength = np.array([LEVEL_EFFECT[model.zone_levels()[d]].max() * model._zone_support_factor(d)
-                                  for d in range(n_dir)])
-        hazard = rules.diversification_hazard(v.diversification_hazard, demand, v.diversification_demand_pull,
-                                              zone_strength, v.pilot_zone_entry_effect)
+        zones = model.zone_levels()
         lever = model.spec.levers.incumbent_diversification
         money = model.lever_money("incumbent_diversification")
         rng = model.stream("diversification")  # only for rounding the programme's units
@@ -106,7 +109,10 @@ class IncumbentReservoir:
             if len(inside) == 0:
                 continue
             draws = np.random.default_rng([self.seed, _SLOT_STREAM, d, model.year]).random((2, len(inside)))
-            spontaneous = ~inside & (draws[0] < np.minimum(1.0, hazard[d] * self.size_factor[d]))
+            zone_strength = LEVEL_EFFECT[zones[d, self.home[d]]] * model._zone_support_factor(d)
+            hazard = rules.diversification_hazard(v.diversification_hazard, demand[d], v.diversification_demand_pull,
+                                                  zone_strength, v.pilot_zone_entry_effect)
+            spontaneous = ~inside & (draws[0] < np.minimum(1.0, hazard * self.size_factor[d]))
             outside = np.flatnonzero(~inside & ~spontaneous)
             chosen = outside[np.argsort(-self.readiness[d][outside], kind="stable")[: int(offered[d])]]
             success = rules.programme_success(v.diversification_programme_success,
@@ -126,9 +132,7 @@ class IncumbentReservoir:
         share = v.diversified_entry_share * np.exp(ENTRY_SHARE_SD * rng.standard_normal())
         revenue = np.array([self.parent_revenue[d][slot] * min(1.0, share)])
         age = np.array([rng.integers(PARENT_AGE_YEARS[0], PARENT_AGE_YEARS[1] + 1)])
-        weights = model.entry_district_weights(d)
-        district = np.array([min(int(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random())),
-                                 len(weights) - 1)])
+        district = np.array([self.home[d][slot]])
         productivity = v.productivity_dispersion * (v.diversifier_productivity_premium + rng.standard_normal())
         rows = model._add_firms(d, revenue, age, DIVERSIFIED, knowledge=None, cash=PARENT_CASH_SHARE * revenue,
                                 district=district, rng=rng)
