@@ -26,8 +26,10 @@ STAGE_NAMES = ("startup", "sme", "high_tech", "little_giant", "head", "chain_lea
 STAGE_NAMES_ZH = ("初创企业", "科技型中小企业", "高新技术企业", "科技小巨人", "头部企业", "链主企业")
 
 # Origins of a firm.
-INCUMBENT, STARTED, SPUN_OFF, ATTRACTED = range(4)
-ORIGIN_NAMES = ("incumbent", "start-up", "spin-off", "attracted")
+# DIVERSIFIED: an established Ningbo manufacturer from outside the nine directions that opened a
+# business in one of them during the run (传统优势企业布局未来产业赛道; agents/incumbents.py).
+INCUMBENT, STARTED, SPUN_OFF, ATTRACTED, DIVERSIFIED = range(5)
+ORIGIN_NAMES = ("incumbent", "start-up", "spin-off", "attracted", "diversified")
 
 # name: (dtype, value for a new row)
 FIELDS: dict[str, tuple[Any, Any]] = {
@@ -48,6 +50,7 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "rd_spend": (np.float64, 0.0),         # 100m yuan in the last year, incl. grants
     "knowledge": (np.float64, 0.0),        # R&D stock, 100m yuan
     "relative_tech": (np.float64, 0.0),    # technology relative to the world frontier (1 = frontier)
+    "productivity": (np.float64, 0.0),     # log efficiency relative to the direction's typical firm, AR(1)
     "cash": (np.float64, 0.0),             # raised equity and subsidies not yet spent, 100m yuan
     "equity_raised": (np.float64, 0.0),    # cumulative equity raised, 100m yuan
     "equity_this_year": (np.float64, 0.0), # equity raised in the current year

@@ -91,8 +91,12 @@ def test_zero_policy_misses_what_only_policy_delivers():
     not_likely = {name: int((p[name][in_2027] < 0.8).sum()) for name in p}
     assert not_likely["zero"] > len(in_2027) / 2 and not_likely["full"] < not_likely["zero"], not_likely
     for target in ("platforms_2027", "municipal_zones_2027", "scenarios_2027"):
-        assert p["zero"][target] == 0.0, target
         assert p["full"][target] > 0.8, target
+    for target in ("municipal_zones_2027", "scenarios_2027"):  # only the city's own acts deliver these
+        assert p["zero"][target] == 0.0, target
+    # platforms also count enterprise technology centres that firms earn by themselves (since issue 12
+    # established manufacturers entering the directions bring R&D that qualifies): rarely 20 by 2027
+    assert p["zero"]["platforms_2027"] < 0.2
     # no target is more likely without policy than with the full package (allowing sampling noise)
     assert (p["zero"][in_2027] <= p["full"][in_2027] + 0.2).all()
 

@@ -176,3 +176,6 @@ def test_full_package_spending_by_lever_matches_hand_arithmetic():
     assert s["talent_programme", 2025] == pytest.approx(2.4 + 7.2 + 2.8 + 1.0)
     # basic research: 8 in 2024, doubled from 2025
     assert s["basic_research", 2024] == pytest.approx(8.0) and s["basic_research", 2025] == pytest.approx(16.0)
+    # incumbent diversification: 3亿 a year from 2025, nothing in 2024
+    assert s["incumbent_diversification", 2024] == 0
+    assert s["incumbent_diversification", 2025] == pytest.approx(3.0)

@@ -31,6 +31,9 @@ class Target(BaseModel):
     threshold: float
     clause: str
     note: str = ""
+    set_by: Literal["outcome", "designation"] = Field(
+        "outcome", description='"designation": met by the city\'s own act (e.g. designating municipal zones), '
+        'fixed by the scenario, so its probability is 0 or 1 and is shown without a sampling interval')
 
     def met(self, values: np.ndarray) -> np.ndarray:
         """Whether each value meets the target."""
@@ -99,8 +102,9 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
     Returns:
         One row per (scenario, target): scenario, target, indicator, year, comparator, threshold,
-        clause, n_replicates, median, p05, p95, probability, probability_low, probability_high,
-        first_year_median_meets (NaN if the median never meets it).
+        clause, set_by, n_replicates, median, p05, p95, probability, probability_low, probability_high,
+        first_year_median_meets (NaN if the median never meets it). For targets set by designation
+        the interval is the probability itself (no sampling interval).
     """
     city = results[results["direction"] == "all"]
     if "district" in city.columns:
@@ -113,6 +117,8 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
             n = len(at_year)
             hits = int(t.met(at_year).sum()) if n else 0
             low, high = wilson_interval(hits, n)
+            if t.set_by == "designation" and n:
+                low = high = hits / n
             medians = series.groupby("year")["value"].median()
             crossing = medians[(medians.index >= targets.base_year) & t.met(medians.to_numpy())]
             rows.append({
@@ -123,6 +129,7 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
                 "comparator": t.comparator,
                 "threshold": t.threshold,
                 "clause": t.clause,
+                "set_by": t.set_by,
                 "n_replicates": n,
                 "median": float(np.median(at_year)) if n else math.nan,
                 "p05": float(np.quantile(at_year, 0.05)) if n else math.nan,

@@ -24,7 +24,8 @@ STREAMS = ("init", "environment", "talent", "platforms", "funds", "subsidies", "
            "innovation", "growth", "scenarios", "certification", "exit", "entry", "partners", "zones",
            "designations", "rounding", "projects", "order_funds", "order_scientists", "scientists",
            "institute_breakthroughs", "institute_tech_transfers", "institute_spinoffs", "institute_standards",
-           "products", "first_of_a_kind", "validation", "standards", "firm_breakthroughs")
+           "products", "first_of_a_kind", "validation", "standards", "firm_breakthroughs", "productivity",
+           "diversification")
 MAX_TOP_SCIENTISTS_PER_YEAR = 100  # per direction (the lever's bound): size of the per-scientist draws
 # Levers whose costs the model records as delivered (indicators ``spending_<lever>``), in a fixed order
 # (also the sub-stream index of each lever's unit rounding, so one lever's rounding never moves another's).
@@ -32,4 +33,5 @@ SPENDING_LEVERS = ("rd_grants", "basic_research", "new_platforms", "tech_transfe
                    "first_of_a_kind", "pilot_zones", "investment_attraction", "talent_programme",
                    "talent_attraction", "guidance_fund", "angel_fund", "loan_interest_subsidies",
                    "direct_subsidies", "major_projects", "big_science", "rd_institutions", "industry_platforms",
-                   "ip_services", "industry_colleges", "bond_finance", "sandbox", "compute_infrastructure")
+                   "ip_services", "industry_colleges", "bond_finance", "sandbox", "compute_infrastructure",
+                   "incumbent_diversification")

@@ -330,6 +330,20 @@ class YearMechanisms:
 
     # ------------------------------------------------------------------ 9. growth and scenarios
 
+    def _employees(self, revenue: np.ndarray, productivity: np.ndarray, researchers: np.ndarray) -> np.ndarray:
+        """Employees: revenue over revenue per employee, which scales with exp(productivity); at least
+        3 and enough for the firm's researchers (60% of staff at most)."""
+        per_employee = self.values.revenue_per_employee_100m_yuan * np.exp(productivity)
+        return np.maximum.reduce([np.full(len(revenue), 3.0), revenue / per_employee, researchers / 0.6])
+
+    def _update_productivity(self) -> None:
+        """Firms' log productivity moves one AR(1) step (draws indexed by firm row)."""
+        f, v = self.firms, self.values
+        live = f.live()
+        unit = self.stream("productivity").standard_normal(f.n)[live]
+        f.productivity[live] = rules.productivity_step(f.productivity[live], v.productivity_persistence,
+                                                       v.productivity_dispersion, unit)
+
     def _grow(self, knowledge_before: np.ndarray) -> None:
         f, v = self.firms, self.values
         live = f.live()
@@ -345,6 +359,7 @@ class YearMechanisms:
         sd = rules.growth_volatility(revenue, v.growth_volatility, v.volatility_size_exponent)
         unit = self.stream("growth").laplace(0.0, 1.0, size=f.n)[live]
         shock = rules.laplace_shocks(sd, unit) - (v.macro_shock_severity if self.shock else 0.0)
+        policy = policy + v.productivity_growth_effect * f.productivity[live]
         g = rules.log_growth(v.market_growth[d], knowledge_growth, v.rd_output_elasticity,
                              self._agglomeration_growth[d, z], v.agglomeration_elasticity, policy,
                              rules.young_firm_premium(f.age[live], v.young_firm_growth_premium), shock)
@@ -353,9 +368,7 @@ class YearMechanisms:
         f.revenue_lag1[live] = revenue
         f.revenue[live] = organic * np.exp(g) + f.contract_revenue[live]
         f.last_growth[live] = g
-        f.employees[live] = np.maximum.reduce([np.full(len(live), 3.0),
-                                               f.revenue[live] / v.revenue_per_employee_100m_yuan,
-                                               f.researchers[live] / 0.6])
+        f.employees[live] = self._employees(f.revenue[live], f.productivity[live], f.researchers[live])
         employment = self._employment_by_cell()
         self._agglomeration_growth = np.clip(
             np.log((employment + 1.0) / (self._employment_prev + 1.0)), -1.0, 1.0)
@@ -482,13 +495,18 @@ class YearMechanisms:
                             cash=np.full(n, 0.02), district=np.full(n, district), rng=rng, rd_boost=2.0)
             self.year_events["entries"][d] += n
         self.count("spinoffs", spun_off)
+        self.incumbents.step(self)
         self._update_relative_tech(self.firms.live())
         self._partners = None
         self._live = None
 
-    def _form_partnerships(self) -> None:
+    def _form_partnerships(self, churn: bool = True) -> None:
         """Firms seeking a Ningbo main partner pick one among firms of 1亿+ revenue in their direction,
-        with probability proportional to revenue^partner_attachment_exponent (preferential attachment)."""
+        with probability proportional to revenue^partner_attachment_exponent x
+        relative_tech^partner_tech_exponent (preferential attachment by size and technology), times
+        1 + zone_partner_effect x zone strength for a partner inside a pilot zone of its direction. Each year
+        a share ``partner_churn`` of firms reconsider (their link ends; they take a local partner with the
+        chance of :meth:`_local_partner_share`), and firms whose partner exited seek again."""
         f, v = self.firms, self.values
         rows = f.live()
         anchors = f.anchor[rows]
@@ -496,17 +514,30 @@ class YearMechanisms:
         lost = np.zeros(len(rows), dtype=bool)
         lost[has] = ~f.alive[anchors[has]]
         f.anchor[rows[lost]] = -1
+        if churn:  # a share of firms reconsider: end their link, then take a local partner or not
+            reconsider = self.row_uniforms("partners", rows) < v.partner_churn
+            seek = self.row_uniforms("partners", rows) < self._local_partner_share(f.direction[rows], f.district[rows])
+            f.anchor[rows[reconsider]] = np.where(seek[reconsider], -1, -2)
         seeking = rows[f.anchor[rows] == -1]
         for d in range(self.region.n_directions):
             seekers = seeking[f.direction[seeking] == d]
             hubs = rows[(f.direction[rows] == d) & (f.revenue[rows] >= 1.0)]
             if len(seekers) == 0 or len(hubs) == 0:
                 continue
-            w = f.revenue[hubs] ** v.partner_attachment_exponent
+            w = rules.attachment_weights(f.revenue[hubs], f.relative_tech[hubs], v.partner_attachment_exponent,
+                                         v.partner_tech_exponent)
+            zone = LEVEL_EFFECT[self.zone_levels()[d, f.district[hubs]]] * self._zone_support_factor(d)
+            w = w * (1.0 + v.zone_partner_effect * zone)
             picks = self.stream("partners").choice(hubs, size=len(seekers), p=w / w.sum())
             ok = picks != seekers
             f.anchor[seekers[ok]] = picks[ok]
         self._partners = None
+
+    def _local_partner_share(self, directions: np.ndarray, districts: np.ndarray) -> np.ndarray:
+        """Chance that a firm takes a Ningbo main partner: ``local_partner_share``, raised in a pilot
+        zone of its direction by 1 + ``zone_partner_effect`` x zone strength (at most 1)."""
+        zone = LEVEL_EFFECT[self.zone_levels()[directions, districts]] * self._zone_support_factor(directions)
+        return np.minimum(1.0, self.values.local_partner_share * (1.0 + self.values.zone_partner_effect * zone))
 
     def partner_counts(self) -> np.ndarray:
         """Number of live firms whose main Ningbo partner is each row (cached until links change)."""
@@ -556,7 +587,9 @@ class YearMechanisms:
         star = self.region.indicators["new_star_enterprises"]
         lag3 = f.revenue_lag3[live]
         growth3 = np.where(lag3 > 0, (f.revenue[live] / np.maximum(lag3, 1e-12)) ** (1 / 3) - 1.0, 0.0)
-        meets = ((f.age[live] <= star["age_max_years"]) & (f.revenue[live] >= star["revenue_min_100m_yuan"])
+        funded = (f.equity_raised[live] > 0) if star["equity_required"] else np.ones(len(live), dtype=bool)
+        meets = ((f.age[live] <= star["age_max_years"]) & (f.age[live] >= star["age_min_years"]) & funded
+                 & (f.revenue[live] >= star["revenue_min_100m_yuan"])
                  & (lag3 > 0) & (growth3 >= star["growth_min_per_year"])
                  & (f.relative_tech[live] >= star["relative_tech_min"]) & (f.new_star_until[live] < self.year))
         f.new_star_until[live[meets]] = self.year + star["designation_years"] - 1
@@ -581,6 +614,7 @@ class YearMechanisms:
     def _update_relative_tech(self, rows: np.ndarray) -> None:
         f = self.firms
         f.relative_tech[rows] = rules.relative_technology(
-            f.knowledge[rows], self.frontier[f.direction[rows]], self.values.tech_scale_exponent)
+            f.knowledge[rows], self.frontier[f.direction[rows]], self.values.tech_scale_exponent
+        ) * np.exp(self.values.productivity_tech_loading * f.productivity[rows])
 
     # ================================================================== helpers and views

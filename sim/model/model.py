@@ -36,6 +36,7 @@ from agents.firms import (
     FirmTable,
 )
 from agents.funds import Fund, assign_sub_funds
+from agents.incumbents import IncumbentReservoir
 from agents.institutes import Institute
 from agents.knowledge import PublicKnowledge
 from agents.talent import TalentPool, TopScientist
@@ -121,6 +122,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self.institutes: list[Institute] = []
         self._open_institutes(initial=True)
         self._init_firms()
+        self.incumbents = IncumbentReservoir(self)
         self._init_talent()
         self._init_public_knowledge()
         self._init_funds()
@@ -170,7 +172,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         rule = self.region.indicators["innovation_platforms"]
         qualifies = (f.rd_spend[rows] >= rule["rd_min_100m_yuan"]) & (f.researchers[rows] >= rule["researchers_min"])
         f.tech_centre[rows] = qualifies & (rng.random(len(rows)) < INITIAL_TECH_CENTRE_SHARE)
-        self._form_partnerships()
+        self._form_partnerships(churn=False)
         self._update_stages(rows)
 
     def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
@@ -186,13 +188,13 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         cash = np.zeros(n) if cash is None else cash
         rd, _ = rules.rd_spending(revenue, intensity, cash)
         researchers = rd / v.cost_per_researcher_100m_yuan
-        employees = np.maximum.reduce([np.full(n, 3.0), revenue / v.revenue_per_employee_100m_yuan,
-                                       researchers / 0.6])
-        seeks_partner = rng.random(n) < v.local_partner_share
+        productivity = rng.normal(0.0, v.productivity_dispersion, size=n)
+        employees = self._employees(revenue, productivity, researchers)
+        seeks_partner = rng.random(n) < self._local_partner_share(np.full(n, d), district)
         rows = self.firms.add(
             n, direction=d, district=district, origin=origin, founded=self.year - ages, age=ages,
             revenue=revenue, employees=employees, researchers=researchers, rd_intensity=intensity,
-            rd_spend=rd, knowledge=rd if knowledge is None else knowledge, cash=cash,
+            rd_spend=rd, knowledge=rd if knowledge is None else knowledge, cash=cash, productivity=productivity,
             anchor=np.where(seeks_partner, -1, -2),
         )
         self._live = None
@@ -210,12 +212,17 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
             share = self.values.named_district_share
             p = np.where(named, share / named.sum(), (1 - share) / max(1, (~named).sum()))
         else:
-            f = self.firms
-            rows = self.live_rows_of(d)
-            present = np.bincount(f.district[rows], minlength=self.region.n_districts)
-            zone = LEVEL_EFFECT[self.zone_levels()[d]] * self._zone_support_factor(d)
-            p = (present + 5.0) * np.where(named, 2.0, 1.0) * (1.0 + self.values.pilot_zone_entry_effect * zone)
+            p = self.entry_district_weights(d)
         return rng.choice(self.region.n_districts, size=n, p=p / p.sum())
+
+    def entry_district_weights(self, d: int) -> np.ndarray:
+        """Weights of the districts for an entrant of direction ``d`` (see :meth:`_choose_districts`)."""
+        f = self.firms
+        rows = self.live_rows_of(d)
+        present = np.bincount(f.district[rows], minlength=self.region.n_districts)
+        zone = LEVEL_EFFECT[self.zone_levels()[d]] * self._zone_support_factor(d)
+        named = self.region.named[d]
+        return (present + 5.0) * np.where(named, 2.0, 1.0) * (1.0 + self.values.pilot_zone_entry_effect * zone)
 
     def _init_talent(self) -> None:
         f, rows, n_dir = self.firms, self.firms.live(), self.region.n_directions
@@ -314,6 +321,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         knowledge_before = self._rd_and_hiring()
         self._institutes_act()
         self._absorb_transfers()
+        self._update_productivity()
         self._innovate()
         self._grow(knowledge_before)
         self._application_scenarios()

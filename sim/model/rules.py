@@ -402,3 +402,86 @@ def poisson_from_uniforms(rate: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         p = p * rate / n
         cdf = cdf + p
     return k
+
+def productivity_step(state: np.ndarray, persistence: float, dispersion: float,
+                      standard_normal: np.ndarray) -> np.ndarray:
+    """One year of a firm's log productivity: a stationary AR(1) around the direction's typical firm.
+
+    z' = persistence * z + sqrt(1 - persistence^2) * dispersion * e, e ~ N(0, 1), so a population
+    drawn from N(0, dispersion^2) keeps that distribution while firms move within it. Persistent
+    within-industry productivity differences of this form are the stylized fact surveyed by Syverson
+    (2011, J. Econ. Lit. 49(2)); the dispersion and persistence are set against the labour-productivity
+    90/10 ratio and the top-quintile retention of ``calibration/data/stylized_facts.toml``.
+
+    Args:
+        state: Log productivity of each firm.
+        persistence: Yearly autocorrelation, in [0, 1).
+        dispersion: Stationary standard deviation of log productivity.
+        standard_normal: One N(0, 1) draw per firm.
+
+    Example:
+        >>> round(float(productivity_step(np.array(0.5), 0.8, 0.5, np.array(1.0))), 3)
+        0.7
+    """
+    return persistence * np.asarray(state) + np.sqrt(1.0 - persistence**2) * dispersion * np.asarray(standard_normal)
+
+
+def ninety_ten_ratio(dispersion: float) -> float:
+    """90/10 percentile ratio of exp(z) for z ~ N(0, dispersion^2): exp(2 * 1.2816 * dispersion).
+
+    Example:
+        >>> round(ninety_ten_ratio(0.54), 2)
+        3.99
+    """
+    from scipy.special import ndtri
+
+    return float(np.exp(2.0 * ndtri(0.9) * dispersion))
+
+
+def attachment_weights(revenue: np.ndarray, relative_tech: np.ndarray, revenue_exponent: float,
+                       tech_exponent: float) -> np.ndarray:
+    """Weight of each candidate main partner: revenue^revenue_exponent * relative_tech^tech_exponent.
+
+    Preferential attachment (Barabási & Albert 1999) by size, tilted towards technology so that a
+    smaller firm near the frontier can draw partners from a larger laggard.
+
+    Example:
+        >>> attachment_weights(np.array([4.0, 1.0]), np.array([0.25, 1.0]), 1.0, 1.0).tolist()
+        [1.0, 1.0]
+    """
+    return (np.maximum(revenue, 0.0) ** revenue_exponent
+            * np.maximum(relative_tech, 1e-6) ** tech_exponent)
+
+
+def diversification_hazard(base_hazard: float, demand_100m_yuan: np.ndarray, pull_per_100m_yuan: float,
+                           zone_strength: np.ndarray, zone_entry_effect: float) -> np.ndarray:
+    """Yearly probability that an established manufacturer outside a direction opens a business in it.
+
+    hazard = base * (1 + pull * log(1 + city demand)) * (1 + zone_entry_effect * zone strength), at most 1.
+    City demand is the money the city spends buying the direction's products this year (application
+    scenarios and first-of-a-kind support), in 100m yuan; its pull saturates (logarithm). Zones pull
+    as they pull other entrants (parameter ``pilot_zone_entry_effect``).
+
+    Example:
+        >>> round(float(diversification_hazard(0.01, np.array(np.e - 1), 0.5, np.array(1.0), 0.4)), 4)
+        0.021
+    """
+    pull = 1.0 + pull_per_100m_yuan * np.log1p(np.maximum(demand_100m_yuan, 0.0))
+    zone = 1.0 + zone_entry_effect * np.asarray(zone_strength)
+    return np.minimum(1.0, base_hazard * pull * zone)
+
+
+def programme_success(base_success: float, reservoir_left: np.ndarray, reservoir_initial: np.ndarray
+                      ) -> np.ndarray:
+    """Chance that a manufacturer supported by the diversification programme opens the business.
+
+    Falls in proportion to the share of the reservoir still outside the direction: the readiest firms
+    move first, so each further firm supported is less likely to succeed (diminishing returns).
+
+    Example:
+        >>> programme_success(0.6, np.array([50.0, 100.0]), np.array([100.0, 100.0])).tolist()
+        [0.3, 0.6]
+    """
+    share = np.divide(reservoir_left, reservoir_initial, out=np.zeros(np.shape(reservoir_left)),
+                      where=np.asarray(reservoir_initial) > 0)
+    return base_success * np.clip(share, 0.0, 1.0)

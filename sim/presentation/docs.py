@@ -61,6 +61,22 @@ def indicators_markdown(region: Region) -> str:
     for key, spec in region.indicators.items():
         lines.append(f"| `{key}` | {spec['label_zh']}<br>{spec['label_en']} | {spec['kind']} | "
                      f"{_cell(spec['definition_zh'])}<br>{_cell(spec['definition_en'])} |")
+    reviewed = [(key, spec) for key, spec in region.indicators.items() if "criteria" in spec or "changes" in spec]
+    if reviewed:
+        lines += [
+            "",
+            "## Published recognition criteria and changes",
+            "",
+            "Each definition set against the city's and the province's published recognition criteria (sources in",
+            "`calibration/data/recognition_criteria.csv`), and what was changed and why. **Set by designation**: the",
+            "city meets targets on this indicator by its own act, so the board shows them without a sampling interval.",
+            "",
+            "| indicator | published criteria | change and why |",
+            "|---|---|---|",
+        ]
+        for key, spec in reviewed:
+            mark = " (**set by designation**)" if spec.get("set_by") == "designation" else ""
+            lines.append(f"| `{key}`{mark} | {_cell(spec.get('criteria', ''))} | {_cell(spec.get('changes', ''))} |")
     return "\n".join(lines) + "\n"
 
 

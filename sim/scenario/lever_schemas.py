@@ -243,6 +243,20 @@ class InvestmentAttraction(MoneyLever):
     PROJECT, NAME_ZH, NAME_EN = 4, "招商引资", "Investment attraction"
 
 
+class IncumbentDiversification(MoneyLever):
+    """Support for the city's established manufacturers opening businesses in the nine directions
+    (传统优势企业布局未来产业赛道): project grants to firms chosen among those still outside a direction."""
+
+    EFFECTS: ClassVar[tuple[str, ...]] = ('diversification_hazard', 'diversification_programme_success',
+                                          'diversification_demand_pull', 'diversified_entry_share',
+                                          'diversifier_productivity_premium')
+
+    PROJECT, NAME_ZH, NAME_EN = 4, "传统优势企业布局未来产业赛道", "Incumbent diversification"
+    cost_100m_yuan_per_firm: UnitCost = Field(
+        0.3, description="assumption: a technical-renovation or new-line project grant of about 30m yuan per firm"
+    )
+
+
 class TalentProgramme(Lever):
     """Yongjiang talent programme (甬江人才工程): top scientists (agents hosted by institutes, raising
     breakthroughs), leading and young talent (raising the knowledge productivity of R&D in their
@@ -464,6 +478,7 @@ class Levers(Frozen):
     first_of_a_kind: FirstOfAKind = FirstOfAKind()
     pilot_zones: PilotZones = PilotZones()
     investment_attraction: InvestmentAttraction = InvestmentAttraction()
+    incumbent_diversification: IncumbentDiversification = IncumbentDiversification()
     talent_programme: TalentProgramme = TalentProgramme()
     talent_attraction: TalentAttraction = TalentAttraction()
     guidance_fund: GuidanceFund = GuidanceFund()

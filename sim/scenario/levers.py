@@ -193,6 +193,11 @@ class DirectSubsidiesPlan(MoneyPlan):
 
 
 @dataclass(frozen=True)
+class IncumbentDiversificationPlan(MoneyPlan):
+    cost_100m_yuan_per_firm: float
+
+
+@dataclass(frozen=True)
 class NewPlatformsPlan:
     founded: np.ndarray  # expected platforms founded per year and direction
     setup_cost_100m_yuan: float
@@ -302,6 +307,7 @@ class Plan:
     first_of_a_kind: FirstOfAKindPlan
     pilot_zones: PilotZonesPlan
     investment_attraction: InvestmentAttractionPlan
+    incumbent_diversification: IncumbentDiversificationPlan
     talent_programme: TalentProgrammePlan
     talent_attraction: TalentAttractionPlan
     guidance_fund: GuidanceFundPlan

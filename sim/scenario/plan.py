@@ -12,7 +12,7 @@ from sim.scenario.lever_schemas import Lever, MoneyLever
 from sim.scenario.levers import (
     AngelFundPlan, ApplicationScenariosPlan, BasicResearchPlan, BondFinancePlan, ComputeInfrastructurePlan,
     DirectSubsidiesPlan, FirstOfAKindPlan, GuidanceFundPlan, IndustryCollegesPlan, InstitutesPlan,
-    InvestmentAttractionPlan, IpServicesPlan, LoanInterestSubsidiesPlan, MajorProjectsPlan, NewPlatformsPlan,
+    IncumbentDiversificationPlan, InvestmentAttractionPlan, IpServicesPlan, LoanInterestSubsidiesPlan, MajorProjectsPlan, NewPlatformsPlan,
     PilotZonesPlan, Plan, RdGrantsPlan, SandboxPlan, TalentAttractionPlan, TalentProgrammePlan, TechTransferPlan,
     ZoneDesignation, apportion_counts, institute_costs, shares_by_year,
 )
@@ -118,6 +118,8 @@ def build_plan(scenario: Scenario, region: Region) -> Plan:
         first_of_a_kind=FirstOfAKindPlan(money("first_of_a_kind"), levers.first_of_a_kind.cost_100m_yuan_per_product),
         pilot_zones=PilotZonesPlan(designations, support * scale),
         investment_attraction=InvestmentAttractionPlan(money("investment_attraction")),
+        incumbent_diversification=IncumbentDiversificationPlan(
+            money("incumbent_diversification"), levers.incumbent_diversification.cost_100m_yuan_per_firm),
         talent_programme=TalentProgrammePlan(
             tiers["top_scientists"] * s, tiers["leading_talent"] * s, tiers["young_talent"] * s,
             talent.cost_100m_yuan_per_top_scientist, talent.cost_100m_yuan_per_leading_talent,
