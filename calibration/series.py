@@ -1,6 +1,6 @@
 """The series the model is compared with (``calibration/data/series.toml``), and the distance.
 
-Observations come from the sourced facts (``calibration/data/ningbo_facts.csv``); the model's matching
+Observations come from the sourced facts (``sim/data/ningbo/facts.csv``); the model's matching
 statistics are computed from tidy result rows (never from a live model). Each comparison is in logs:
 ``error = log(simulated) - log(observed)``, scaled by the series' stated model-data discrepancy
 (``discrepancy_log_sd``); the calibration distance of a run is the root mean square of the scaled
@@ -9,7 +9,6 @@ errors. An upper bound (``level_upper``) only counts when the model exceeds it.
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -18,10 +17,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.core.errors import InputError, from_validation_error
-from sim.core.paths import CALIBRATION_DATA_DIR
+from sim.core.paths import CALIBRATION_DATA_DIR, DATA_DIR
+from sim.inputs.region import DEFAULT_REGION
 
 SERIES_FILE = CALIBRATION_DATA_DIR / "series.toml"
-FACTS_FILE = CALIBRATION_DATA_DIR / "ningbo_facts.csv"
+FACTS_FILE = DATA_DIR / DEFAULT_REGION / "facts.csv"  # the calibrated region's sourced facts
 SCALED_ERROR_CAP = 10.0  # a scaled error beyond this counts as this (a run far off, or a zero count)
 TINY = 1e-9
 
@@ -73,10 +73,6 @@ class SeriesSet(_Frozen):
     holdout: Holdout
     series: list[Series] = Field(min_length=1)
     not_compared: list[NotCompared] = Field(default_factory=list)
-
-    @cached_property
-    def by_id(self) -> dict[str, Series]:
-        return {s.id: s for s in self.series}
 
     def indicators(self) -> list[str]:
         """Model indicators the series need (to keep result tables small)."""

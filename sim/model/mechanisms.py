@@ -49,7 +49,7 @@ class YearMechanisms:
         """Graduates entering future-industry R&D this year, split by the directions' researchers.
 
         The yearly total is the sourced count of graduates arriving nearest the start year
-        (350,000 in 2024, ningbo_facts.csv), held constant (assumption), times the future-industry share.
+        (350,000 in 2024, sim/data/ningbo/facts.csv), held constant (assumption), times the future-industry share.
         """
         v = self.values
         attraction = 1.0 + v.talent_attraction_effect * self.lever_money("talent_attraction").sum()

@@ -88,7 +88,7 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         self._streams_year: int | None = None
         self.year = scenario.start_year
         self.t = 0
-        self.base_year = 2024
+        self.base_year = self.region.base_year  # targets.toml: cumulative indicators count from it
         n_dir, n_dist = self.region.n_directions, self.region.n_districts
         self.cumulative = {k: np.zeros(n_dir) for k in (
             "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",

@@ -132,7 +132,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
                    titles: dict[str, tuple[str, str]] | None = None, region: Region | None = None) -> str:
     """One paragraph on a scenario's targets: how many are likely, at risk, unlikely, which ones,
     and the least likely; every number read from the evaluated table."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     board = C.board_table(targets_table, scenario, lang, region)
     name = L.scenario_title(scenario, lang, titles)
@@ -175,7 +175,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
 def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[str, tuple[str, str]] | None = None,
                        region: Region | None = None) -> str:
     """One paragraph on a comparison: targets where B is clearly better or worse than A, and the cost."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     data = comparison.copy()
     if C.difference_sense(data) == "a-b":
@@ -201,7 +201,7 @@ def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[
 
 def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region | None = None, top: int = 3) -> str:
     """One sentence: the most influential factors across the analysed outputs."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     ranking = C.sensitivity_ranking(indices, top=top)
     order = ranking.groupby("factor")["score"].mean().sort_values(ascending=False)
@@ -331,7 +331,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
     """The briefing page as an HTML string (see the module docstring for its contents)."""
     import vl_convert
 
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     sections: list[tuple[str, list[str], list[alt.TopLevelMixin]]] = []
     summary: list[str] = []

@@ -67,7 +67,7 @@ GENERATED = {"parameters.md": parameters_markdown, "indicators.md": indicators_m
 
 
 def main() -> None:
-    region = load_region("ningbo")
+    region = load_region()
     for file, build in GENERATED.items():
         (REPO_ROOT / "docs" / file).write_text(build(region), encoding="utf-8")
         print(f"wrote docs/{file}")

@@ -42,7 +42,7 @@ class Frozen(BaseModel):
 
 def _region(info: ValidationInfo) -> Region:
     ctx = info.context or {}
-    return ctx.get("region") or load_region("ningbo")
+    return ctx.get("region") or load_region()
 
 
 def _check_shares(shares: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:

@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sim.core.errors import InputError, from_validation_error
-from sim.inputs.region import Region, load_region
+from sim.inputs.region import DEFAULT_REGION, Region, load_region
 from sim.scenario.lever_schemas import (
     POLICY_HORIZON,
     Frozen,
@@ -75,7 +75,7 @@ class Scenario(Frozen):
     title_zh: str = ""
     title_en: str = ""
     description: str = ""
-    region: str = "ningbo"
+    region: str = DEFAULT_REGION
     start_year: int = Field(2024, ge=2015, le=2035)
     end_year: int = Field(2035, ge=2016, le=2050)
     levers: Levers = Levers()
@@ -220,7 +220,7 @@ def _set_path(data: dict, parts: list[str], value: Any) -> None:
 
 def validate_scenario(data: dict, file: str | Path | None = None) -> Scenario:
     """Validate a scenario table; problems become an InputError naming the file and key."""
-    region_name = data.get("region", "ningbo")
+    region_name = data.get("region", DEFAULT_REGION)
     try:
         region = load_region(region_name) if isinstance(region_name, str) else None
     except InputError as exc:

@@ -37,7 +37,7 @@ def board_table(targets_table: pd.DataFrame, scenario: str | None = None, lang: 
     Adds to the evaluated table: ``label``, ``likelihood`` (class id), ``likelihood_label``,
     ``progress_median/p05/p95`` (indicator over threshold), ``value_text`` and ``probability_text``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     table = targets_table
     if scenario is None:
         scenario = str(table["scenario"].iloc[0])
@@ -73,7 +73,7 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
         source: Provenance for the footnote and the scenario title.
         region: The region (default Ningbo).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     data = board_table(targets_table, scenario, lang, region)

@@ -39,7 +39,7 @@ def breakdown_table(results: pd.DataFrame, indicators: list[str], by: str = "dir
     Returns:
         Rows (indicator, year, part, part_label, indicator_label, share, value, city_median).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     if by not in ("direction", "district"):
         raise InputError("unknown breakdown", key="by", value=by, allowed="direction, district")
     targets = targets or load_targets(region=region)
@@ -86,7 +86,7 @@ def breakdown_chart(results: pd.DataFrame, indicators: list[str] | None = None, 
         indicators: Default: the target indicators present with per-part rows.
         by: ``direction`` or ``district``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     targets = targets or load_targets(region=region)

@@ -47,7 +47,7 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
         source: Provenance for the footnote and scenario titles.
         region, targets: Defaults: Ningbo and its targets (for comparator signs in labels).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     missing = [c for c in COMPARISON_COLUMNS if c not in comparison]

@@ -34,7 +34,7 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
 
     Shares are converted to percent. Adds ``scenario_title``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     rows = results[(results["indicator"] == indicator) & (results["direction"] == direction)]
     if "district" in rows:
         rows = rows[rows["district"] == district]
@@ -52,7 +52,7 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
     return table
 
 
-def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, targets: Targets | None,
+def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
                scope_is_city: bool, width: int, height: int) -> alt.LayerChart:
     zh = lang == "zh"
     order = list(dict.fromkeys(table["scenario_title"]))
@@ -103,12 +103,12 @@ def fan_chart(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
         targets: Targets to mark (default: the region's).
         region: The region (default Ningbo).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     targets = targets or load_targets(region=region)
     table = fan_table(results, indicator, scenarios, direction, district, lang, _titles(source), region)
     scope_is_city = direction == "all" and district == "all"
-    panel = _fan_panel(table, indicator, lang, region, targets, scope_is_city, 820, 400)
+    panel = _fan_panel(table, indicator, lang, targets, scope_is_city, 820, 400)
     scope = L.scope_label(direction, district, lang, region)
     name = L.indicator_label(indicator, lang, region)
     note = L.indicator_note(indicator, lang, region)
@@ -136,7 +136,7 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
         columns: Panels per row.
         Other arguments as :func:`fan_chart`.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     targets = targets or load_targets(region=region)
     present = set(results["indicator"].unique())
@@ -154,7 +154,7 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
     for indicator in indicators:
         table = fan_table(city, indicator, scenarios, lang=lang, titles=_titles(source), region=region)
         scenario_names = list(table["scenario"].unique())
-        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height)
+        panel = _fan_panel(table, indicator, lang, targets, True, width, height)
         panels.append(panel.properties(title=alt.TitleParams(
             L.indicator_label(indicator, lang, region) + _unit_suffix(indicator, lang, region),
             anchor="start", fontSize=17, fontWeight="bold", color=INK)))

@@ -56,7 +56,7 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
         output: An indicator or ``P(<target id>)``.
         year: Year of the indices (default the latest).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows, year = _indices_for(indices, "sobol", output, year)
@@ -102,7 +102,7 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     """Morris screening of one output: mean absolute elementary effect (mu*) against its spread
     (sigma); far right = important, high = non-linear or interacting. The ``label_top`` factors by mu*
     are named."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows, year = _indices_for(indices, "morris", output, year)
@@ -206,7 +206,7 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
                               region: Region | None = None) -> alt.VConcatChart:
     """Heat table of the most influential factors (rows) across outputs (columns), see
     :func:`sensitivity_ranking`."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows = _factor_frame(sensitivity_ranking(indices, outputs, top), lang, region)

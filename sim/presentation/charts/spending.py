@@ -105,7 +105,7 @@ def spending_outcome_table(spending: pd.DataFrame, results: pd.DataFrame, indica
     Returns:
         Rows (direction, indicator, year, spent, p05, p25, median, p75, p95, n).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     targets = targets or load_targets(region=region)
     scenario = scenario if scenario is not None else str(results["scenario"].iloc[0])
     rows = results[(results["scenario"] == scenario) & (results["direction"] != "all")]
@@ -139,7 +139,7 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
         indicators: Indicators to set against spending (default: head enterprises, platforms,
             breakthroughs, new stars where present). Each uses its first target's year, or the last year.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     targets = targets or load_targets(region=region)
