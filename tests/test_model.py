@@ -17,18 +17,9 @@ from sim.model.model import FutureIndustryModel, simulate
 from sim.scenario.loading import load_scenario
 
 REGION = load_region("ningbo")
-BY_DIRECTION = [
-    "firms", "revenue_100m_yuan", "value_added_100m_yuan", "employees", "researchers", "rd_spend_100m_yuan",
-    "talent_pool", "talent_inflow", "talent_outflow", "high_tech_firms", "head_enterprises", "chain_leaders", "ecosystem_enterprises",
-    "new_star_enterprises", "listed_firms", "equity_invested_100m_yuan", "entries", "exits", "funded_firms",
-    "municipal_pilot_zones", "provincial_pilot_zones", "national_pilot_zones", "breakthroughs", "standards",
-    "innovation_platforms", "application_scenarios", "high_end_products", "young_firm_exit_rate",
-    "tech_transfers", "spinoffs",
-]
-CITY_ONLY = ["representative_clusters", "clusters_100bn", "future_industry_va_share", "spending_100m_yuan",
-             "gdp_100m_yuan"]
-CUMULATIVE = ["breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
-              "tech_transfers", "spinoffs"]
+BY_DIRECTION = REGION.indicator_ids("direction")  # indicators.toml is the one declaration
+CITY_ONLY = REGION.indicator_ids("city")
+CUMULATIVE = [k for k, v in REGION.indicators.items() if v["kind"] == "cumulative"]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +47,7 @@ def test_every_indicator_for_every_year_and_direction(run, baseline):
     targets = {t.indicator for t in load_targets().target}
     assert targets <= set(BY_DIRECTION) | set(CITY_ONLY)
     assert set(REGION.indicators) <= set(BY_DIRECTION) | set(CITY_ONLY)  # every defined indicator is made
+    assert set(city["indicator"]) == set(REGION.indicators)  # and nothing undeclared
     districts = run[run["district"] != "all"]
     assert set(districts["indicator"]) == {"firms", "revenue_100m_yuan", "researchers"}
     assert set(districts["district"]) == set(REGION.districts)
