@@ -23,7 +23,6 @@ NO_YEAR = -9999
 # Stages of the development ladder the policy describes (科技型中小企业-高新技术企业-科技小巨人-领军企业):
 STARTUP, SME, HIGH_TECH, LITTLE_GIANT, HEAD, CHAIN_LEADER = range(6)
 STAGE_NAMES = ("startup", "sme", "high_tech", "little_giant", "head", "chain_leader")
-STAGE_NAMES_ZH = ("初创企业", "科技型中小企业", "高新技术企业", "科技小巨人", "头部企业", "链主企业")
 
 # Origins of a firm.
 INCUMBENT, STARTED, SPUN_OFF, ATTRACTED = range(4)
@@ -102,10 +101,6 @@ class FirmTable:
             getattr(self, name)[rows] = value
         self.n += count
         return rows
-
-    def view(self, name: str) -> np.ndarray:
-        """The used part of a field's array (a view: writes go to the table)."""
-        return getattr(self, name)[: self.n]
 
     def live(self) -> np.ndarray:
         """Row indices of live firms."""

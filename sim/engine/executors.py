@@ -57,7 +57,7 @@ class _SerialExecutor:
         chunk, job = self._queue.popleft()
         return [([chunk], run_chunk(job, self._scenarios))]
 
-    def close(self, interrupted: bool) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def close(self) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
         self._queue.clear()
         return []
 
@@ -125,7 +125,7 @@ class _PoolExecutor:
             events.append((lost, _WorkerLost("a worker process died")))
         return events
 
-    def close(self, interrupted: bool) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def close(self) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
         # On Ctrl-C the workers ignore SIGINT and finish the chunk in hand; those results are kept.
         self._pool.shutdown(wait=True, cancel_futures=True)
         events = []
@@ -196,7 +196,7 @@ class _DaskExecutor:
         future.release()
         return [([chunk], outcome)]
 
-    def close(self, interrupted: bool) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def close(self) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
         events = []
         for future, chunk in self._futures.items():
             if future.status == "finished":

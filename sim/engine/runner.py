@@ -331,7 +331,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         raise
     finally:
         try:
-            for chunks, outcome in executor.close(interrupted):
+            for chunks, outcome in executor.close():
                 take(chunks, outcome)
         finally:
             flush()

@@ -245,9 +245,6 @@ class Values:
         except KeyError:
             raise AttributeError(name) from None
 
-    def as_dict(self) -> dict[str, float | list[float]]:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self._items.items()}
-
 
 def resolve_values(
     space: ParameterSpace,
