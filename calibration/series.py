@@ -124,7 +124,7 @@ class SeriesSet(_Frozen):
         for s in self.series:
             rows = results[(results["indicator"] == s.model_indicator)
                            & results["direction"].isin(s.model_directions)]
-            total = rows.groupby(keys + ["year"], sort=True)["value"].sum().unstack("year")
+            total = rows.groupby([*keys, "year"], sort=True)["value"].sum().unstack("year")
             if s.transform == "index":
                 if s.base_year not in total.columns:
                     continue
@@ -133,7 +133,7 @@ class SeriesSet(_Frozen):
             long = total.stack().rename("simulated").reset_index()
             long.insert(len(keys), "series", s.id)
             frames.append(long)
-        columns = keys + ["series", "year", "simulated"]
+        columns = [*keys, "series", "year", "simulated"]
         return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
@@ -190,7 +190,7 @@ def scaled_errors(observations: pd.DataFrame, simulated: pd.DataFrame,
     scaled = np.where(np.isfinite(sim), np.clip(scaled, -SCALED_ERROR_CAP, SCALED_ERROR_CAP), np.nan)
     merged["log_error"] = np.where(np.isfinite(sim), log_error, np.nan)
     merged["scaled"] = scaled
-    return merged[list(keys) + ["series", "year", "observed", "simulated", "log_error", "scaled", "holdout"]]
+    return merged[[*list(keys), "series", "year", "observed", "simulated", "log_error", "scaled", "holdout"]]
 
 
 def distances(errors: pd.DataFrame, keys: tuple[str, ...] = ("sample",), n_observations: int | None = None

@@ -70,7 +70,7 @@ def test_tofu_check_fails_without_a_cjk_font(tmp_path):
     assert result["ok"] is False
     assert len(result["problems"]) >= len(fonts.SAMPLE_CHARACTERS)
     # and the command-line check says what to install
-    cli = subprocess.run([sys.executable, "-m", "sim.presentation.fonts"], env=env, cwd=REPO, capture_output=True, text=True,
+    cli = subprocess.run([sys.executable, "-m", "sim", "fonts"], env=env, cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert cli.returncode == 1
     assert "apt-get install fonts-wqy-microhei" in cli.stderr and fonts.FONT_DIR_ENV in cli.stderr

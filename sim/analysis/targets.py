@@ -139,7 +139,8 @@ def format_target_table(table: pd.DataFrame, region: Region | None = None, lang:
     lines = []
     for scenario, frame in table.groupby("scenario", sort=False):
         lines.append(f"Scenario: {scenario}   (n = {int(frame['n_replicates'].max())} replicates)")
-        header = f"{'target':<28}{'year':>5}{'goal':>8}{'median':>9}{'5-95% range':>16}{'P(met)':>8}{'95% CI':>14}{'median meets':>14}"
+        header = (f"{'target':<28}{'year':>5}{'goal':>8}{'median':>9}{'5-95% range':>16}{'P(met)':>8}"
+                  f"{'95% CI':>14}{'median meets':>14}")
         lines.append(header)
         lines.append("-" * len(header))
         for row in frame.itertuples():

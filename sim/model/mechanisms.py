@@ -97,12 +97,13 @@ class YearMechanisms:
         researchers = lever.operating_cost_100m_yuan_per_year / self.values.cost_per_researcher_100m_yuan
         for d in np.flatnonzero(founded):
             named = np.flatnonzero(self.region.named[d])
-            for k in range(int(founded[d])):
+            for _ in range(int(founded[d])):
                 n = sum(1 for i in self.institutes if i.founded_in_run and i.weights[d] == 1.0)
                 weights = np.zeros(self.region.n_directions)
                 weights[d] = 1.0
                 self.institutes.append(Institute(
-                    self, f"platform_{self.region.directions[d]}_{n + 1}", f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
+                    self, f"platform_{self.region.directions[d]}_{n + 1}",
+                    f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
                     "platform", int(named[n % len(named)]), weights, researchers * self.population_scale,
                     lever.operating_cost_100m_yuan_per_year, self.year, founded_in_run=True))
                 self.count("innovation_platforms", weights)

@@ -94,7 +94,7 @@ class ModelState:
     def municipal_zones(self) -> np.ndarray:
         return np.stack([district.municipal for district in self.districts], axis=1)
 
-    def _zone_support_factor(self, d: np.ndarray | int) -> np.ndarray | float:
+    def _zone_support_factor(self, d: np.ndarray | int) -> np.ndarray | float:  # noqa: ARG002 - same for all
         """Zone effects scale with the city's support per zone: 0.5 without support, 1 at 0.5亿 a
         year, at most 1.5 (assumption, ODD "Pilot zones")."""
         support = self.spec.levers.pilot_zones.support_100m_yuan_per_zone_per_year
@@ -164,7 +164,7 @@ class ModelState:
                 if detail == "city":
                     add(year, ["all"], ["all"], name, [total])
                 else:
-                    add(year, directions + ["all"], ["all"] * (len(directions) + 1), name, [*vals, total])
+                    add(year, [*directions, "all"], ["all"] * (len(directions) + 1), name, [*vals, total])
             for name, value in city.items():
                 if name not in by_direction:
                     add(year, ["all"], ["all"], name, [value])

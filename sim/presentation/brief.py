@@ -212,7 +212,8 @@ def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region 
     measure = ("Sobol总效应" if zh else "Sobol total index") if ranking["method"].iloc[0] == "sobol" else "Morris μ*"
     if zh:
         return f"在已分析的{outputs}个输出上（{measure}平均），影响最大的因素依次是：{'、'.join(names)}。"
-    return f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: {', '.join(names)}."
+    return (f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: "
+            f"{', '.join(names)}.")
 
 
 # ------------------------------------------------------------------------------ the page
@@ -291,13 +292,15 @@ def _provenance_html(inputs: BriefInputs, lang: str) -> str:
                            for s in p.scenarios)
         packages = ", ".join(f"{k} {v}" for k, v in sorted(p.packages.items()))
         cells = [f"<code>{html.escape(p.store)}</code>", html.escape(p.kind), scen, reps,
-                 html.escape(str(p.base_seed if p.base_seed is not None else "–")), f"<code>{html.escape(p.code_version)}</code>",
+                 html.escape(str(p.base_seed if p.base_seed is not None else "–")),
+                 f"<code>{html.escape(p.code_version)}</code>",
                  html.escape(p.created), html.escape(p.calibration or "–"), f"<small>{html.escape(packages)}</small>"]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     for table, p in inputs.comparisons:
         if p is None:
             rows.append("<tr>" + f"<td colspan='{len(heads)}'>" + html.escape(
-                ("比较表：" if zh else "Comparison table: ") + f"{table['scenario_a'].iloc[0]} / {table['scenario_b'].iloc[0]}")
+                ("比较表：" if zh else "Comparison table: ")
+                + f"{table['scenario_a'].iloc[0]} / {table['scenario_b'].iloc[0]}")
                 + "</td></tr>")
     return ("<table><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>" + "".join(rows) + "</table>")
 
@@ -312,7 +315,8 @@ def _definitions_html(lang: str, region: Region) -> str:
         seen.append(t.indicator)
         items.append(f"<tr><td>{html.escape(L.indicator_label(t.indicator, lang, region))}</td>"
                      f"<td>{html.escape(L.indicator_definition(t.indicator, lang, region))}</td></tr>")
-    head = "<tr><th>指标</th><th>模型定义</th></tr>" if lang == "zh" else "<tr><th>Indicator</th><th>Definition</th></tr>"
+    head = ("<tr><th>指标</th><th>模型定义</th></tr>" if lang == "zh"
+            else "<tr><th>Indicator</th><th>Definition</th></tr>")
     return f"<details><summary>{_t('definitions', lang)}</summary><table>{head}{''.join(items)}</table></details>"
 
 

@@ -2,7 +2,8 @@
 
 Indicator labels and units come from the region's ``indicators.toml``, the one declaration of every
 indicator; the sensitivity factors have a small table here. Directions, districts and scenario titles
-come from their own data files; levers and the six major projects (重大工程) from the scenario schema. Nothing here is a number shown to users.
+come from their own data files; levers and the six major projects (重大工程) from the scenario schema.
+Nothing here is a number shown to users.
 """
 
 from __future__ import annotations

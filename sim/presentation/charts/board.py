@@ -106,14 +106,16 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     median = base.mark_point(filled=True, size=220, shape="diamond", opacity=1).encode(
         y=y, x="progress_median:Q", color=colour,
         tooltip=["label:N", "median:Q", "p05:Q", "p95:Q", "threshold:Q"])
-    goal = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[6, 4], color=INK, strokeWidth=1.5).encode(x="x:Q")
+    goal = (alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[6, 4], color=INK, strokeWidth=1.5)
+            .encode(x="x:Q"))
     progress = alt.layer(band, goal, median).properties(width=360, height=height)
 
     values = base.mark_text(align="left", fontSize=14, color=INK).encode(
         y=y_hidden, text="value_text:N", x=alt.value(0)).properties(width=190, height=height,
                                                                      title=alt.TitleParams("", fontSize=1))
 
-    x_prob = alt.X("probability:Q", title="达成概率（及95%置信区间）" if zh else "Probability of meeting (95% interval)",
+    x_prob = alt.X("probability:Q",
+                   title="达成概率（及95%置信区间）" if zh else "Probability of meeting (95% interval)",
                    scale=alt.Scale(domain=[0, 1.2]), axis=alt.Axis(format="%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
     bars = base.mark_bar(height=18, cornerRadiusEnd=3).encode(y=y_hidden, x=x_prob, color=colour)
     whisker = base.mark_rule(color=INK, strokeWidth=1.5).encode(y=y_hidden, x="probability_low:Q",
@@ -129,7 +131,8 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     n = int(data["n_replicates"].max())
     if zh:
         title = f"目标达成看板｜{title_name}"
-        subtitle = [f"菱形为{n}次重复模拟的中位数，灰条为5–95%区间，虚线为目标值；右侧为达成目标的重复占比及其95%置信区间。",
+        subtitle = [f"菱形为{n}次重复模拟的中位数，灰条为5–95%区间，虚线为目标值；"
+                    "右侧为达成目标的重复占比及其95%置信区间。",
                     f"很可能达成：概率≥{LIKELY_AT:.0%}；有风险：{AT_RISK_AT:.0%}–{LIKELY_AT:.0%}；难以达成：<{AT_RISK_AT:.0%}。"]
     else:
         title = f"Target board: {title_name}"

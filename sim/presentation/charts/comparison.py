@@ -69,7 +69,8 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
             -data["difference"], -data["difference_high"], -data["difference_low"])
     verdicts = (("B更好", "B better"), ("B更差", "B worse"), ("无显著差异", "no clear difference"))
     data["verdict"] = np.where(data["difference_low"] > 0, L.pick(verdicts[0], lang),
-                               np.where(data["difference_high"] < 0, L.pick(verdicts[1], lang), L.pick(verdicts[2], lang)))
+                               np.where(data["difference_high"] < 0, L.pick(verdicts[1], lang),
+                                        L.pick(verdicts[2], lang)))
     data["difference_text"] = [f"{d:+.0%}" for d in data["difference"]]
     long = pd.concat([
         data.assign(which=title_a, probability=data["probability_a"]),

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import altair as alt
 import numpy as np
@@ -74,7 +74,8 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
     colour = alt.Color("index_label:N", scale=alt.Scale(domain=[L.pick(names["S1"], lang), L.pick(names["ST"], lang)],
                                                         range=["#9ecae1", "#1f5fa8"]),
                        legend=alt.Legend(title=None, orient="top", direction="horizontal"))
-    x = alt.X("value:Q", title="敏感性指数（误差线为置信区间）" if zh else "Sensitivity index (lines: confidence interval)",
+    x = alt.X("value:Q",
+              title="敏感性指数（误差线为置信区间）" if zh else "Sensitivity index (lines: confidence interval)",
               axis=alt.Axis(format=".1f", tickCount=6))
     base = alt.Chart(rows)
     bars = base.mark_bar(height={"band": 0.9}).encode(y=y, yOffset=offset, x=x, color=colour)
@@ -88,7 +89,8 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
     label = L.output_label(output, lang, region)
     if zh:
         title = f"哪些因素最影响“{label}”{year_text}"
-        subtitle = ["Sobol指数：S1为单独作用，ST含交互作用；左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"]
+        subtitle = ["Sobol指数：S1为单独作用，ST含交互作用；"
+                    "左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"]
     else:
         title = f"What drives '{label}'{year_text}"
         subtitle = ["Sobol indices: S1 alone, ST including interactions; the dot shows the factor's kind"]
@@ -230,7 +232,8 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
                             labelExpr="split(datum.label, '|')", labelBaseline="bottom",
                             labelLineHeight=16, labelPadding=4 + 16 * (n_lines - 1)))
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        y=y, x=x, color=alt.Color("score:Q", scale=alt.Scale(scheme="blues", domain=[0, float(max(rows["score"].max(), 1e-9))]),
+        y=y, x=x, color=alt.Color("score:Q",
+                                  scale=alt.Scale(scheme="blues", domain=[0, float(max(rows["score"].max(), 1e-9))]),
                                   legend=None))
     text = base.mark_text(fontSize=14).encode(
         y=y, x=x, text="score_text:N",

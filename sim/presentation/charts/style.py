@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import altair as alt
 import pandas as pd
@@ -142,7 +142,7 @@ def _fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if abs(value - round(value)) < 1e-9 and abs(value) < 1e7:
-        return f"{int(round(value)):,}"
+        return f"{int(round(value)):,}"  # noqa: RUF046 - round() of a numpy float is a float
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
