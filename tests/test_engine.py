@@ -303,10 +303,10 @@ def test_scenarios_share_replicate_seeds_and_spending_is_written(tmp_path):
         run_scenarios([SCENARIO, SCENARIO], 2, 1, tmp_path / "d", model=toy_model, workers=1)
 
 
-def test_status_command_refuses_a_folder_that_is_no_store(tmp_path):
-    from engine_helpers import run_weilai
+def test_status_command_refuses_a_folder_that_is_no_store(tmp_path, capsys):
+    from engine_helpers import weilai_in_process
 
-    proc = run_weilai("status", str(tmp_path))
+    proc = weilai_in_process(capsys, "status", str(tmp_path))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not a result store" in proc.stderr
 
 

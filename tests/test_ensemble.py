@@ -12,7 +12,7 @@ from functools import partial
 
 import pandas as pd
 import pytest
-from engine_helpers import REPO_ROOT, TESTS_DIR, baseline, run_weilai
+from engine_helpers import REPO_ROOT, TESTS_DIR, baseline, run_weilai, weilai_in_process
 from engine_models import bernoulli_model, slow_toy_model, toy_model
 
 from sim.analysis.ensembles import run_adaptive_ensemble, run_ensemble
@@ -105,17 +105,17 @@ def test_run_command_writes_the_store_and_prints_the_target_table(tmp_path):
     (["--model", "nowhere:nothing"], "--model"),
     (["--scheduler", "nonsense"], "--scheduler"),
 ])
-def test_run_command_refuses_bad_options_without_a_traceback(tmp_path, args, key):
-    proc = run_weilai("run", "baseline", "--out", str(tmp_path / "x"), "--no-progress", *args)
+def test_run_command_refuses_bad_options_without_a_traceback(tmp_path, args, key, capsys):
+    proc = weilai_in_process(capsys, "run", "baseline", "--out", str(tmp_path / "x"), "--no-progress", *args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"key '{key}'" in proc.stderr and "allowed" in proc.stderr
 
 
-def test_run_command_refuses_a_store_of_another_design(tmp_path):
+def test_run_command_refuses_a_store_of_another_design(tmp_path, capsys):
     out = str(tmp_path / "s")
     common = ["--out", out, "--model", "engine_models:toy_model", "--workers", "1", "--no-progress"]
-    assert run_weilai("run", "baseline", "--replicates", "2", "--seed", "1", *common).returncode == 0
-    proc = run_weilai("run", "baseline", "--replicates", "2", "--seed", "2", *common)
+    assert weilai_in_process(capsys, "run", "baseline", "--replicates", "2", "--seed", "1", *common).returncode == 0
+    proc = weilai_in_process(capsys, "run", "baseline", "--replicates", "2", "--seed", "2", *common)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "different design (base_seed: 1 here, 2 now)" in proc.stderr
 

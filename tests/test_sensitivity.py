@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
-from engine_helpers import run_weilai
+from engine_helpers import weilai_in_process
 from engine_models import (
     ISHIGAMI_FACTORS,
     LINEAR_COEFFICIENTS,
@@ -176,12 +176,12 @@ def test_a_partial_store_is_refused_unless_asked_and_then_uses_whole_blocks(tmp_
         assert idx[("mu_star", name)] == pytest.approx(abs(a), abs=1e-9)
 
 
-def test_analyze_command_refuses_an_ensemble_store_without_a_traceback(tmp_path):
+def test_analyze_command_refuses_an_ensemble_store_without_a_traceback(tmp_path, capsys):
     from sim.analysis.ensembles import run_ensemble
     from sim.scenario.loading import load_scenario
 
     run_ensemble(load_scenario("baseline"), 2, 1, tmp_path / "e", model=toy_model, workers=1, progress=False)
-    proc = run_weilai("analyze", str(tmp_path / "e"))
+    proc = weilai_in_process(capsys, "analyze", str(tmp_path / "e"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "not a sweep's store" in proc.stderr and "weilai sweep" in proc.stderr
 
