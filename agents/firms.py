@@ -68,6 +68,40 @@ FIELDS: dict[str, tuple[Any, Any]] = {
 class FirmTable:
     """Struct of arrays for all firms ever created; grows by doubling its capacity."""
 
+    # One array per entry of FIELDS (made in __init__; declared here for readers and type checkers).
+    direction: np.ndarray
+    district: np.ndarray
+    alive: np.ndarray
+    origin: np.ndarray
+    founded: np.ndarray
+    age: np.ndarray
+    revenue: np.ndarray
+    revenue_lag1: np.ndarray
+    revenue_lag2: np.ndarray
+    revenue_lag3: np.ndarray
+    last_growth: np.ndarray
+    employees: np.ndarray
+    researchers: np.ndarray
+    rd_intensity: np.ndarray
+    rd_spend: np.ndarray
+    knowledge: np.ndarray
+    relative_tech: np.ndarray
+    cash: np.ndarray
+    equity_raised: np.ndarray
+    equity_this_year: np.ndarray
+    funded_year: np.ndarray
+    rounds: np.ndarray
+    high_tech: np.ndarray
+    certified_year: np.ndarray
+    tech_centre: np.ndarray
+    new_star_until: np.ndarray
+    anchor: np.ndarray
+    grant: np.ndarray
+    loan_subsidy: np.ndarray
+    direct_subsidy: np.ndarray
+    listed: np.ndarray
+    stage: np.ndarray
+
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         self.capacity = max(16, capacity)

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.districts import District
-from agents.firms import Firm
+from agents.firms import FIELDS, Firm, FirmTable
 from agents.funds import Fund, assign_sub_funds, stage_of_firms
 from agents.institutes import Institute
 from agents.talent import TalentPool, TopScientist
@@ -201,3 +201,10 @@ def test_target_evaluation_uses_city_totals_not_district_rows(run):
     direct = city_only[(city_only["indicator"] == "innovation_platforms") & (city_only["year"] == 2027)]["value"]
     assert full.loc["platforms_2027", "median"] == float(direct.iloc[0])
     assert full.loc["platforms_2027", "n_replicates"] == 1
+
+
+def test_firm_table_declares_every_field():
+    table = FirmTable(capacity=4)
+    assert set(FIELDS) == {k for k, v in FirmTable.__annotations__.items() if v in ("np.ndarray", np.ndarray)}
+    for name, (dtype, default) in FIELDS.items():
+        assert getattr(table, name).dtype == np.dtype(dtype) and getattr(table, name)[0] == default, name

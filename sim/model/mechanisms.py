@@ -26,9 +26,10 @@ from sim.model.constants import (
     SHOCK_HAZARD_FACTOR,
 )
 from sim.model.indicators import chain_leader_mask, head_mask
+from sim.model.state import ModelState
 
 
-class YearMechanisms:
+class YearMechanisms(ModelState):
     """Steps 1-13 of a year of :class:`sim.model.model.FutureIndustryModel` (a mixin)."""
 
     # ------------------------------------------------------------------ 1. environment

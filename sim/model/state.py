@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
@@ -12,9 +14,54 @@ from agents.funds import Fund
 from sim.model.constants import STREAMS
 from sim.model.indicators import year_indicators
 
+if TYPE_CHECKING:
+    from agents.districts import District
+    from agents.firms import FirmTable
+    from agents.institutes import Institute
+    from agents.talent import TalentPool
+    from sim.inputs.region import Region
+    from sim.inputs.space import Values
+    from sim.scenario.levers import Plan
+    from sim.scenario.schema import Scenario
+
 
 class ModelState:
     """Accessors and results of :class:`sim.model.model.FutureIndustryModel` (a mixin)."""
+
+    # The model's state, set by FutureIndustryModel.__init__ and mesa.Model (declared for type checkers).
+    spec: Scenario
+    seed: int
+    region: Region
+    values: Values
+    plan: Plan
+    population_scale: float
+    year: int
+    t: int
+    base_year: int
+    cumulative: dict[str, np.ndarray]
+    year_events: dict[str, np.ndarray]
+    pending_transfers: np.ndarray
+    pending_spinoffs: list[tuple[int, int, int, str]]
+    frontier: np.ndarray
+    firms: FirmTable
+    firm_agents: dict[int, Firm]
+    districts: list[District]
+    institutes: list[Institute]
+    talent: TalentPool
+    angel: Fund
+    private_vc: list[Fund]
+    sub_funds: list[Fund]
+    agents_by_type: Any
+    _records: list[tuple]
+    _gdp_base: tuple[int, float]
+    _graduates_base: tuple[int, float]
+    _sub_fund_share: np.ndarray
+    if TYPE_CHECKING:  # methods of FutureIndustryModel the mechanisms call
+        def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
+                       knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
+                       rng: np.random.Generator, rd_boost: float = 1.0) -> np.ndarray: ...
+        def _open_institutes(self, initial: bool = False) -> None: ...
+        def _apply_historical_zones(self) -> None: ...
 
     def stream(self, name: str) -> np.random.Generator:
         """The random generator of a mechanism for the current year (see ``STREAMS``)."""
