@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -239,7 +239,7 @@ class Values:
     def __init__(self, items: dict[str, float | np.ndarray]) -> None:
         self._items = dict(items)
 
-    def __getattr__(self, name: str) -> float | np.ndarray:
+    def __getattr__(self, name: str) -> Any:  # a float, or an array for per-direction entries
         try:
             return self._items[name]
         except KeyError:

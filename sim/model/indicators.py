@@ -16,18 +16,18 @@ from agents.districts import MUNICIPAL, NATIONAL, PROVINCIAL
 from agents.firms import HIGH_TECH
 
 if TYPE_CHECKING:
-    from sim.model.model import FutureIndustryModel
+    from sim.model.state import ModelState  # the model's state (FutureIndustryModel is one)
 
 VALUE_ADDED_RATIO = 0.226  # above-size industry, Ningbo 2020: 4042 / 17887.1 (sim/data/ningbo/facts.csv, arithmetic)
 
-def head_mask(model: FutureIndustryModel, rows: np.ndarray) -> np.ndarray:
+def head_mask(model: ModelState, rows: np.ndarray) -> np.ndarray:
     """Which of these firms are head enterprises (indicators.toml ``head_enterprises``)."""
     rule = model.region.indicators["head_enterprises"]
     f = model.firms
     return (f.revenue[rows] >= rule["revenue_min_100m_yuan"]) & (f.relative_tech[rows] >= rule["relative_tech_min"])
 
 
-def chain_leader_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+def chain_leader_mask(model: ModelState, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
     rule = model.region.indicators["chain_leaders"]
     f = model.firms
     return ((f.revenue[rows] >= rule["revenue_min_100m_yuan"])
@@ -35,12 +35,12 @@ def chain_leader_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np
             & (partners[rows] >= rule["partners_min"]))
 
 
-def ecosystem_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+def ecosystem_mask(model: ModelState, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
     rule = model.region.indicators["ecosystem_enterprises"]
     return (model.firms.revenue[rows] >= rule["revenue_min_100m_yuan"]) & (partners[rows] >= rule["partners_min"])
 
 
-def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], dict[str, float],
+def year_indicators(model: ModelState) -> tuple[dict[str, np.ndarray], dict[str, float],
                                                          dict[str, np.ndarray]]:
     """Indicators of the model's current year.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from agents.districts import LEVEL_EFFECT, MUNICIPAL, NATIONAL, PROVINCIAL
@@ -27,6 +29,9 @@ from sim.model.constants import (
 )
 from sim.model.indicators import chain_leader_mask, head_mask
 from sim.model.state import ModelState
+
+if TYPE_CHECKING:
+    from sim.model.model import FutureIndustryModel
 
 
 class YearMechanisms(ModelState):
@@ -76,7 +81,7 @@ class YearMechanisms(ModelState):
                          self.recruit_leave_rate(), v.recruit_productivity_gain)
         for d in np.flatnonzero(counts["talent_top_scientists"][t]):
             for _ in range(int(counts["talent_top_scientists"][t][d])):
-                TopScientist(self, int(d), self._host_for(int(d)), self.year)
+                TopScientist(cast("FutureIndustryModel", self), int(d), self._host_for(int(d)), self.year)
 
     def _host_for(self, d: int) -> Institute:
         """The institute with the most researchers in direction ``d`` hosts a new top scientist."""
@@ -103,7 +108,7 @@ class YearMechanisms(ModelState):
                 weights = np.zeros(self.region.n_directions)
                 weights[d] = 1.0
                 self.institutes.append(Institute(
-                    self, f"platform_{self.region.directions[d]}_{n + 1}",
+                    cast("FutureIndustryModel", self), f"platform_{self.region.directions[d]}_{n + 1}",
                     f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
                     "platform", int(named[n % len(named)]), weights, researchers * self.population_scale,
                     lever.operating_cost_100m_yuan_per_year, self.year, founded_in_run=True))

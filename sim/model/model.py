@@ -107,7 +107,7 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         self._records: list[tuple] = []
         self._gdp_base = self._nearest_fact("gdp", scenario.start_year)
         self._graduates_base = self._nearest_fact("graduates_arriving", scenario.start_year)
-        self._live: np.ndarray | None = None
+        self._live = None
         self.districts = [District(self, i, key, n_dir) for i, key in enumerate(self.region.districts)]
         self.institutes: list[Institute] = []
         self._open_institutes(initial=True)

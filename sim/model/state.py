@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from sim.model.indicators import year_indicators
 
 if TYPE_CHECKING:
     from agents.districts import District
+    from sim.model.model import FutureIndustryModel
     from agents.firms import FirmTable
     from agents.institutes import Institute
     from agents.talent import TalentPool
@@ -56,12 +57,19 @@ class ModelState:
     _gdp_base: tuple[int, float]
     _graduates_base: tuple[int, float]
     _sub_fund_share: np.ndarray
+    _streams: dict[str, np.random.Generator]
+    _streams_year: int | None
+    _live: list[np.ndarray] | None  # live rows by direction (see live_rows_of)
+    _partners: np.ndarray | None
+    _employment_prev: np.ndarray
+    _agglomeration_growth: np.ndarray
     if TYPE_CHECKING:  # methods of FutureIndustryModel the mechanisms call
         def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                        knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
                        rng: np.random.Generator, rd_boost: float = 1.0) -> np.ndarray: ...
         def _open_institutes(self, initial: bool = False) -> None: ...
         def _apply_historical_zones(self) -> None: ...
+        def partner_counts(self) -> np.ndarray: ...
 
     def stream(self, name: str) -> np.random.Generator:
         """The random generator of a mechanism for the current year (see ``STREAMS``)."""
@@ -89,7 +97,7 @@ class ModelState:
             raise ValueError(f"firm {row} has exited")
         agent = self.firm_agents.get(row)
         if agent is None:
-            agent = self.firm_agents[row] = Firm(self, row)
+            agent = self.firm_agents[row] = Firm(cast("FutureIndustryModel", self), row)
         return agent
 
     def live_firms(self) -> list[Firm]:
@@ -124,7 +132,7 @@ class ModelState:
         if self.year >= self.base_year:
             self.cumulative[name] += by_direction
 
-    def live_rows_of(self, d: int) -> np.ndarray:
+    def live_rows_of(self, d: int | np.integer) -> np.ndarray:
         """Live firms of direction ``d`` (cached until firms enter or exit)."""
         if self._live is None:
             f = self.firms
@@ -198,7 +206,7 @@ class ModelState:
         districts = list(self.region.districts)
         years, dirs, dists, names, values = [], [], [], [], []
 
-        def add(year: int, direction: list[str], district: list[str], name: str, vals: np.ndarray) -> None:
+        def add(year: int, direction: list[str], district: list[str], name: str, vals: list | np.ndarray) -> None:
             years.extend([year] * len(vals))
             dirs.extend(direction)
             dists.extend(district)
