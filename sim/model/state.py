@@ -16,12 +16,12 @@ from sim.model.indicators import year_indicators
 
 if TYPE_CHECKING:
     from agents.districts import District
-    from sim.model.model import FutureIndustryModel
     from agents.firms import FirmTable
     from agents.institutes import Institute
     from agents.talent import TalentPool
     from sim.inputs.region import Region
     from sim.inputs.space import Values
+    from sim.model.model import FutureIndustryModel
     from sim.scenario.levers import Plan
     from sim.scenario.schema import Scenario
 
