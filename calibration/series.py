@@ -9,6 +9,7 @@ errors. An upper bound (``level_upper``) only counts when the model exceeds it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -108,7 +109,7 @@ class SeriesSet(_Frozen):
                              "holdout": year >= self.holdout.from_year})
         return pd.DataFrame(rows)
 
-    def simulated(self, results: pd.DataFrame, keys: tuple[str, ...] | None = None) -> pd.DataFrame:
+    def simulated(self, results: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.DataFrame:
         """The model's statistic of every series for every simulated year.
 
         Args:

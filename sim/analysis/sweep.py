@@ -397,7 +397,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path, **run_options: Any) ->
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     spec = sweep.spec
-    options = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
+    options: dict[str, Any] = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
                "chunk_size": spec.execution.chunk_size}
     options.update({k: v for k, v in run_options.items() if v is not None or k not in options})
     unit = sweep.unit_samples()

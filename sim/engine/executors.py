@@ -156,14 +156,14 @@ class _DaskExecutor:
             if self._own:
                 self.client.close()
             raise InputError("no Dask worker connected to the scheduler within 2 minutes",
-                             key="--scheduler", value=str(self.client.scheduler.address),
+                             key="--scheduler", value=str(getattr(self.client.scheduler, "address", None)),
                              allowed="a scheduler with workers (dask worker ADDRESS)") from None
         [self._scenarios] = self.client.scatter([tuple(scenarios)], broadcast=True, hash=False)
         self._as_completed = as_completed()
         self._futures: dict[Any, _Chunk] = {}
         self._threads_checked = 0.0
         self._capacity = 2
-        self.description = f"Dask cluster at {self.client.scheduler.address}"
+        self.description = f"Dask cluster at {getattr(self.client.scheduler, 'address', None)}"
 
     @property
     def capacity(self) -> int:

@@ -69,6 +69,7 @@ def time_limit(seconds: float | None):
         raise RunTimeoutError(f"the run took longer than its time limit of {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
+    assert seconds is not None  # usable says so
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield

@@ -24,8 +24,8 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from sim.analysis.targets import load_targets
@@ -113,12 +113,12 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
         inputs.stores.append(StoreInput(store=store, provenance=provenance, results=results, targets=targets,
                                         spending=store.spending(), indices=indices))
     unique: list[tuple[pd.DataFrame, C.Provenance | None]] = []
-    for table, provenance in inputs.comparisons:  # a store's comparison.csv may also be named on its own
+    for table, source in inputs.comparisons:  # a store's comparison.csv may also be named on its own
         same = [i for i, (kept, _) in enumerate(unique) if kept.equals(table)]
         if not same:
-            unique.append((table, provenance))
-        elif provenance is not None:
-            unique[same[0]] = (table, provenance)
+            unique.append((table, source))
+        elif source is not None:
+            unique[same[0]] = (table, source)
     inputs.comparisons = unique
     if not inputs.stores and not inputs.comparisons:
         raise InputError("nothing to brief", key="STORE", allowed="at least one result store or comparison table")
@@ -296,8 +296,8 @@ def _provenance_html(inputs: BriefInputs, lang: str) -> str:
                  f"<code>{html.escape(p.code_version)}</code>",
                  html.escape(p.created), html.escape(p.calibration or "–"), f"<small>{html.escape(packages)}</small>"]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    for table, p in inputs.comparisons:
-        if p is None:
+    for table, source in inputs.comparisons:
+        if source is None:
             rows.append("<tr>" + f"<td colspan='{len(heads)}'>" + html.escape(
                 ("比较表：" if zh else "Comparison table: ")
                 + f"{table['scenario_a'].iloc[0]} / {table['scenario_b'].iloc[0]}")
@@ -337,7 +337,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
 
     region = region or load_region()
     L.check_lang(lang)
-    sections: list[tuple[str, list[str], list[alt.TopLevelMixin]]] = []
+    sections: list[tuple[str, list[str], list[Any]]] = []
     summary: list[str] = []
     boards, fans, sens, money, breakdowns = [], [], [], [], []
     for s in inputs.stores:
@@ -375,7 +375,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
         comparisons.append(C.comparison_chart(table, lang, provenance, region))
     sections = [("boards", [_t("classes", lang)], boards), ("fans", [], fans), ("comparison", [], comparisons),
                 ("sensitivity", [], sens), ("spending", [], money), ("breakdown", [], breakdowns)]
-    specs = []
+    specs: list[dict] = []
     body = []
     for key, notes, chart_list in sections:
         if not chart_list:
@@ -389,7 +389,8 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
     page_title = title or _t("title", lang)
     generated = time.strftime("%Y-%m-%d %H:%M")
     summary_html = "".join(f"<p>{html.escape(p)}</p>" for p in summary)
-    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    bundle = vl_convert.javascript_bundle().replace(  # type: ignore[call-arg]  # the stub requires the optional snippet
+        "</script", "<\\/script")
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}">
 <head>

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from sim.inputs.region import Region, load_region
 
@@ -164,7 +165,7 @@ def district_label(district: str, lang: str = "zh", region: Region | None = None
 
 
 @lru_cache(maxsize=1)
-def _lever_classes() -> dict[str, type]:
+def _lever_classes() -> dict[str, Any]:  # lever name -> its schema class
     from sim.scenario.lever_schemas import Levers
 
     return {name: type(lever) for name, lever in Levers().items()}

@@ -122,9 +122,9 @@ class Scenario(Frozen):
                 raise _custom("zone designated twice", f"levers.pilot_zones.designations.{i}",
                               f"{d.district}/{d.direction}", "one designation per district and direction")
             seen.add((d.district, d.direction))
-        for i, change in enumerate(self.priorities.changes):
-            if not self.start_year <= change.year <= horizon:
-                raise _custom("year outside the scenario", f"priorities.changes.{i}.year", change.year, window)
+        for i, priority in enumerate(self.priorities.changes):
+            if not self.start_year <= priority.year <= horizon:
+                raise _custom("year outside the scenario", f"priorities.changes.{i}.year", priority.year, window)
         self._check_space(region, "uncertainties", self.uncertainties)
         self._check_space(region, "parameters", self.parameters)
         self._check_budget(region)
@@ -185,7 +185,7 @@ class Scenario(Frozen):
         """The yearly amounts by lever and direction, and the spending table."""
         return build_plan(self, region or load_region(self.region))
 
-    def with_values(self, values: dict[str, float], name: str | None = None) -> Scenario:
+    def with_values(self, values: dict[str, Any], name: str | None = None) -> Scenario:
         """A copy with dotted paths set, validated again (used by sweeps and calibration).
 
         Args:

@@ -53,7 +53,7 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
 
 
 def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
-               scope_is_city: bool, width: int, height: int) -> alt.LayerChart:
+               scope_is_city: bool, width: int, height: int) -> alt.LayerChart | alt.FacetChart:
     zh = lang == "zh"
     order = list(dict.fromkeys(table["scenario_title"]))
     colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])

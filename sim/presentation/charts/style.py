@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import cast
 
 import altair as alt
 import pandas as pd
@@ -112,7 +113,7 @@ def _finish(chart: alt.TopLevelMixin, title: str, subtitle: str | list[str] | No
         align="left", baseline="top", fontSize=12, color=MUTED).encode(
         text="footnote:N", x=alt.value(0), y=alt.value(0)).properties(width=10, height=12)
     if not isinstance(chart, (alt.HConcatChart, alt.VConcatChart, alt.ConcatChart)):
-        chart = alt.hconcat(chart)  # a single view's top legend would otherwise sit above the title
+        chart = alt.hconcat(cast(alt.Chart, chart))  # a single view's top legend would otherwise sit above the title
     wrapped = alt.vconcat(chart, foot, spacing=20).properties(
         title=_title(title, subtitle),
         usermeta={"weilai": {"lang": lang, "chart": kind}},
