@@ -158,7 +158,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
             text += f"无数据：{'、'.join(groups['no_data'])}。"
         if worst is not None:
             text += (f"达成概率最低的是{short[worst['target']]}：目标{worst['threshold']:g}，"
-                     f"中位数{C._fmt_value(worst['median'], worst['indicator'], region)}，"
+                     f"中位数{C.format_value(worst['median'], worst['indicator'], region)}，"
                      f"概率{worst['probability']:.0%}。")
     else:
         text = (f"{name} ({n} replicates): of {len(board)} targets ({first_year} unless marked), "
@@ -167,7 +167,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
             text += f" No data: {', '.join(groups['no_data'])}."
         if worst is not None:
             text += (f" Least likely: {short[worst['target']]}, target {worst['threshold']:g}, median "
-                     f"{C._fmt_value(worst['median'], worst['indicator'], region)}, probability "
+                     f"{C.format_value(worst['median'], worst['indicator'], region)}, probability "
                      f"{worst['probability']:.0%}.")
     return text
 

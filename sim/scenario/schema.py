@@ -25,8 +25,8 @@ from sim.scenario.lever_schemas import (
     Frozen,
     Levers,
     Share,
-    _check_shares,
-    _region,
+    check_direction_shares,
+    context_region,
 )
 from sim.scenario.levers import Plan
 from sim.scenario.plan import build_plan
@@ -39,7 +39,7 @@ class PriorityChange(Frozen):
     @field_validator("shares")
     @classmethod
     def check_shares(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
-        return _check_shares(v, info)
+        return check_direction_shares(v, info)
 
 
 class Priorities(Frozen):
@@ -54,7 +54,7 @@ class Priorities(Frozen):
     @field_validator("shares")
     @classmethod
     def check_shares(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
-        return _check_shares(v, info)
+        return check_direction_shares(v, info)
 
 
 class Budget(Frozen):
@@ -91,7 +91,7 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _check_years_and_values(self, info: ValidationInfo) -> Scenario:
-        region = _region(info)
+        region = context_region(info)
         # lever years may reach past a shortened run's end, up to the policy horizon (2035)
         horizon = max(self.end_year, POLICY_HORIZON)
         window = f"{self.start_year} to {horizon}"

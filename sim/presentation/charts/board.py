@@ -20,11 +20,11 @@ from sim.presentation.charts.style import (
     LIKELIHOOD_LABELS,
     LIKELIHOODS,
     LIKELY_AT,
-    _finish,
-    _fmt_value,
-    _footnote,
-    _titles,
+    finish_chart,
+    footnote_of,
+    format_value,
     likelihood,
+    titles_of,
 )
 
 # ------------------------------------------------------------------------------ target board
@@ -54,8 +54,8 @@ def board_table(targets_table: pd.DataFrame, scenario: str | None = None, lang: 
     for col in ("median", "p05", "p95"):
         table[f"progress_{col}"] = table[col] / table["threshold"].where(table["threshold"] != 0)
     word = ("中位 ", "区间 ") if lang == "zh" else ("median ", "range ")
-    table["value_text"] = [f"{word[0]}{_fmt_value(r.median, r.indicator, region)}　{word[1]}"
-                           f"{_fmt_value(r.p05, r.indicator, region)}–{_fmt_value(r.p95, r.indicator, region)}"
+    table["value_text"] = [f"{word[0]}{format_value(r.median, r.indicator, region)}　{word[1]}"
+                           f"{format_value(r.p05, r.indicator, region)}–{format_value(r.p95, r.indicator, region)}"
                            for r in table.itertuples()]
     table["probability_text"] = [f"{p:.0%}" if not math.isnan(p) else "–" for p in table["probability"]]
     return table.reset_index(drop=True)
@@ -127,7 +127,7 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     probability = alt.layer(cuts, bars, whisker, text).properties(width=330, height=height)
 
     chart = alt.hconcat(progress, values, probability, spacing=12).resolve_scale(color="shared")
-    title_name = L.scenario_title(scenario, lang, _titles(source))
+    title_name = L.scenario_title(scenario, lang, titles_of(source))
     n = int(data["n_replicates"].max())
     if zh:
         title = f"目标达成看板｜{title_name}"
@@ -140,6 +140,6 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
                     "Right: share of replicates meeting it, with 95% interval.",
                     f"Likely: probability >= {LIKELY_AT:.0%}; at risk: {AT_RISK_AT:.0%}-{LIKELY_AT:.0%}; "
                     f"unlikely: < {AT_RISK_AT:.0%}."]
-    return _finish(chart, title, subtitle, _footnote(source, data, lang, [scenario]) if source else
+    return finish_chart(chart, title, subtitle, footnote_of(source, data, lang, [scenario]) if source else
                    (f"数据：weilai 模拟 · 情景 {scenario}，{n}次重复" if zh else
                     f"Data: weilai simulation · scenario {scenario}, {n} replicates"), lang, "target_board")

@@ -12,7 +12,7 @@ from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.provenance import Provenance
-from sim.presentation.charts.style import INK, SCENARIO_COLOURS, _finish, _titles
+from sim.presentation.charts.style import INK, SCENARIO_COLOURS, finish_chart, titles_of
 
 # ------------------------------------------------------------------------------ scenario comparison
 
@@ -62,7 +62,7 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
                      for r in data.itertuples()]
     order = list(data["label"])
     a, b = str(data["scenario_a"].iloc[0]), str(data["scenario_b"].iloc[0])
-    title_a, title_b = (L.scenario_title(a, lang, _titles(source)), L.scenario_title(b, lang, _titles(source)))
+    title_a, title_b = (L.scenario_title(a, lang, titles_of(source)), L.scenario_title(b, lang, titles_of(source)))
     sense = difference_sense(data)
     if sense == "a-b":  # draw B - A everywhere
         data["difference"], data["difference_low"], data["difference_high"] = (
@@ -119,4 +119,4 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
                     f"City spending: A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f})."]
     foot = source.footnote(lang) if source is not None else (
         f"数据：weilai compare · 情景 {a}、{b}" if zh else f"Data: weilai compare · scenarios {a}, {b}")
-    return _finish(chart, title, subtitle, foot, lang, "comparison")
+    return finish_chart(chart, title, subtitle, foot, lang, "comparison")

@@ -185,7 +185,7 @@ def _find_key(obj: Any, keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _data_note(frame: pd.DataFrame, lang: str) -> str:
+def data_note(frame: pd.DataFrame, lang: str) -> str:
     """A footnote from the data alone, when no manifest is given: replicates and seeds per scenario."""
     if frame.empty or "replicate" not in frame:
         return "数据：weilai 模拟" if lang == "zh" else "Data: weilai simulation"

@@ -14,7 +14,7 @@ from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.provenance import Provenance
-from sim.presentation.charts.style import INK, SECTION_COLOURS, _finish
+from sim.presentation.charts.style import INK, SECTION_COLOURS, finish_chart
 
 # ------------------------------------------------------------------------------ sensitivity
 
@@ -96,7 +96,7 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
         subtitle = ["Sobol indices: S1 alone, ST including interactions; the dot shows the factor's kind"]
     subtitle += _estimate_warning(total["value"], lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "sobol")
+    return finish_chart(chart, title, subtitle, foot, lang, "sobol")
 
 
 def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, lang: str = "zh", label_top: int = 8,
@@ -133,7 +133,7 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     subtitle = ("越靠右影响越大，越靠上越非线性或与其他因素交互" if zh else
                 "Further right: more influence; higher: more non-linear or interacting")
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "morris")
+    return finish_chart(chart, title, subtitle, foot, lang, "morris")
 
 
 def _spread_labels(x: np.ndarray, y: np.ndarray, named: np.ndarray, step: float = 0.06) -> np.ndarray:
@@ -250,4 +250,4 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
     if method == "sobol":
         subtitle += _estimate_warning(rows["score"], lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "sensitivity_ranking")
+    return finish_chart(chart, title, subtitle, foot, lang, "sensitivity_ranking")
