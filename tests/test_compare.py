@@ -70,6 +70,7 @@ def test_comparison_table_matches_the_stored_runs(comparison):
     assert by_target.loc["municipal_zones_2027", "difference"] == 1.0
 
 
+@pytest.mark.slow
 def test_comparison_store_gets_the_comparison_chart_and_both_target_boards(comparison, tmp_path):
     from sim.presentation.charts.export import write_run_charts
 

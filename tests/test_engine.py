@@ -55,6 +55,7 @@ def test_rows_carry_keys_and_spawned_seeds(tmp_path):
     assert manifest["sessions"][0]["runs_ok"] == 6 and manifest["sessions"][0]["wall_seconds"] > 0
 
 
+@pytest.mark.slow
 def test_serial_equals_process_pool_for_any_chunking(tmp_path, tmp_path_factory):
     clean = _clean(tmp_path_factory)
     for workers, chunk in ((2, 1), (2, 3), (2, None)):
@@ -236,6 +237,7 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_killed_sweep_resumes_with_only_the_missing_runs_to_identical_results(tmp_path, tmp_path_factory,
                                                                                  workers):
@@ -259,6 +261,7 @@ def test_a_killed_sweep_resumes_with_only_the_missing_runs_to_identical_results(
     pd.testing.assert_frame_equal(resumed.results(), clean, check_exact=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(failing=st.sets(st.integers(0, 5), max_size=6), chunk=st.integers(1, 7))
 def test_property_fail_then_retry_equals_a_clean_run(tmp_path_factory, failing, chunk):
