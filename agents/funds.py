@@ -155,10 +155,6 @@ class Fund(mesa.Agent):
         for i in np.flatnonzero(dead | listed):
             self.portfolio_open[i] = False
 
-    def multiple(self) -> float:
-        """Realised proceeds over invested capital so far."""
-        return self.proceeds / self.invested if self.invested > 0 else 0.0
-
 
 def assign_sub_funds(n_sub_funds: int, shares: np.ndarray) -> list[list[int]]:
     """Directions of each of N sub-funds, given direction shares of the guidance lever.

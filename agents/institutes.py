@@ -3,7 +3,8 @@ concept-verification centres, and platforms founded through the new-platforms le
 
 An institute employs researchers (split over directions by fixed weights), and each year produces
 knowledge events: key breakthroughs, technology transfers to firms, spin-off firms and, for
-innovation centres and new platforms, standards (``platform_standards_per_year``). Rates are per 1,000 researchers (parameter space: ``breakthrough_rate``,
+innovation centres and new platforms, standards (``platform_standards_per_year``). Rates are per 1,000
+researchers (parameter space: ``breakthrough_rate``,
 ``transfers_per_1000_researchers``, ``spinoffs_per_1000_researchers``); money of the tech-transfer
 lever raises the transfer and spin-off rates of its direction.
 """

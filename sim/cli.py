@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("sim.commands.run", "run a seeded ensemble of a scenario; print the target table"),
     "compare": ("sim.commands.compare", "compare two scenarios with common random numbers"),
     "check": ("sim.commands.check", "validate a scenario file and print its spending plan"),
+    "fonts": ("sim.commands.fonts", "print the chart font for Chinese and run the glyph (tofu) check"),
     "sweep": ("sim.commands.sweep", "run (or resume) a sensitivity sweep into a result store"),
     "analyze": ("sim.commands.analyze", "sensitivity indices and target probabilities from a store"),
     "status": ("sim.commands.status", "progress of a result store"),

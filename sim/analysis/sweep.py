@@ -38,7 +38,6 @@ from sim.inputs.space import Factor, salib_problem
 from sim.scenario.loading import load_scenario, read_toml, resolve_path
 from sim.scenario.schema import Scenario
 
-METHODS: tuple[str, ...] = ("sobol", "morris", "rbd_fast", "delta", "pawn")
 LATIN_METHODS = ("rbd_fast", "delta", "pawn")
 
 
@@ -313,7 +312,8 @@ class Sweep:
                        for i, row in enumerate(values))
         from sim.analysis.targets import load_targets
 
-        target_indicators = {t.indicator for t in load_targets().target} if self.spec.targets else set()
+        targets = load_targets(region=load_region(self.scenario.region))
+        target_indicators = {t.indicator for t in targets.target} if self.spec.targets else set()
         indicators = tuple(sorted(set(self.outputs) | target_indicators))
         identity = self.spec.identity() | {
             "factor_ranges": {f.name: [f.low, f.high, f.distribution, f.path] for f in self.factors}}
@@ -397,7 +397,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path, **run_options: Any) ->
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     spec = sweep.spec
-    options = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
+    options: dict[str, Any] = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
                "chunk_size": spec.execution.chunk_size}
     options.update({k: v for k, v in run_options.items() if v is not None or k not in options})
     unit = sweep.unit_samples()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from agents.districts import LEVEL_EFFECT, MUNICIPAL, NATIONAL, PROVINCIAL
@@ -26,9 +28,13 @@ from sim.model.constants import (
     SHOCK_HAZARD_FACTOR,
 )
 from sim.model.indicators import chain_leader_mask, head_mask
+from sim.model.state import ModelState
+
+if TYPE_CHECKING:
+    from sim.model.model import FutureIndustryModel
 
 
-class YearMechanisms:
+class YearMechanisms(ModelState):
     """Steps 1-13 of a year of :class:`sim.model.model.FutureIndustryModel` (a mixin)."""
 
     # ------------------------------------------------------------------ 1. environment
@@ -49,7 +55,7 @@ class YearMechanisms:
         """Graduates entering future-industry R&D this year, split by the directions' researchers.
 
         The yearly total is the sourced count of graduates arriving nearest the start year
-        (350,000 in 2024, ningbo_facts.csv), held constant (assumption), times the future-industry share.
+        (350,000 in 2024, sim/data/ningbo/facts.csv), held constant (assumption), times the future-industry share.
         """
         v = self.values
         attraction = 1.0 + v.talent_attraction_effect * self.lever_money("talent_attraction").sum()
@@ -75,7 +81,7 @@ class YearMechanisms:
                          self.recruit_leave_rate(), v.recruit_productivity_gain)
         for d in np.flatnonzero(counts["talent_top_scientists"][t]):
             for _ in range(int(counts["talent_top_scientists"][t][d])):
-                TopScientist(self, int(d), self._host_for(int(d)), self.year)
+                TopScientist(cast("FutureIndustryModel", self), int(d), self._host_for(int(d)), self.year)
 
     def _host_for(self, d: int) -> Institute:
         """The institute with the most researchers in direction ``d`` hosts a new top scientist."""
@@ -97,12 +103,13 @@ class YearMechanisms:
         researchers = lever.operating_cost_100m_yuan_per_year / self.values.cost_per_researcher_100m_yuan
         for d in np.flatnonzero(founded):
             named = np.flatnonzero(self.region.named[d])
-            for k in range(int(founded[d])):
+            for _ in range(int(founded[d])):
                 n = sum(1 for i in self.institutes if i.founded_in_run and i.weights[d] == 1.0)
                 weights = np.zeros(self.region.n_directions)
                 weights[d] = 1.0
                 self.institutes.append(Institute(
-                    self, f"platform_{self.region.directions[d]}_{n + 1}", f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
+                    cast("FutureIndustryModel", self), f"platform_{self.region.directions[d]}_{n + 1}",
+                    f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
                     "platform", int(named[n % len(named)]), weights, researchers * self.population_scale,
                     lever.operating_cost_100m_yuan_per_year, self.year, founded_in_run=True))
                 self.count("innovation_platforms", weights)
