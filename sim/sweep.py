@@ -10,7 +10,9 @@ distribution (:meth:`sim.space.Factor.from_unit`).
 
 Methods: ``sobol`` (Saltelli/Sobol' sampling; S1, ST and optionally S2), ``morris`` (elementary
 effects: mu*, sigma), and three for many factors on one Latin-hypercube sample: ``rbd_fast`` (S1),
-``delta`` (delta and S1) and ``pawn`` (KS statistics). The indices are computed from the store by
+``delta`` (delta and S1) and ``pawn`` (KS statistics). ``lhs`` is a plain space-filling Latin
+hypercube (scipy.stats.qmc) for training emulators (:mod:`sim.decision.emulator`); ``weilai analyze``
+gives it the delta method by default. The indices are computed from the store by
 :mod:`sim.sensitivity` (``weilai analyze``).
 
 Every sample point runs the same replicate seeds (common random numbers). The sample points are
@@ -44,8 +46,8 @@ from sim.scenario import Scenario, load_scenario, read_toml, resolve_path
 from sim.space import Factor, salib_problem
 from sim.store import ResultStore
 
-METHODS: tuple[str, ...] = ("sobol", "morris", "rbd_fast", "delta", "pawn")
-LATIN_METHODS = ("rbd_fast", "delta", "pawn")
+METHODS: tuple[str, ...] = ("sobol", "morris", "rbd_fast", "delta", "pawn", "lhs")
+LATIN_METHODS = ("rbd_fast", "delta", "pawn", "lhs")  # "lhs": a plain Latin hypercube (emulator training)
 
 
 class _Frozen(BaseModel):
@@ -92,6 +94,13 @@ class PawnOptions(_Frozen):
     S: int = Field(10, ge=2, le=100, description="conditioning slices")
 
 
+class LhsOptions(_Frozen):
+    """Options of a plain Latin-hypercube design (scipy ``stats.qmc.LatinHypercube``)."""
+
+    optimization: Literal["random-cd", "none"] = Field(
+        "random-cd", description="improve the space filling by coordinate swaps (centred discrepancy)")
+
+
 class Execution(_Frozen):
     """Where a sweep runs; not part of its design (changing it never invalidates a store)."""
 
@@ -108,7 +117,7 @@ class SweepSpec(_Frozen):
     title_en: str = ""
     description: str = ""
     scenario: str = Field(description="base scenario, by name or path relative to the sweep file")
-    method: Literal["sobol", "morris", "rbd_fast", "delta", "pawn"]
+    method: Literal["sobol", "morris", "rbd_fast", "delta", "pawn", "lhs"]
     samples: int = Field(ge=2, le=1_048_576, description="Sobol: base samples N (a power of 2); "
                          "Morris: trajectories; others: Latin-hypercube points")
     replicates: int = Field(1, ge=1, le=1000, description="seeded replicates per point (same seeds at every point)")
@@ -125,6 +134,7 @@ class SweepSpec(_Frozen):
     rbd_fast: RbdFastOptions = RbdFastOptions()
     delta: DeltaOptions = DeltaOptions()
     pawn: PawnOptions = PawnOptions()
+    lhs: LhsOptions = LhsOptions()
     execution: Execution = Execution()
 
     def options(self) -> BaseModel:
@@ -296,6 +306,12 @@ class Sweep:
             return morris.sample(problem, spec.samples, num_levels=opts.num_levels,
                                  optimal_trajectories=opts.optimal_trajectories,
                                  local_optimization=opts.local_optimization, seed=spec.seed)
+        if spec.method == "lhs":  # scipy's optimised Latin hypercube, one column per factor
+            from scipy.stats import qmc
+
+            optimization = None if spec.lhs.optimization == "none" else spec.lhs.optimization
+            return qmc.LatinHypercube(d=len(self.factors), optimization=optimization,
+                                      seed=spec.seed).random(spec.samples)
         return latin.sample(problem, spec.samples, seed=spec.seed)
 
     def samples_table(self, unit: np.ndarray | None = None) -> pd.DataFrame:
