@@ -30,7 +30,6 @@ runner (STYLE.md), stored and resumable like any other batch.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shutil
@@ -45,14 +44,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from calibration.abc import ABCSMC, resample
 from calibration.runs import hindcast_model, run_points
-from calibration.series import FACTS_FILE, SeriesSet, distances, load_facts, load_series, scaled_errors
+from calibration.series import (
+    FACTS_FILE,
+    SeriesSet,
+    distances,
+    load_facts,
+    load_series,
+    scaled_errors,
+)
 from calibration.stylized import compare, stylized_model_at
-from sim.errors import InputError, from_validation_error
-from sim.paths import CALIBRATION_DIR, REPO_ROOT
-from sim.region import load_region
-from sim.scenario import load_scenario
-from sim.store import ResultStore
-from sim.space import Factor, ParameterSpace
+from sim.core.errors import InputError, from_validation_error
+from sim.core.paths import CALIBRATION_DIR, REPO_ROOT
+from sim.engine.store import ResultStore
+from sim.inputs.region import load_region
+from sim.inputs.space import Factor, ParameterSpace
+from sim.scenario.loading import load_scenario
 
 SETTINGS_FILE = CALIBRATION_DIR / "settings.toml"
 INSTALLED_DRAWS = CALIBRATION_DIR / "draws.csv"
@@ -103,7 +109,7 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
     Raises:
         InputError: on bad TOML, an unknown key, or a name that is not a parameter of the space.
     """
-    from sim.scenario import read_toml
+    from sim.scenario.loading import read_toml
 
     path = Path(path)
     try:
@@ -219,7 +225,7 @@ class Calibration:
         }
 
     def _open(self) -> None:
-        from sim.store import code_version
+        from sim.engine.store import code_version
 
         manifest = self.out / "manifest.json"
         ident = json.loads(json.dumps(self.identity(), sort_keys=True))
@@ -411,36 +417,3 @@ class Calibration:
             shutil.copytree(self.out / "report", INSTALLED_REPORT)
             self._log(f"installed {INSTALLED_DRAWS.relative_to(REPO_ROOT)} and {INSTALLED_REPORT.relative_to(REPO_ROOT)}/")
         return summary
-
-
-# ------------------------------------------------------------------ command line
-
-
-def cli_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``weilai calibrate``."""
-    parser.add_argument("--mode", default="full", help="quick (a smoke-sized fit, about a minute) or full "
-                        "(the calibration whose draws the project uses; under an hour on 2 cores)")
-    parser.add_argument("--out", default=None, help="folder for the state, runs and report "
-                        "(default results/calibration/<mode>); the same command resumes an interrupted run")
-    parser.add_argument("--seed", type=int, default=2024, help="base seed (default 2024)")
-    parser.add_argument("--workers", type=int, default=None, help="processes for model runs (default: the mode's)")
-    parser.add_argument("--install", dest="install", action="store_true", default=None,
-                        help="copy the draws to calibration/draws.csv and the report to calibration/report/ "
-                        "(default in full mode)")
-    parser.add_argument("--no-install", dest="install", action="store_false",
-                        help="leave calibration/draws.csv and calibration/report/ alone")
-
-
-def cli_main(args: argparse.Namespace) -> int:
-    """``weilai calibrate``: run or resume a calibration; print where the draws and report are."""
-    if args.seed < 0:
-        raise InputError("the seed must not be negative", key="--seed", value=args.seed, allowed="0 or more")
-    if args.workers is not None and args.workers < 1:
-        raise InputError("at least one worker is needed", key="--workers", value=args.workers, allowed="1 or more")
-    out = Path(args.out) if args.out else Path("results") / "calibration" / args.mode
-    install = args.install if args.install is not None else args.mode == "full"
-    calibration = Calibration(out=out, mode=args.mode, seed=args.seed, workers=args.workers)
-    summary = calibration.run(install=install)
-    print(f"calibration ({args.mode}) finished: {summary['headline']}")
-    print(f"report: {out / 'report' / 'report.md'}; draws: {out / 'draws.csv'}")
-    return 0

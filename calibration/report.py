@@ -181,7 +181,7 @@ def markdown_table(frame: pd.DataFrame, columns: list[str], headers: list[str] |
 
 def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.DataFrame) -> dict[str, Any]:
     """Write the report folder of a calibration; returns the summary (also ``summary.json``)."""
-    from sim.store import code_version
+    from sim.engine.store import code_version
 
     folder = calibration.out / "report"
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError, from_validation_error
-from sim.paths import CALIBRATION_DATA_DIR
+from sim.core.errors import InputError, from_validation_error
+from sim.core.paths import CALIBRATION_DATA_DIR
 
 SERIES_FILE = CALIBRATION_DATA_DIR / "series.toml"
 FACTS_FILE = CALIBRATION_DATA_DIR / "ningbo_facts.csv"
@@ -147,7 +147,7 @@ def load_series(path: str | Path = SERIES_FILE) -> SeriesSet:
     Raises:
         InputError: on bad TOML, an unknown key or a malformed entry.
     """
-    from sim.scenario import read_toml
+    from sim.scenario.loading import read_toml
 
     path = Path(path)
     try:

@@ -10,16 +10,23 @@ import pandas as pd
 import pytest
 
 from calibration import fit as F
-from calibration.abc import ABCSMC, effective_sample_size, log_kernel_mixture, perturb, resample, weighted_quantile
+from calibration.abc import (
+    ABCSMC,
+    effective_sample_size,
+    log_kernel_mixture,
+    perturb,
+    resample,
+    weighted_quantile,
+)
 from calibration.runs import hindcast_model, run_points, run_seed
 from calibration.series import distances, load_facts, load_series, scaled_errors
 from sim.cli import main as cli
-from sim.draws import draw_for_seed, load_draws
-from sim.errors import InputError
-from sim.model import FutureIndustryModel
-from sim.region import load_region
-from sim.scenario import load_scenario
-from sim.store import ResultStore
+from sim.core.errors import InputError
+from sim.engine.store import ResultStore
+from sim.inputs.draws import draw_for_seed, load_draws
+from sim.inputs.region import load_region
+from sim.model.model import FutureIndustryModel
+from sim.scenario.loading import load_scenario
 
 SERIES = load_series()
 FACTS = load_facts()

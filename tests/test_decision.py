@@ -28,7 +28,7 @@ factors = ["levers.rd_grants", "levers.guidance_fund", "levers.talent_young", "u
 
 
 def _sweep(folder: Path, name: str, samples: int, seed: int) -> Path:
-    from sim.sweep import load_sweep, run_sweep
+    from sim.analysis.sweep import load_sweep, run_sweep
 
     file = folder / f"{name}.toml"
     file.write_text(TINY_SWEEP.format(samples=samples, seed=seed), encoding="utf-8")
@@ -86,7 +86,7 @@ def test_value_writes_paired_per_target_table_and_chart(tmp_path, capsys):
 
 
 def test_holm_levels_follow_the_step_down_order():
-    from sim.decision.value import holm_levels
+    from sim.analysis.decision.value import holm_levels
 
     adjusted, levels = holm_levels(np.array([0.01, 0.04, 0.03]), alpha=0.05)
     assert np.allclose(adjusted, [0.03, 0.06, 0.06])
@@ -104,7 +104,7 @@ def test_value_errors(capsys):
 
 
 def test_emulator_files_accuracy_and_prediction(emulator_dir, capsys):
-    from sim.decision.emulator import load_emulator
+    from sim.analysis.decision.emulator import load_emulator
 
     report = json.loads((emulator_dir / "accuracy.json").read_text())
     s = report["summary"]
@@ -125,7 +125,7 @@ def test_emulator_files_accuracy_and_prediction(emulator_dir, capsys):
 
 def test_emulator_follows_the_lever_it_was_trained_on(emulator_dir):
     """Predictions change with a trained lever input and stay put for the same input."""
-    from sim.decision.emulator import load_emulator
+    from sim.analysis.decision.emulator import load_emulator
 
     emu = load_emulator(emulator_dir)
     low = emu.predict({"levers.guidance_fund": 0.0})
@@ -137,8 +137,8 @@ def test_emulator_follows_the_lever_it_was_trained_on(emulator_dir):
 def test_javascript_evaluator_equals_python(emulator_dir, tmp_path):
     from conftest import require
 
-    from sim.decision.emulator import load_emulator
-    from sim.decision.export import export_js
+    from sim.analysis.decision.emulator import load_emulator
+    from sim.analysis.decision.export import export_js
 
     node = shutil.which("node")
     require(node is not None, "node is not installed")
@@ -184,8 +184,8 @@ def test_emulate_train_errors(ensemble_store, tmp_path, capsys):
 
 
 def test_allocate_quick_writes_a_valid_scenario_and_verification(emulator_dir, tmp_path, capsys):
-    from sim.decision.levers import total_cost_100m_yuan
-    from sim.scenario import load_scenario
+    from sim.analysis.decision.levers import total_cost_100m_yuan
+    from sim.scenario.loading import load_scenario
 
     out = tmp_path / "alloc"
     argv = ["allocate", "--budget", "12", "--base", "baseline", "--out", str(out), "--quick", "--emulator",
@@ -209,9 +209,9 @@ def test_allocate_quick_writes_a_valid_scenario_and_verification(emulator_dir, t
 
 
 def test_allocation_levels_respect_budget_floors_and_caps(emulator_dir):
-    from sim.decision.allocate import build_problem
-    from sim.decision.emulator import load_emulator
-    from sim.scenario import load_scenario
+    from sim.analysis.decision.allocate import build_problem
+    from sim.analysis.decision.emulator import load_emulator
+    from sim.scenario.loading import load_scenario
 
     problem = build_problem(load_emulator(emulator_dir), load_scenario("baseline"), 20.0,
                             minimum={"talent_young": 100.0})
@@ -238,8 +238,8 @@ def test_allocate_errors(emulator_dir, tmp_path, capsys):
 
 def test_discover_finds_boxes_on_a_planted_failure(monkeypatch):
     """PRIM recovers a failure region planted in one factor; CART's first box restricts the same factor."""
-    from sim.decision.discover import Cases, cart_boxes, prim_boxes
-    from sim.targets import load_targets
+    from sim.analysis.decision.discover import Cases, cart_boxes, prim_boxes
+    from sim.analysis.targets import load_targets
 
     rng = np.random.default_rng(3)
     x = pd.DataFrame({"uncertainties.vc_climate": rng.uniform(0.4, 1.5, 400),
@@ -247,7 +247,10 @@ def test_discover_finds_boxes_on_a_planted_failure(monkeypatch):
     failed = (x["uncertainties.vc_climate"] < 0.7).to_numpy() | (rng.random(400) < 0.05)
     target = {t.id: t for t in load_targets().target}["chain_leaders_2035"]
     cases = Cases(x=x, failed=failed, target=target, ranges={c: (x[c].min(), x[c].max()) for c in x})
+    from sim.presentation.discovery import with_sentences
+
     boxes, trajectory, chosen = prim_boxes(cases, resamples=5)
+    boxes = with_sentences(boxes, cases)
     vc = boxes[boxes["factor"] == "uncertainties.vc_climate"]
     assert len(vc) == 1 and vc["high"].iloc[0] == pytest.approx(0.7, abs=0.05)
     assert vc["density"].iloc[0] > 0.9 and vc["coverage"].iloc[0] > 0.8

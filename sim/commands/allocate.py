@@ -1,5 +1,5 @@
 """``weilai allocate --budget B --base SCENARIO --out DIR``: the best split of a yearly budget across
-levers, searched on the emulator and verified on the model (:mod:`sim.decision.allocate`)."""
+levers, searched on the emulator and verified on the model (:mod:`sim.analysis.decision.allocate`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import argparse
 import time
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.core.errors import InputError
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``weilai allocate``."""
-    from sim.decision.allocate import OBJECTIVES
-    from sim.experiment import add_execution_arguments
+    from sim.analysis.decision.allocate import OBJECTIVES
+    from sim.commands.options import add_execution_arguments
 
     parser.add_argument("--budget", type=float, required=True, help="亿元 a year to split across the levers")
     parser.add_argument("--base", default="baseline", help="base scenario (default baseline)")
@@ -48,13 +48,14 @@ def _floors(items: list[str]) -> dict[str, float]:
 
 def cli_main(args: argparse.Namespace) -> int:
     """Search, verify, write allocation.toml, allocation.csv and verification.csv."""
-    from sim.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
-    from sim.decision.emulator import load_emulator, shipped_emulator_dir
-    from sim.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan
-    from sim.decision.verify import verification_table
-    from sim.experiment import execution_options, run_scenarios
-    from sim.scenario import load_scenario
-    from sim.targets import load_targets
+    from sim.analysis.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
+    from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
+    from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan
+    from sim.analysis.decision.verify import verification_table
+    from sim.commands.options import execution_options
+    from sim.engine.runner import run_scenarios
+    from sim.scenario.loading import load_scenario
+    from sim.analysis.targets import load_targets
 
     started = time.perf_counter()
     trials = args.trials or (40 if args.quick else 300)
@@ -140,11 +141,11 @@ def cli_main(args: argparse.Namespace) -> int:
 
 def _base_ref(base, ref: str) -> str:
     """How allocation.toml names its base: the scenario name if it is a shipped one, else the absolute path."""
-    from sim.scenario import resolve_path
+    from sim.scenario.loading import resolve_path
 
     path = resolve_path(ref)
     try:
-        from sim.paths import SCENARIOS_DIR
+        from sim.core.paths import SCENARIOS_DIR
 
         return str(path.resolve().relative_to(SCENARIOS_DIR).with_suffix(""))
     except ValueError:

@@ -1,5 +1,5 @@
 """``weilai discover STORE --target ID --out DIR``: where in a sweep a target fails (PRIM, CART);
-see :mod:`sim.decision.discover`."""
+see :mod:`sim.analysis.decision.discover`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.core.errors import InputError
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,11 +28,12 @@ def cli_main(args: argparse.Namespace) -> int:
     """Find the boxes, write boxes.csv, sentences.txt and the chart."""
     import pandas as pd
 
-    from sim.charts import Provenance, save_chart
-    from sim.decision.charts import boxes_chart
-    from sim.decision.discover import cart_boxes, prim_boxes, sweep_cases
-    from sim.labels import target_label
-    from sim.store import ResultStore
+    from sim.presentation.charts import Provenance, save_chart
+    from sim.presentation.charts.decision import boxes_chart
+    from sim.analysis.decision.discover import cart_boxes, prim_boxes, sweep_cases
+    from sim.presentation.discovery import with_sentences
+    from sim.presentation.labels import target_label
+    from sim.engine.store import ResultStore
 
     if not 0 < args.min_coverage <= 1:
         raise InputError("coverage is a share", key="--min-coverage", value=args.min_coverage, allowed="0 < c <= 1")
@@ -49,7 +50,7 @@ def cli_main(args: argparse.Namespace) -> int:
     cart_table = cart_boxes(cases, seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    boxes = pd.concat([prim_table, cart_table], ignore_index=True)
+    boxes = with_sentences(pd.concat([prim_table, cart_table], ignore_index=True), cases)
     boxes.to_csv(out / "boxes.csv", index=False)
     written = [out / "boxes.csv"]
     sentences = list(dict.fromkeys(f"[{m} {b}] {s}" for m, b, s in
@@ -67,7 +68,7 @@ def cli_main(args: argparse.Namespace) -> int:
                   f"{r['range_high']:.4g}); found again in {r['reproduce_coverage_pct']:.0f}% of resamples")
         print(f"  PRIM box: coverage {prim_table['coverage'].iloc[0]:.2f}, density {prim_table['density'].iloc[0]:.2f}")
     if not args.no_chart and not trajectory.empty:
-        from sim.fonts import CjkFontMissingError
+        from sim.presentation.fonts import CjkFontMissingError
 
         t = cases.target
         try:

@@ -1,4 +1,4 @@
-"""``weilai emulate train|predict|rebuild|export``: the emulator of the targets (:mod:`sim.decision.emulator`)."""
+"""``weilai emulate train|predict|rebuild|export``: the emulator of the targets (:mod:`sim.analysis.decision.emulator`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import json
 import time
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.core.errors import InputError
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``weilai emulate``."""
-    from sim.experiment import add_execution_arguments
+    from sim.commands.options import add_execution_arguments
 
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     train = sub.add_parser("train", help="fit an emulator to sweep stores")
@@ -38,9 +38,9 @@ def cli_main(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, stores: list[str] | None = None, reference: str | None = None) -> int:
-    from sim.decision.accuracy import accuracy_report, write_report
-    from sim.decision.emulator import fit_emulator, training_data
-    from sim.decision.export import export_js
+    from sim.analysis.decision.accuracy import accuracy_report, write_report
+    from sim.analysis.decision.emulator import fit_emulator, training_data
+    from sim.analysis.decision.export import export_js
 
     stores = stores or args.stores
     for ref in list(stores) + ([reference or getattr(args, "reference", None)] if (reference or getattr(args, "reference", None)) else []):
@@ -71,9 +71,9 @@ def _train(args: argparse.Namespace, stores: list[str] | None = None, reference:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from sim.decision.emulator import load_emulator, predict_scenario
-    from sim.labels import indicator_label
-    from sim.scenario import load_scenario
+    from sim.analysis.decision.emulator import load_emulator, predict_scenario
+    from sim.presentation.labels import indicator_label
+    from sim.scenario.loading import load_scenario
 
     emu = load_emulator(args.emulator)
     scenario = load_scenario(args.scenario)
@@ -95,9 +95,9 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    from sim.decision.emulator import shipped_emulator_dir, training_sweeps
-    from sim.experiment import execution_options
-    from sim.sweep import load_sweep, run_sweep
+    from sim.analysis.decision.emulator import shipped_emulator_dir, training_sweeps
+    from sim.commands.options import execution_options
+    from sim.analysis.sweep import load_sweep, run_sweep
 
     options = execution_options(args)
     train_files, reference_file = training_sweeps()
@@ -118,8 +118,8 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from sim.decision.emulator import load_emulator
-    from sim.decision.export import export_js
+    from sim.analysis.decision.emulator import load_emulator
+    from sim.analysis.decision.export import export_js
 
     emu = load_emulator(args.emulator)
     out = Path(args.out) if args.out else Path(args.emulator) / "emulator.js"

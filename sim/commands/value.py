@@ -1,4 +1,4 @@
-"""``weilai value SCENARIO``: what each 亿元 buys, lever by lever (see :mod:`sim.decision.value`)."""
+"""``weilai value SCENARIO``: what each 亿元 buys, lever by lever (see :mod:`sim.analysis.decision.value`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.errors import InputError
-from sim.experiment import add_execution_arguments, execution_options
+from sim.core.errors import InputError
+from sim.commands.options import add_execution_arguments, execution_options
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,13 +27,13 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli_main(args: argparse.Namespace) -> int:
     """Run the scenario and one variant per lever on common random numbers; write value.csv and the chart."""
-    from sim.charts import KEY_INDICATORS, Provenance, save_chart
-    from sim.decision.charts import value_chart
-    from sim.decision.levers import resolve_levers
-    from sim.decision.value import indicator_table, read_city_rows, value_tables, value_variants, write_value
-    from sim.experiment import run_scenarios
-    from sim.scenario import load_scenario
-    from sim.targets import load_targets
+    from sim.presentation.charts import KEY_INDICATORS, Provenance, save_chart
+    from sim.presentation.charts.decision import value_chart
+    from sim.analysis.decision.levers import resolve_levers
+    from sim.analysis.decision.value import indicator_table, read_city_rows, value_tables, value_variants, write_value
+    from sim.engine.runner import run_scenarios
+    from sim.scenario.loading import load_scenario
+    from sim.analysis.targets import load_targets
 
     if args.replicates < 2:
         raise InputError("paired intervals need at least two replicates", key="--replicates",
@@ -67,7 +67,7 @@ def cli_main(args: argparse.Namespace) -> int:
               f"[{row['delta_expected_low']:+.3f}, {row['delta_expected_high']:+.3f}]  "
               f"per 亿 {row['expected_targets_met_per_100m_yuan']:+.4f}")
     if not args.no_chart:
-        from sim.fonts import CjkFontMissingError
+        from sim.presentation.fonts import CjkFontMissingError
 
         footnote = Provenance.from_store(store).footnote(args.lang)
         try:
