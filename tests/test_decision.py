@@ -273,3 +273,19 @@ def test_discover_errors(ensemble_store, stores, tmp_path, capsys):
     assert "unknown target" in _error(capsys, ["discover", str(stores[0]), "--target", "moon_2030", "--out", str(tmp_path)])
     assert "no sweep factors" in _error(capsys, ["discover", str(ensemble_store.path), "--target", "chain_leaders_2035",
                                                  "--out", str(tmp_path)])
+
+
+def test_shipped_emulator_is_complete_and_its_script_matches():
+    """The shipped emulator has its accuracy report, is small, and emulator.js is its current export."""
+    from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
+    from sim.analysis.decision.export import export_js
+
+    folder = shipped_emulator_dir()
+    emu = load_emulator(folder)
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 2_000_000
+    summary = json.loads((folder / "accuracy.json").read_text())["summary"]
+    assert summary["mixes"] >= 20 and summary["prediction_ms_all_targets"] < 50
+    assert emu.accuracy["summary"]["mae"] == pytest.approx(summary["mae"])
+    assert (folder / "emulator.js").read_text(encoding="utf-8") == export_js(emu), "run: weilai emulate export"
+    assert len(emu.identity["trained_on"]) == len(list((Path(__file__).parent.parent / "scenarios" / "sweeps"
+                                                        / "emulator").glob("train_*.toml")))
