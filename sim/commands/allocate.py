@@ -48,6 +48,8 @@ def _floors(items: list[str]) -> dict[str, float]:
 
 def cli_main(args: argparse.Namespace) -> int:
     """Search, verify, write allocation.toml, allocation.csv and verification.csv."""
+    import pandas as pd
+
     from sim.analysis.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
     from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan
@@ -100,16 +102,13 @@ def cli_main(args: argparse.Namespace) -> int:
     scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
     table = verification_table(store, scenarios, roles, load_targets(), full.name, scores)
     table.to_csv(out / "verification.csv", index=False)
-    best_levels = chosen[0][1]
-    alloc = best_levels
+    alloc = chosen[0][1]
     rows = []
     for f, level, unit_cost in zip(problem.levers, alloc, problem.unit_cost):
         rows.append({"lever": f.short, "path": f.path, "unit": f.factor.unit, "level_per_year": level,
                      "cost_100m_yuan_per_year": level * unit_cost,
                      "share_of_budget": level * unit_cost / problem.budget,
                      "base_level_per_year": emu.inputs[emu.input_names.index(f.name)]["base"]})
-    import pandas as pd
-
     pd.DataFrame(rows).to_csv(out / "allocation.csv", index=False)
     verified = table.set_index("role")
     cand = table[table["role"] == "candidate"].iloc[0]
@@ -141,12 +140,11 @@ def cli_main(args: argparse.Namespace) -> int:
 
 def _base_ref(base, ref: str) -> str:
     """How allocation.toml names its base: the scenario name if it is a shipped one, else the absolute path."""
+    from sim.core.paths import SCENARIOS_DIR
     from sim.scenario.loading import resolve_path
 
     path = resolve_path(ref)
     try:
-        from sim.core.paths import SCENARIOS_DIR
-
         return str(path.resolve().relative_to(SCENARIOS_DIR).with_suffix(""))
     except ValueError:
         return str(path.resolve())
