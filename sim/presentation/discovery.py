@@ -9,6 +9,10 @@ from sim.analysis.decision.discover import Cases
 from sim.presentation import labels as L
 
 
+WEAK_LIFT = 1.2            # a box whose failure rate is below 1.2 x the overall rate says little
+WEAK_STABILITY_PCT = 50.0  # a restricted factor found again in fewer than half of PRIM's resamples
+
+
 def factor_name(factor: str) -> str:
     """Chinese name of a factor (its own name if the region does not know it)."""
     try:
@@ -44,13 +48,22 @@ def box_sentence(cases: Cases, limits: dict[str, tuple[float, float]], density: 
 
 
 def with_sentences(boxes: pd.DataFrame, cases: Cases) -> pd.DataFrame:
-    """The boxes table with ``factor_label`` and ``sentence_zh`` columns (one sentence per box)."""
+    """The boxes table with ``factor_label`` and ``sentence_zh`` columns (one sentence per box).
+
+    A box whose failure rate is under 1.2 times the overall one, or with a restricted factor that PRIM's
+    resampling finds again in fewer than half of the resamples, gets a caveat in its sentence.
+    """
     out = boxes.copy()
     out["factor_label"] = [factor_name(f) for f in out["factor"]]
     sentences = {}
+    failure_rate = float(cases.failed.mean())
     for (method, number), box in out.groupby(["method", "box"], sort=False):
         limits = {f: (lo, hi) for f, lo, hi in zip(box["factor"], box["low"], box["high"])}
-        sentences[(method, number)] = box_sentence(cases, limits, float(box["density"].iloc[0]),
-                                                   float(box["coverage"].iloc[0]))
+        density = float(box["density"].iloc[0])
+        text = box_sentence(cases, limits, density, float(box["coverage"].iloc[0]))
+        stability = box["reproduce_coverage_pct"].min()
+        if density < WEAK_LIFT * failure_rate or (stability == stability and stability < WEAK_STABILITY_PCT):
+            text += "（提示：该情形与整体差别不大或在重抽样中不稳定，仅供参考，不宜单独引用。）"
+        sentences[(method, number)] = text
     out["sentence_zh"] = [sentences[(m, b)] for m, b in zip(out["method"], out["box"])] if len(out) else []
     return out
