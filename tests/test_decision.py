@@ -256,8 +256,12 @@ def test_discover_finds_boxes_on_a_planted_failure(monkeypatch):
     assert vc["density"].iloc[0] > 0.9 and vc["coverage"].iloc[0] > 0.8
     assert vc["reproduce_coverage_pct"].iloc[0] >= 80
     assert re.search(r"^当创投环境低于0\.[67]\d*时，.*的达成率降至\d+%（全部情形为\d+%）", vc["sentence_zh"].iloc[0])
+    assert "提示" not in vc["sentence_zh"].iloc[0]  # a strong, stable box carries no caveat
     cart = cart_boxes(cases)
     assert "uncertainties.vc_climate" in set(cart[cart["box"] == 1]["factor"])
+    weak = with_sentences(boxes.assign(density=0.3, reproduce_coverage_pct=20.0).drop(
+        columns=["factor_label", "sentence_zh"]), cases)
+    assert "提示" in weak["sentence_zh"].iloc[0]
 
 
 def test_discover_command_on_a_sweep(stores, tmp_path, capsys):
