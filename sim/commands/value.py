@@ -27,7 +27,7 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli_main(args: argparse.Namespace) -> int:
     """Run the scenario and one variant per lever on common random numbers; write value.csv and the chart."""
-    from sim.presentation.charts import KEY_INDICATORS, Provenance, save_chart
+    from sim.presentation.charts import KEY_INDICATORS, save_chart
     from sim.presentation.charts.decision import value_chart
     from sim.analysis.decision.levers import resolve_levers
     from sim.analysis.decision.value import indicator_table, read_city_rows, value_tables, value_variants, write_value
@@ -69,12 +69,23 @@ def cli_main(args: argparse.Namespace) -> int:
     if not args.no_chart:
         from sim.presentation.fonts import CjkFontMissingError
 
-        footnote = Provenance.from_store(store).footnote(args.lang)
         try:
-            written += save_chart(value_chart(lever_table, table, args.lang, footnote), out / f"value_{args.lang}")
+            written += save_chart(value_chart(lever_table, table, args.lang, _footnote(store, base, args, "zh")),
+                                  out / f"value_{args.lang}")
         except CjkFontMissingError as exc:
             print(f"weilai: {exc.message()}\nweilai: writing the chart with English labels instead", file=sys.stderr)
-            written += save_chart(value_chart(lever_table, table, "en", Provenance.from_store(store).footnote("en")),
+            written += save_chart(value_chart(lever_table, table, "en", _footnote(store, base, args, "en")),
                                   out / "value_en")
     print("written: " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _footnote(store, base, args: argparse.Namespace, lang: str) -> str:
+    """One short provenance line (the store's own footnote would list every variant)."""
+    version = store.manifest.get("code_version", "?")
+    calibration = store.manifest.get("calibration", "?")
+    if lang == "zh" and args.lang == "zh":
+        return (f"数据：weilai 模拟 · {base.name}与各杠杆变体 · 基准种子{args.seed} · 每个情景{args.replicates}次重复 · "
+                f"代码 {version} · 参数抽样 {calibration} · {store.path}")
+    return (f"Data: weilai simulation · {base.name} and one variant per lever · base seed {args.seed} · "
+            f"{args.replicates} replicates each · code {version} · parameter draws {calibration} · {store.path}")
