@@ -123,9 +123,9 @@ def analyze_store(
             raise InputError("output not stored by this sweep", file=store.path, key="outputs", value=name,
                              allowed=", ".join(stored_outputs))
     years = list(years or spec.years)
-    methods = list(methods or [spec.method])
+    methods = list(methods or ["delta" if spec.method == "lhs" else spec.method])
     for m in methods:
-        allowed = LATIN_METHODS if spec.method in LATIN_METHODS else (spec.method,)
+        allowed = ("rbd_fast", "delta", "pawn") if spec.method in LATIN_METHODS else (spec.method,)
         if m not in allowed:
             raise InputError("method does not fit this sweep's sample", file=store.path, key="methods",
                              value=m, allowed=", ".join(allowed))
