@@ -23,7 +23,6 @@ NO_YEAR = -9999
 # Stages of the development ladder the policy describes (科技型中小企业-高新技术企业-科技小巨人-领军企业):
 STARTUP, SME, HIGH_TECH, LITTLE_GIANT, HEAD, CHAIN_LEADER = range(6)
 STAGE_NAMES = ("startup", "sme", "high_tech", "little_giant", "head", "chain_leader")
-STAGE_NAMES_ZH = ("初创企业", "科技型中小企业", "高新技术企业", "科技小巨人", "头部企业", "链主企业")
 
 # Origins of a firm.
 # DIVERSIFIED: an established Ningbo manufacturer from outside the nine directions that opened a
@@ -75,6 +74,40 @@ FIELDS: dict[str, tuple[Any, Any]] = {
 class FirmTable:
     """Struct of arrays for all firms ever created; grows by doubling its capacity."""
 
+    # One array per entry of FIELDS (made in __init__; declared here for readers and type checkers).
+    direction: np.ndarray
+    district: np.ndarray
+    alive: np.ndarray
+    origin: np.ndarray
+    founded: np.ndarray
+    age: np.ndarray
+    revenue: np.ndarray
+    revenue_lag1: np.ndarray
+    revenue_lag2: np.ndarray
+    revenue_lag3: np.ndarray
+    last_growth: np.ndarray
+    employees: np.ndarray
+    researchers: np.ndarray
+    rd_intensity: np.ndarray
+    rd_spend: np.ndarray
+    knowledge: np.ndarray
+    relative_tech: np.ndarray
+    cash: np.ndarray
+    equity_raised: np.ndarray
+    equity_this_year: np.ndarray
+    funded_year: np.ndarray
+    rounds: np.ndarray
+    high_tech: np.ndarray
+    certified_year: np.ndarray
+    tech_centre: np.ndarray
+    new_star_until: np.ndarray
+    anchor: np.ndarray
+    grant: np.ndarray
+    loan_subsidy: np.ndarray
+    direct_subsidy: np.ndarray
+    listed: np.ndarray
+    stage: np.ndarray
+
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         self.capacity = max(16, capacity)
@@ -108,10 +141,6 @@ class FirmTable:
             getattr(self, name)[rows] = value
         self.n += count
         return rows
-
-    def view(self, name: str) -> np.ndarray:
-        """The used part of a field's array (a view: writes go to the table)."""
-        return getattr(self, name)[: self.n]
 
     def live(self) -> np.ndarray:
         """Row indices of live firms."""

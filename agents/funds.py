@@ -184,10 +184,6 @@ class Fund(mesa.Agent):
         """Capital raised (city money plus social capital not lapsed) over the target capital."""
         return (self.city_paid_in + self.social_paid_in) / self.target_capital if self.target_capital > 0 else 1.0
 
-    def multiple(self) -> float:
-        """Realised proceeds over invested capital so far."""
-        return self.proceeds / self.invested if self.invested > 0 else 0.0
-
 
 def assign_sub_funds(n_sub_funds: int, shares: np.ndarray) -> list[list[int]]:
     """Directions of each of N sub-funds, given direction shares of the guidance lever.

@@ -8,7 +8,7 @@ probability of each target and the mean of key indicators (revenue and head ente
 ``firm_technology`` in 2035 where the model reports it, spending over the run), and the paired change
 from dose 0.
 
-The output CSV (default ``docs/data/dose_response.csv``) is read by ``python -m sim.presentation.docs`` into
+The output CSV (default ``docs/data/dose_response.csv``) is read by ``python docs/make_docs.py`` into
 ``docs/levers.md``. Full size (the coordinator runs it once the model work is merged)::
 
     python benchmarks/dose_response.py --replicates 40 --workers 2
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, float_format="%.6g")
-    print(f"wrote {out} ({len(table)} rows); regenerate docs/levers.md with: python -m sim.presentation.docs")
+    print(f"wrote {out} ({len(table)} rows); regenerate docs/levers.md with: python docs/make_docs.py")
     return 0
 
 

@@ -188,7 +188,6 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
     series = calibration.series
     obs = calibration.observations
     labels = {s.id: s.label_en for s in series.series}
-    labels_zh = {s.id: s.label_zh for s in series.series}
 
     abc_fit, posterior_fit, simulated_fit = results["fit"]
     abc_hold, posterior_hold, simulated_hold = results["holdout"]
@@ -206,7 +205,8 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
     parameters["holdout_shrinkage"] = hold_params["shrinkage"]
     nuisance = parameter_table(calibration.roles.nuisance, posterior_fit, {})
     correlations = posterior_correlations(list(calibration.roles.fitted), posterior_fit)
-    screening = screening_table(prior_predictive, [f.name for f in calibration.roles.fitted + calibration.roles.nuisance])
+    screening = screening_table(prior_predictive,
+                                [f.name for f in calibration.roles.fitted + calibration.roles.nuisance])
     generations = pd.concat([
         pd.read_csv(calibration.out / stage / "generations.csv").assign(stage=stage) for stage in ("fit", "holdout")])
 
@@ -224,7 +224,7 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
     rms = float(np.sqrt(np.mean(np.square(fit["scaled_error"]))))
     rms_hold = float(np.sqrt(np.mean(np.square(holdout["scaled_error"])))) if len(holdout) else float("nan")
     timings = dict(calibration.timings)
-    summary = {
+    summary: dict[str, Any] = {
         "mode": calibration.mode, "seed": calibration.seed, "code_version": code_version(),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": calibration.workers,
         "population_scale": calibration.config.population_scale,
@@ -252,13 +252,13 @@ def write(calibration: Calibration, results: dict[str, tuple], stylized: pd.Data
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=float),
                                          encoding="utf-8")
     page = _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, correlations, generations,
-                 stylized, labels, labels_zh)
+                 stylized, labels)
     (folder / "report.md").write_text(page, encoding="utf-8")
     return summary
 
 
 def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, correlations, generations,
-          stylized, labels, labels_zh) -> str:
+          stylized, labels) -> str:
     s = summary
     secs = s["seconds"]
     fitted = len(calibration.roles.fitted)
@@ -274,7 +274,8 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, co
         f"{secs.get('all_sessions_total', float('nan')) / 60:.1f} min over all sessions on {s['workers']} worker "
         f"process(es); the session that finished it took {secs.get('session_total', float('nan')) / 60:.1f} min "
         f"(fit {secs.get('fit_abc', 0) / 60:.1f} min, hold-out fit {secs.get('holdout_abc', 0) / 60:.1f} min, "
-        f"posterior predictive {(secs.get('fit_posterior_predictive', 0) + secs.get('holdout_posterior_predictive', 0)) / 60:.1f} min, "
+        f"posterior predictive "
+        f"{(secs.get('fit_posterior_predictive', 0) + secs.get('holdout_posterior_predictive', 0)) / 60:.1f} min, "
         f"draws and stylized facts {secs.get('draws_and_stylized_facts', 0) / 60:.1f} min; a resumed session "
         "reads finished batches from disk).",
         "",

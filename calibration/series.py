@@ -1,6 +1,6 @@
 """The series the model is compared with (``calibration/data/series.toml``), and the distance.
 
-Observations come from the sourced facts (``calibration/data/ningbo_facts.csv``); the model's matching
+Observations come from the sourced facts (``sim/data/ningbo/facts.csv``); the model's matching
 statistics are computed from tidy result rows (never from a live model). Each comparison is in logs:
 ``error = log(simulated) - log(observed)``, scaled by the series' stated model-data discrepancy
 (``discrepancy_log_sd``); the calibration distance of a run is the root mean square of the scaled
@@ -9,7 +9,7 @@ errors. An upper bound (``level_upper``) only counts when the model exceeds it.
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -18,10 +18,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.core.errors import InputError, from_validation_error
-from sim.core.paths import CALIBRATION_DATA_DIR
+from sim.core.paths import CALIBRATION_DATA_DIR, DATA_DIR
+from sim.inputs.region import DEFAULT_REGION
 
 SERIES_FILE = CALIBRATION_DATA_DIR / "series.toml"
-FACTS_FILE = CALIBRATION_DATA_DIR / "ningbo_facts.csv"
+FACTS_FILE = DATA_DIR / DEFAULT_REGION / "facts.csv"  # the calibrated region's sourced facts
 SCALED_ERROR_CAP = 10.0  # a scaled error beyond this counts as this (a run far off, or a zero count)
 TINY = 1e-9
 
@@ -74,10 +75,6 @@ class SeriesSet(_Frozen):
     series: list[Series] = Field(min_length=1)
     not_compared: list[NotCompared] = Field(default_factory=list)
 
-    @cached_property
-    def by_id(self) -> dict[str, Series]:
-        return {s.id: s for s in self.series}
-
     def indicators(self) -> list[str]:
         """Model indicators the series need (to keep result tables small)."""
         return sorted({s.model_indicator for s in self.series})
@@ -112,7 +109,7 @@ class SeriesSet(_Frozen):
                              "holdout": year >= self.holdout.from_year})
         return pd.DataFrame(rows)
 
-    def simulated(self, results: pd.DataFrame, keys: tuple[str, ...] | None = None) -> pd.DataFrame:
+    def simulated(self, results: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.DataFrame:
         """The model's statistic of every series for every simulated year.
 
         Args:
@@ -128,7 +125,7 @@ class SeriesSet(_Frozen):
         for s in self.series:
             rows = results[(results["indicator"] == s.model_indicator)
                            & results["direction"].isin(s.model_directions)]
-            total = rows.groupby(keys + ["year"], sort=True)["value"].sum().unstack("year")
+            total = rows.groupby([*keys, "year"], sort=True)["value"].sum().unstack("year")
             if s.transform == "index":
                 if s.base_year not in total.columns:
                     continue
@@ -137,7 +134,7 @@ class SeriesSet(_Frozen):
             long = total.stack().rename("simulated").reset_index()
             long.insert(len(keys), "series", s.id)
             frames.append(long)
-        columns = keys + ["series", "year", "simulated"]
+        columns = [*keys, "series", "year", "simulated"]
         return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
@@ -194,7 +191,7 @@ def scaled_errors(observations: pd.DataFrame, simulated: pd.DataFrame,
     scaled = np.where(np.isfinite(sim), np.clip(scaled, -SCALED_ERROR_CAP, SCALED_ERROR_CAP), np.nan)
     merged["log_error"] = np.where(np.isfinite(sim), log_error, np.nan)
     merged["scaled"] = scaled
-    return merged[list(keys) + ["series", "year", "observed", "simulated", "log_error", "scaled", "holdout"]]
+    return merged[[*list(keys), "series", "year", "observed", "simulated", "log_error", "scaled", "holdout"]]
 
 
 def distances(errors: pd.DataFrame, keys: tuple[str, ...] = ("sample",), n_observations: int | None = None

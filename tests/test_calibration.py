@@ -112,6 +112,7 @@ def test_truncated_kernel_stays_in_the_cube_and_integrates_to_one():
     assert density.mean() == pytest.approx(1.0, abs=0.01)  # a density on the unit square
 
 
+@pytest.mark.slow
 def test_abc_smc_recovers_a_known_mean_and_keeps_an_uninformed_parameter_wide():
     truth = np.array([0.3, 0.7])
 
@@ -133,6 +134,7 @@ def test_abc_smc_recovers_a_known_mean_and_keeps_an_uninformed_parameter_wide():
     assert np.array_equal(again.posterior_.unit, post.unit)  # a replay makes the same choices
 
 
+@pytest.mark.slow
 def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
     """The machinery (runner, series, distance, ABC-SMC) recovers parameters that generated the data.
 
@@ -250,6 +252,7 @@ def quick(tmp_path_factory):
     return out, summary, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_quick_mode_writes_the_report_and_draws(quick):
     # its wall time is measured, not asserted (the report states it; benchmarks time it)
     out, summary, _seconds = quick
@@ -275,6 +278,7 @@ def test_quick_mode_writes_the_report_and_draws(quick):
     assert summary["fit"]["observations"] == len(obs)
 
 
+@pytest.mark.slow
 def test_draws_round_trip_into_the_model(quick):
     out, _, _ = quick
     path = out / "draws.csv"
@@ -297,6 +301,7 @@ def test_draws_round_trip_into_the_model(quick):
         row["parameters.leader_relative_tech.quantum"])
 
 
+@pytest.mark.slow
 def test_quick_mode_resumes_from_disk_with_the_same_result(quick):
     out, summary, _ = quick
     started = time.perf_counter()

@@ -1,11 +1,9 @@
 """Scenario comparison: common random numbers, the paired interval, costs, and bad input."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
+from engine_helpers import weilai_in_process
 
 from sim.analysis.compare import COLUMNS, run_comparison
 from sim.analysis.targets import (
@@ -76,6 +74,7 @@ def test_comparison_table_matches_the_stored_runs(comparison):
     assert by_target.loc["municipal_zones_2027", "difference"] == 1.0
 
 
+@pytest.mark.slow
 def test_comparison_store_gets_the_comparison_chart_and_both_target_boards(comparison, tmp_path):
     from sim.presentation.charts.export import write_run_charts
 
@@ -118,9 +117,8 @@ def test_a_scenario_compared_with_itself_differs_by_nothing(tmp_path):
     (["baseline", "full_package", "--replicates", "1"], ["--replicates", "2 or more"]),
     (["baseline", "no_such_scenario", "--replicates", "4"], ["not found"]),
 ])
-def test_compare_refuses_bad_input(tmp_path, args, words):
-    result = subprocess.run([sys.executable, "-m", "sim", "compare", *args, "--out", str(tmp_path / "x")],
-                            capture_output=True, text=True)
+def test_compare_refuses_bad_input(tmp_path, args, words, capsys):
+    result = weilai_in_process(capsys, "compare", *args, "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     for word in words:
         assert word in result.stderr

@@ -73,7 +73,8 @@ def test_tofu_check_fails_without_a_cjk_font(tmp_path):
     assert result["ok"] is False
     assert len(result["problems"]) >= len(fonts.SAMPLE_CHARACTERS)
     # and, without the packaged font as well, the command-line check says what to install
-    no_package = "import sim.presentation.fonts as f; f._packaged_fonts = lambda: []; raise SystemExit(f.main())"
+    no_package = ("import sim.presentation.fonts as f; f._packaged_fonts = lambda: []; "
+                  "from sim.cli import main; raise SystemExit(main(['fonts']))")
     cli = subprocess.run([sys.executable, "-c", no_package], env=env, cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert cli.returncode == 1
@@ -115,11 +116,11 @@ import io, json
 import altair as alt, numpy as np, pandas as pd
 from PIL import Image
 from sim.presentation import charts as C, fonts
-from sim.presentation.charts.style import _finish
+from sim.presentation.charts.style import finish_chart
 
 def title_band(title, folder):
     base = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_point().encode(x="x:Q").properties(width=400, height=60)
-    chart = _finish(base, title, None, "footnote", "zh", "fresh_machine_check")
+    chart = finish_chart(base, title, None, "footnote", "zh", "fresh_machine_check")
     png = C.save_chart(chart, folder + "/" + str(abs(hash(title))), formats=("png",), scale=1)[0]
     return np.asarray(Image.open(png).convert("L"))[:50] < 128  # the title line (top padding 16, 24 px)
 

@@ -10,6 +10,8 @@ from sim.analysis.targets import evaluate_targets, load_targets
 from sim.model.model import simulate
 from sim.scenario.loading import load_scenario
 
+pytestmark = pytest.mark.slow  # long runs of the real model (CI runs them; -m "not slow" skips them)
+
 SEEDS = range(300, 310)
 
 

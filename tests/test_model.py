@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.districts import District
-from agents.firms import Firm
+from agents.firms import FIELDS, Firm, FirmTable
 from agents.funds import Fund, assign_sub_funds, stage_of_firms
 from agents.institutes import Institute
 from agents.talent import TalentPool, TopScientist
@@ -17,18 +17,9 @@ from sim.model.model import FutureIndustryModel, simulate
 from sim.scenario.loading import load_scenario
 
 REGION = load_region("ningbo")
-BY_DIRECTION = [
-    "firms", "revenue_100m_yuan", "value_added_100m_yuan", "employees", "researchers", "rd_spend_100m_yuan",
-    "talent_pool", "talent_inflow", "talent_outflow", "high_tech_firms", "head_enterprises", "chain_leaders", "ecosystem_enterprises",
-    "new_star_enterprises", "listed_firms", "equity_invested_100m_yuan", "entries", "exits", "funded_firms",
-    "municipal_pilot_zones", "provincial_pilot_zones", "national_pilot_zones", "breakthroughs", "standards",
-    "innovation_platforms", "application_scenarios", "high_end_products", "young_firm_exit_rate",
-    "tech_transfers", "spinoffs", "firm_technology",
-]
-CITY_ONLY = ["representative_clusters", "clusters_100bn", "future_industry_va_share", "spending_100m_yuan",
-             "gdp_100m_yuan"]
-CUMULATIVE = ["breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
-              "tech_transfers", "spinoffs"]
+BY_DIRECTION = REGION.indicator_ids("direction")  # indicators.toml is the one declaration
+CITY_ONLY = REGION.indicator_ids("city")
+CUMULATIVE = [k for k, v in REGION.indicators.items() if v["kind"] == "cumulative"]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +47,7 @@ def test_every_indicator_for_every_year_and_direction(run, baseline):
     targets = {t.indicator for t in load_targets().target}
     assert targets <= set(BY_DIRECTION) | set(CITY_ONLY)
     assert set(REGION.indicators) <= set(BY_DIRECTION) | set(CITY_ONLY)  # every defined indicator is made
+    assert set(city["indicator"]) == set(REGION.indicators)  # and nothing undeclared
     districts = run[run["district"] != "all"]
     assert set(districts["indicator"]) == {"firms", "revenue_100m_yuan", "researchers"}
     assert set(districts["district"]) == set(REGION.districts)
@@ -214,3 +206,10 @@ def test_target_evaluation_uses_city_totals_not_district_rows(run):
     direct = city_only[(city_only["indicator"] == "innovation_platforms") & (city_only["year"] == 2027)]["value"]
     assert full.loc["platforms_2027", "median"] == float(direct.iloc[0])
     assert full.loc["platforms_2027", "n_replicates"] == 1
+
+
+def test_firm_table_declares_every_field():
+    table = FirmTable(capacity=4)
+    assert set(FIELDS) == {k for k, v in FirmTable.__annotations__.items() if v in ("np.ndarray", np.ndarray)}
+    for name, (dtype, default) in FIELDS.items():
+        assert getattr(table, name).dtype == np.dtype(dtype) and getattr(table, name)[0] == default, name

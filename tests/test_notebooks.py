@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 def test_there_are_notebooks_for_every_job():
     names = {p.stem for p in NOTEBOOKS}
     assert {"01_quick_start", "02_compare_scenarios", "03_sensitivity_sweep", "04_calibration_report",
-            "05_briefing"} <= names
+            "05_briefing", "06_decision_support"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -24,6 +24,7 @@ def test_notebook_is_stored_without_outputs(path):
             assert not cell.outputs and cell.execution_count is None, f"{path.name}: clear outputs before committing"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     monkeypatch.setenv("WEILAI_NOTEBOOK_SMALL", "1")

@@ -1,12 +1,12 @@
 """Scenario files: loading, inheritance, validation, and every bad-input case through the command line."""
 
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from engine_helpers import weilai_in_process
 
 from sim.core.errors import InputError
 from sim.scenario.loading import load_scenario, scenario_names
@@ -18,8 +18,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", "check", str(path)], capture_output=True, text=True)
+def check(path: Path, capsys) -> subprocess.CompletedProcess:
+    return weilai_in_process(capsys, "check", str(path))
 
 
 BAD_INPUT = [
@@ -63,9 +63,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("content", "key", "words"), BAD_INPUT, ids=[c[1] for c in BAD_INPUT])
-def test_bad_scenario_is_refused_with_file_key_value_and_allowed(tmp_path, content, key, words):
+def test_bad_scenario_is_refused_with_file_key_value_and_allowed(tmp_path, content, key, words, capsys):
     path = write(tmp_path, "bad.toml", content)
-    result = check(path)
+    result = check(path, capsys)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     message = result.stderr.strip()
@@ -75,15 +75,14 @@ def test_bad_scenario_is_refused_with_file_key_value_and_allowed(tmp_path, conte
         assert word in message
 
 
-def test_syntax_error_names_the_file_and_line(tmp_path):
-    result = check(write(tmp_path, "broken.toml", 'extends = "baseline"\n[levers.rd_grants\n'))
+def test_syntax_error_names_the_file_and_line(tmp_path, capsys):
+    result = check(write(tmp_path, "broken.toml", 'extends = "baseline"\n[levers.rd_grants\n'), capsys)
     assert result.returncode == 2
     assert "broken.toml" in result.stderr and "line 2" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_missing_file_lists_the_scenarios():
-    result = subprocess.run([sys.executable, "-m", "sim", "check", "no_such_scenario"],
-                            capture_output=True, text=True)
+def test_missing_file_lists_the_scenarios(capsys):
+    result = weilai_in_process(capsys, "check", "no_such_scenario")
     assert result.returncode == 2
     assert "not found" in result.stderr and "baseline" in result.stderr and "Traceback" not in result.stderr
 

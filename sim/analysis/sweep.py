@@ -10,7 +10,9 @@ distribution (:meth:`sim.inputs.space.Factor.from_unit`).
 
 Methods: ``sobol`` (Saltelli/Sobol' sampling; S1, ST and optionally S2), ``morris`` (elementary
 effects: mu*, sigma), and three for many factors on one Latin-hypercube sample: ``rbd_fast`` (S1),
-``delta`` (delta and S1) and ``pawn`` (KS statistics). The indices are computed from the store by
+``delta`` (delta and S1) and ``pawn`` (KS statistics). ``lhs`` is a plain space-filling Latin
+hypercube (scipy.stats.qmc) for training emulators (:mod:`sim.analysis.decision.emulator`); ``weilai
+analyze`` gives it the delta method by default. The indices are computed from the store by
 :mod:`sim.analysis.sensitivity` (``weilai analyze``).
 
 Every sample point runs the same replicate seeds (common random numbers). The sample points are
@@ -38,8 +40,7 @@ from sim.inputs.space import Factor, salib_problem
 from sim.scenario.loading import load_scenario, read_toml, resolve_path
 from sim.scenario.schema import Scenario
 
-METHODS: tuple[str, ...] = ("sobol", "morris", "rbd_fast", "delta", "pawn")
-LATIN_METHODS = ("rbd_fast", "delta", "pawn")
+LATIN_METHODS = ("rbd_fast", "delta", "pawn", "lhs")  # "lhs": a plain Latin hypercube (emulator training)
 
 
 class _Frozen(BaseModel):
@@ -86,6 +87,13 @@ class PawnOptions(_Frozen):
     S: int = Field(10, ge=2, le=100, description="conditioning slices")
 
 
+class LhsOptions(_Frozen):
+    """Options of a plain Latin-hypercube design (scipy ``stats.qmc.LatinHypercube``)."""
+
+    optimization: Literal["random-cd", "none"] = Field(
+        "random-cd", description="improve the space filling by coordinate swaps (centred discrepancy)")
+
+
 class Execution(_Frozen):
     """Where a sweep runs; not part of its design (changing it never invalidates a store)."""
 
@@ -102,7 +110,7 @@ class SweepSpec(_Frozen):
     title_en: str = ""
     description: str = ""
     scenario: str = Field(description="base scenario, by name or path relative to the sweep file")
-    method: Literal["sobol", "morris", "rbd_fast", "delta", "pawn"]
+    method: Literal["sobol", "morris", "rbd_fast", "delta", "pawn", "lhs"]
     samples: int = Field(ge=2, le=1_048_576, description="Sobol: base samples N (a power of 2); "
                          "Morris: trajectories; others: Latin-hypercube points")
     replicates: int = Field(1, ge=1, le=1000, description="seeded replicates per point (same seeds at every point)")
@@ -119,6 +127,7 @@ class SweepSpec(_Frozen):
     rbd_fast: RbdFastOptions = RbdFastOptions()
     delta: DeltaOptions = DeltaOptions()
     pawn: PawnOptions = PawnOptions()
+    lhs: LhsOptions = LhsOptions()
     execution: Execution = Execution()
 
     def options(self) -> BaseModel:
@@ -290,6 +299,12 @@ class Sweep:
             return morris.sample(problem, spec.samples, num_levels=opts.num_levels,
                                  optimal_trajectories=opts.optimal_trajectories,
                                  local_optimization=opts.local_optimization, seed=spec.seed)
+        if spec.method == "lhs":  # scipy's optimised Latin hypercube, one column per factor
+            from scipy.stats import qmc
+
+            optimization = None if spec.lhs.optimization == "none" else spec.lhs.optimization
+            return qmc.LatinHypercube(d=len(self.factors), optimization=optimization,
+                                      seed=spec.seed).random(spec.samples)
         return latin.sample(problem, spec.samples, seed=spec.seed)
 
     def samples_table(self, unit: np.ndarray | None = None) -> pd.DataFrame:
@@ -313,7 +328,8 @@ class Sweep:
                        for i, row in enumerate(values))
         from sim.analysis.targets import load_targets
 
-        target_indicators = {t.indicator for t in load_targets().target} if self.spec.targets else set()
+        targets = load_targets(region=load_region(self.scenario.region))
+        target_indicators = {t.indicator for t in targets.target} if self.spec.targets else set()
         indicators = tuple(sorted(set(self.outputs) | target_indicators))
         identity = self.spec.identity() | {
             "factor_ranges": {f.name: [f.low, f.high, f.distribution, f.path] for f in self.factors}}
@@ -397,7 +413,7 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path, **run_options: Any) ->
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     spec = sweep.spec
-    options = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
+    options: dict[str, Any] = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
                "chunk_size": spec.execution.chunk_size}
     options.update({k: v for k, v in run_options.items() if v is not None or k not in options})
     unit = sweep.unit_samples()

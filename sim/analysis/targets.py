@@ -48,9 +48,6 @@ class Targets(BaseModel):
     base_year: int
     target: list[Target]
 
-    def ids(self) -> list[str]:
-        return [t.id for t in self.target]
-
 
 def load_targets(path: str | Path | None = None, region: Region | None = None) -> Targets:
     """Load and check a targets file (default: the region's).
@@ -60,7 +57,7 @@ def load_targets(path: str | Path | None = None, region: Region | None = None) -
     """
     from sim.scenario.loading import read_toml  # one TOML reader for every input file
 
-    region = region or load_region("ningbo")
+    region = region or load_region()
     path = Path(path) if path else region.targets_file
     if not path.is_file():
         raise InputError("targets file not found", file=path)
@@ -144,12 +141,13 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
 def format_target_table(table: pd.DataFrame, region: Region | None = None, lang: str = "zh") -> str:
     """A plain-text target table for the terminal."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     label_key = "label_zh" if lang == "zh" else "label_en"
     lines = []
     for scenario, frame in table.groupby("scenario", sort=False):
         lines.append(f"Scenario: {scenario}   (n = {int(frame['n_replicates'].max())} replicates)")
-        header = f"{'target':<28}{'year':>5}{'goal':>8}{'median':>9}{'5-95% range':>16}{'P(met)':>8}{'95% CI':>14}{'median meets':>14}"
+        header = (f"{'target':<28}{'year':>5}{'goal':>8}{'median':>9}{'5-95% range':>16}{'P(met)':>8}"
+                  f"{'95% CI':>14}{'median meets':>14}")
         lines.append(header)
         lines.append("-" * len(header))
         for row in frame.itertuples():

@@ -41,6 +41,7 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 def cli_main(args: argparse.Namespace) -> int:
     """``weilai run``: a seeded ensemble; writes the store, prints the target table, draws the charts."""
     from sim.analysis.targets import format_target_table, load_targets
+    from sim.inputs.region import load_region
     from sim.scenario.loading import load_scenario
 
     if args.replicates < 1:
@@ -51,7 +52,8 @@ def cli_main(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     options = execution_options(args)
-    targets = load_targets()
+    region = load_region(scenario.region)  # the scenario says which region the run uses
+    targets = load_targets(region=region)
     started = time.perf_counter()
     if args.ci_width is not None:
         store = run_adaptive_ensemble(scenario, args.seed, out, ci_width=args.ci_width,
@@ -67,7 +69,7 @@ def cli_main(args: argparse.Namespace) -> int:
     status = store.status()
     if status["runs_done"]:
         table = ensemble_targets(store, n, targets)
-        print(format_target_table(table[table["n_replicates"] > 0], lang=args.lang))
+        print(format_target_table(table[table["n_replicates"] > 0], region, lang=args.lang))
         if not args.no_charts:
             write_charts(store, args.lang)
     print(f"{status['runs_done']} runs in {out} ({time.perf_counter() - started:.1f} s this session); "

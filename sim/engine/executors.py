@@ -18,7 +18,7 @@ from typing import Any
 
 from sim.core.errors import InputError
 from sim.engine.design import Run
-from sim.engine.worker import ChunkJob, ChunkResult, _ping, _worker_init, run_chunk
+from sim.engine.worker import ChunkJob, ChunkResult, init_worker, ping, run_chunk
 from sim.scenario.schema import Scenario
 
 FORKSERVER_PRELOAD = ("__main__", "numpy", "pandas", "pyarrow", "pydantic", "mesa")
@@ -28,15 +28,15 @@ FORKSERVER_PRELOAD = ("__main__", "numpy", "pandas", "pyarrow", "pydantic", "mes
 
 
 @dataclass
-class _Chunk:
+class Chunk:
     runs: tuple[Run, ...]
 
 
-class _WorkerLost(Exception):
+class WorkerLost(Exception):
     """The process running a chunk died (crash, ``os._exit``, killed, lost Dask worker)."""
 
 
-class _SerialExecutor:
+class SerialExecutor:
     """Runs chunks in this process, one at a time."""
 
     capacity = 1
@@ -44,25 +44,25 @@ class _SerialExecutor:
 
     def __init__(self, scenarios: Sequence[Scenario]) -> None:
         self._scenarios = scenarios
-        self._queue: deque[tuple[_Chunk, ChunkJob]] = deque()
+        self._queue: deque[tuple[Chunk, ChunkJob]] = deque()
 
-    def submit(self, chunk: _Chunk, job: ChunkJob) -> None:
+    def submit(self, chunk: Chunk, job: ChunkJob) -> None:
         self._queue.append((chunk, job))
 
     @property
     def inflight(self) -> int:
         return len(self._queue)
 
-    def wait(self) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def wait(self) -> list[tuple[list[Chunk], ChunkResult | BaseException]]:
         chunk, job = self._queue.popleft()
         return [([chunk], run_chunk(job, self._scenarios))]
 
-    def close(self, interrupted: bool) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def close(self) -> list[tuple[list[Chunk], ChunkResult | BaseException]]:
         self._queue.clear()
         return []
 
 
-class _PoolExecutor:
+class PoolExecutor:
     """A local process pool (forkserver start, so no threads or locks are inherited)."""
 
     def __init__(self, scenarios: Sequence[Scenario], workers: int) -> None:
@@ -70,7 +70,7 @@ class _PoolExecutor:
         self.workers = workers
         self.capacity = 2 * workers
         self.description = f"{workers} local processes"
-        self._futures: dict[Future, _Chunk] = {}
+        self._futures: dict[Future, Chunk] = {}
         self._start()
 
     def _start(self) -> None:
@@ -81,25 +81,25 @@ class _PoolExecutor:
         # with the first pool of this process; later changes of the list are ignored.)
         context.set_forkserver_preload(list(FORKSERVER_PRELOAD))
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                         initializer=_worker_init, initargs=(os.getpid(),))
+                                         initializer=init_worker, initargs=(os.getpid(),))
         try:  # a pool whose workers cannot even start would otherwise fail every run one by one
-            self._pool.submit(_ping).result()
+            self._pool.submit(ping).result()
         except BrokenProcessPool:
             raise RuntimeError(
                 "the worker processes could not start (see the messages above). A script that runs "
                 "the engine must guard its top level with `if __name__ == \"__main__\":`, and cannot "
                 "be read from standard input; or use workers=1") from None
 
-    def submit(self, chunk: _Chunk, job: ChunkJob) -> None:
+    def submit(self, chunk: Chunk, job: ChunkJob) -> None:
         self._futures[self._pool.submit(run_chunk, job, self._scenarios)] = chunk
 
     @property
     def inflight(self) -> int:
         return len(self._futures)
 
-    def wait(self) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def wait(self) -> list[tuple[list[Chunk], ChunkResult | BaseException]]:
         done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
-        events: list[tuple[list[_Chunk], ChunkResult | BaseException]] = []
+        events: list[tuple[list[Chunk], ChunkResult | BaseException]] = []
         broken = False
         for future in done:
             chunk = self._futures.pop(future)
@@ -122,10 +122,10 @@ class _PoolExecutor:
             self._futures.clear()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._start()
-            events.append((lost, _WorkerLost("a worker process died")))
+            events.append((lost, WorkerLost("a worker process died")))
         return events
 
-    def close(self, interrupted: bool) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def close(self) -> list[tuple[list[Chunk], ChunkResult | BaseException]]:
         # On Ctrl-C the workers ignore SIGINT and finish the chunk in hand; those results are kept.
         self._pool.shutdown(wait=True, cancel_futures=True)
         events = []
@@ -136,7 +136,7 @@ class _PoolExecutor:
         return events
 
 
-class _DaskExecutor:
+class DaskExecutor:
     """A Dask distributed cluster: chunks are tasks; a lost worker's tasks are rescheduled by Dask."""
 
     def __init__(self, scenarios: Sequence[Scenario], scheduler: Any) -> None:
@@ -156,14 +156,14 @@ class _DaskExecutor:
             if self._own:
                 self.client.close()
             raise InputError("no Dask worker connected to the scheduler within 2 minutes",
-                             key="--scheduler", value=str(self.client.scheduler.address),
+                             key="--scheduler", value=str(getattr(self.client.scheduler, "address", None)),
                              allowed="a scheduler with workers (dask worker ADDRESS)") from None
         [self._scenarios] = self.client.scatter([tuple(scenarios)], broadcast=True, hash=False)
         self._as_completed = as_completed()
-        self._futures: dict[Any, _Chunk] = {}
+        self._futures: dict[Any, Chunk] = {}
         self._threads_checked = 0.0
         self._capacity = 2
-        self.description = f"Dask cluster at {self.client.scheduler.address}"
+        self.description = f"Dask cluster at {getattr(self.client.scheduler, 'address', None)}"
 
     @property
     def capacity(self) -> int:
@@ -173,7 +173,7 @@ class _DaskExecutor:
             self._threads_checked = now
         return self._capacity
 
-    def submit(self, chunk: _Chunk, job: ChunkJob) -> None:
+    def submit(self, chunk: Chunk, job: ChunkJob) -> None:
         future = self.client.submit(run_chunk, job, self._scenarios, pure=False,
                                     key=f"weilai-chunk-{uuid.uuid4().hex}")
         self._futures[future] = chunk
@@ -183,20 +183,20 @@ class _DaskExecutor:
     def inflight(self) -> int:
         return len(self._futures)
 
-    def wait(self) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def wait(self) -> list[tuple[list[Chunk], ChunkResult | BaseException]]:
         from distributed import KilledWorker
 
         future = next(self._as_completed)
         chunk = self._futures.pop(future)
         if future.status == "error":
             exc = future.exception()
-            outcome = _WorkerLost(str(exc)) if isinstance(exc, KilledWorker) else exc
+            outcome = WorkerLost(str(exc)) if isinstance(exc, KilledWorker) else exc
         else:
             outcome = future.result()
         future.release()
         return [([chunk], outcome)]
 
-    def close(self, interrupted: bool) -> list[tuple[list[_Chunk], ChunkResult | BaseException]]:
+    def close(self) -> list[tuple[list[Chunk], ChunkResult | BaseException]]:
         events = []
         for future, chunk in self._futures.items():
             if future.status == "finished":

@@ -51,14 +51,14 @@ from sim.engine.design import (
     scenarios_design,
 )
 from sim.engine.executors import (
-    _Chunk,
-    _DaskExecutor,
-    _PoolExecutor,
-    _SerialExecutor,
-    _WorkerLost,
+    Chunk,
+    DaskExecutor,
+    PoolExecutor,
+    SerialExecutor,
+    WorkerLost,
 )
 from sim.engine.store import ResultStore, code_version
-from sim.engine.worker import ChunkJob, ChunkResult, _failure_record
+from sim.engine.worker import ChunkJob, ChunkResult, failure_record
 from sim.scenario.schema import Scenario
 
 CHUNK_SECONDS = 2.0  # automatic chunks hold about this much work (s): progress and Ctrl-C stay responsive
@@ -196,12 +196,12 @@ def run_design(
             todo = [r for r in all_runs if (r.sample, r.replicate) not in done
                     and (r.sample, r.replicate) not in failed]
         if scheduler is not None and todo:
-            executor: Any = _DaskExecutor(design.scenarios, scheduler)
+            executor: Any = DaskExecutor(design.scenarios, scheduler)
         else:
             n_workers = max(1, workers or default_workers())
             n_workers = min(n_workers, max(1, len(todo)))
-            executor = _SerialExecutor(design.scenarios) if n_workers == 1 else \
-                _PoolExecutor(design.scenarios, n_workers)
+            executor = SerialExecutor(design.scenarios) if n_workers == 1 else \
+                PoolExecutor(design.scenarios, n_workers)
         store.start_session(len(todo), len(done) + len(failed), executor.description, retry=retry_failures)
         session = _execute(design, store, todo, executor, model, chunk_size, progress, flush_seconds,
                            label or f"{design.kind} {store.path.name}", failed, run_timeout)
@@ -226,7 +226,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
     timing = {"runs": 0, "seconds": 0.0}
     sizes: list[int] = []
 
-    def next_chunk() -> _Chunk:
+    def next_chunk() -> Chunk:
         """The next runs to send: ``chunk_size`` of them, or (automatic) about CHUNK_SECONDS of work
         judged from the runs finished so far, starting with single runs, at most 1/4 of what is left
         per worker so that every worker gets work until the end."""
@@ -240,11 +240,11 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             size = min(size, MAX_CHUNK, math.ceil(len(pending) / (4 * slots)))
         size = max(1, size)
         sizes.append(size)
-        return _Chunk(tuple(pending.popleft() for _ in range(min(size, len(pending)))))
+        return Chunk(tuple(pending.popleft() for _ in range(min(size, len(pending)))))
 
-    suspects: deque[_Chunk] = deque()  # chunks held by a worker that died: rerun one at a time
+    suspects: deque[Chunk] = deque()  # chunks held by a worker that died: rerun one at a time
 
-    def job(chunk: _Chunk) -> ChunkJob:
+    def job(chunk: Chunk) -> ChunkJob:
         return ChunkJob(model=model, pass_detail=pass_detail, detail=design.detail,
                         indicators=design.indicators,
                         points={r.sample: points[r.sample] for r in chunk.runs}, runs=chunk.runs,
@@ -269,7 +269,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
                 store.clear_failure(*key)
         buffer, buffered_rows, to_clear, last_flush = [], 0, [], time.monotonic()
 
-    def take(chunks: list[_Chunk], outcome: ChunkResult | BaseException) -> None:
+    def take(chunks: list[Chunk], outcome: ChunkResult | BaseException) -> None:
         nonlocal buffered_rows, worker_seconds, worker_cpu_seconds
         if isinstance(outcome, ChunkResult):
             if outcome.table is not None:
@@ -285,17 +285,17 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             timing["runs"] += len(outcome.ok) + len(outcome.failures)
             timing["seconds"] += outcome.seconds
             bar.update(len(outcome.ok) + len(outcome.failures))
-        elif isinstance(outcome, _WorkerLost):
+        elif isinstance(outcome, WorkerLost):
             counts["worker_deaths"] += 1
             if len(chunks) > 1:  # lost together: the culprit is one of them, rerun each alone
                 suspects.extend(chunks)
                 return
             [chunk] = chunks
             if len(chunk.runs) > 1:
-                suspects.extendleft(reversed([_Chunk((r,)) for r in chunk.runs]))
+                suspects.extendleft(reversed([Chunk((r,)) for r in chunk.runs]))
                 return
             run = chunk.runs[0]
-            record = _failure_record(points[run.sample], run,
+            record = failure_record(points[run.sample], run,
                                      f"WorkerLost: the process running it died ({outcome})")
             store.write_failure(run.sample, run.replicate, record)
             counts["runs_failed"] += 1
@@ -304,7 +304,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             for chunk in chunks:
                 for run in chunk.runs:
                     store.write_failure(run.sample, run.replicate,
-                                        _failure_record(points[run.sample], run, outcome))
+                                        failure_record(points[run.sample], run, outcome))
                     counts["runs_failed"] += 1
                 bar.update(len(chunk.runs))
         if bar.total:
@@ -331,7 +331,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         raise
     finally:
         try:
-            for chunks, outcome in executor.close(interrupted):
+            for chunks, outcome in executor.close():
                 take(chunks, outcome)
         finally:
             flush()

@@ -1,8 +1,9 @@
 """Indicators of one model year, by direction ("all" = city total) and, for a few, by district.
 
-The definitions (labels and thresholds) are data in ``sim/data/<region>/indicators.toml``; this module
-applies them to the model's state. Cumulative indicators (breakthroughs, standards, platforms,
-scenarios, high-end products) count events from the targets' base year (2024) on.
+Every indicator is declared once, in ``sim/data/<region>/indicators.toml`` (labels, unit, kind, scope,
+definition, thresholds); this module computes the declared ones from the model's state. Cumulative
+indicators (breakthroughs, standards, platforms, scenarios, high-end products) count events from the
+targets' base year (2024) on.
 """
 
 from __future__ import annotations
@@ -15,31 +16,18 @@ from agents.districts import MUNICIPAL, NATIONAL, PROVINCIAL
 from agents.firms import HIGH_TECH
 
 if TYPE_CHECKING:
-    from sim.model.model import FutureIndustryModel
+    from sim.model.state import ModelState  # the model's state (FutureIndustryModel is one)
 
-VALUE_ADDED_RATIO = 0.226  # above-size industry, Ningbo 2020: 4042 / 17887.1 (ningbo_facts.csv, arithmetic)
+VALUE_ADDED_RATIO = 0.226  # above-size industry, Ningbo 2020: 4042 / 17887.1 (sim/data/ningbo/facts.csv, arithmetic)
 
-# Indicators that are totals over firms or events, summed over directions for the city total.
-SUMMED = (
-    "firms", "revenue_100m_yuan", "value_added_100m_yuan", "employees", "researchers", "rd_spend_100m_yuan",
-    "talent_pool", "talent_inflow", "talent_outflow", "high_tech_firms", "head_enterprises", "chain_leaders", "ecosystem_enterprises",
-    "new_star_enterprises", "listed_firms", "equity_invested_100m_yuan", "entries", "exits", "funded_firms",
-    "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
-    "tech_transfers", "spinoffs", "municipal_pilot_zones", "provincial_pilot_zones", "national_pilot_zones",
-)
-CITY_ONLY = ("representative_clusters", "clusters_100bn", "future_industry_va_share", "spending_100m_yuan",
-             "gdp_100m_yuan")
-RATIOS = ("young_firm_exit_rate", "firm_technology")  # by direction; the city value is the ratio of the city totals
-
-
-def head_mask(model: FutureIndustryModel, rows: np.ndarray) -> np.ndarray:
+def head_mask(model: ModelState, rows: np.ndarray) -> np.ndarray:
     """Which of these firms are head enterprises (indicators.toml ``head_enterprises``)."""
     rule = model.region.indicators["head_enterprises"]
     f = model.firms
     return (f.revenue[rows] >= rule["revenue_min_100m_yuan"]) & (f.relative_tech[rows] >= rule["relative_tech_min"])
 
 
-def chain_leader_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+def chain_leader_mask(model: ModelState, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
     rule = model.region.indicators["chain_leaders"]
     f = model.firms
     return ((f.revenue[rows] >= rule["revenue_min_100m_yuan"])
@@ -47,12 +35,12 @@ def chain_leader_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np
             & (partners[rows] >= rule["partners_min"]))
 
 
-def ecosystem_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+def ecosystem_mask(model: ModelState, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
     rule = model.region.indicators["ecosystem_enterprises"]
     return (model.firms.revenue[rows] >= rule["revenue_min_100m_yuan"]) & (partners[rows] >= rule["partners_min"])
 
 
-def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], dict[str, float],
+def year_indicators(model: ModelState) -> tuple[dict[str, np.ndarray], dict[str, float],
                                                          dict[str, np.ndarray]]:
     """Indicators of the model's current year.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from agents.districts import LEVEL_EFFECT, MUNICIPAL, NATIONAL, PROVINCIAL
@@ -28,9 +30,13 @@ from sim.model.constants import (
 )
 from sim.model.indicators import chain_leader_mask, head_mask
 from sim.scenario.levers import stochastic_round
+from sim.model.state import ModelState
+
+if TYPE_CHECKING:
+    from sim.model.model import FutureIndustryModel
 
 
-class YearMechanisms:
+class YearMechanisms(ModelState):
     """Steps 1-13 of a year of :class:`sim.model.model.FutureIndustryModel` (a mixin)."""
 
     # ------------------------------------------------------------------ 1. environment
@@ -51,7 +57,7 @@ class YearMechanisms:
         """Graduates entering future-industry R&D this year, split by the directions' researchers.
 
         The yearly total is the sourced count of graduates arriving nearest the start year
-        (350,000 in 2024, ningbo_facts.csv), held constant (assumption), times the future-industry share.
+        (350,000 in 2024, sim/data/ningbo/facts.csv), held constant (assumption), times the future-industry share.
         """
         v = self.values
         base = self._graduates_base[1] * v.graduate_share_future * self.population_scale
@@ -84,7 +90,7 @@ class YearMechanisms:
                          self.recruit_leave_rate(), v.recruit_productivity_gain, v.recruit_share_half)
         for d in np.flatnonzero(top):
             for k in range(min(int(top[d]), MAX_TOP_SCIENTISTS_PER_YEAR)):
-                TopScientist(self, int(d), self._host_for(int(d)), self.year, serial=k)
+                TopScientist(cast("FutureIndustryModel", self), int(d), self._host_for(int(d)), self.year, serial=k)
 
     def scientist_uniforms(self, scientist: TopScientist) -> np.ndarray:
         """This year's two uniforms (leave, found a firm) of a top scientist, keyed by (arrival year,
@@ -125,12 +131,13 @@ class YearMechanisms:
         researchers = lever.operating_cost_100m_yuan_per_year / self.values.cost_per_researcher_100m_yuan
         for d in np.flatnonzero(founded):
             named = np.flatnonzero(self.region.named[d])
-            for k in range(int(founded[d])):
+            for _ in range(int(founded[d])):
                 n = sum(1 for i in self.institutes if i.founded_in_run and i.kind == "platform" and i.weights[d] == 1.0)
                 weights = np.zeros(self.region.n_directions)
                 weights[d] = 1.0
                 self.institutes.append(Institute(
-                    self, f"platform_{self.region.directions[d]}_{n + 1}", f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
+                    cast("FutureIndustryModel", self), f"platform_{self.region.directions[d]}_{n + 1}",
+                    f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
                     "platform", int(named[n % len(named)]), weights, researchers * self.population_scale,
                     lever.operating_cost_100m_yuan_per_year, self.year, founded_in_run=True))
                 self.count("innovation_platforms", weights)

@@ -98,7 +98,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self._scientist_draws: tuple[int, np.ndarray] | None = None
         self.year = scenario.start_year
         self.t = 0
-        self.base_year = 2024
+        self.base_year = self.region.base_year  # targets.toml: cumulative indicators count from it
         n_dir, n_dist = self.region.n_directions, self.region.n_districts
         self.cumulative = {k: np.zeros(n_dir) for k in (
             "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
@@ -117,7 +117,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self._records: list[tuple] = []
         self._gdp_base = self._nearest_fact("gdp", scenario.start_year)
         self._graduates_base = self._nearest_fact("graduates_arriving", scenario.start_year)
-        self._live: np.ndarray | None = None
+        self._live = None
         self.districts = [District(self, i, key, n_dir) for i, key in enumerate(self.region.districts)]
         self.institutes: list[Institute] = []
         self._open_institutes(initial=True)

@@ -176,11 +176,6 @@ def high_tech_eligible(revenue: np.ndarray, rd_spend: np.ndarray, researchers: n
     return (intensity >= required) & (researchers >= 0.1 * employees) & (np.asarray(age) >= 1)
 
 
-def poisson_events(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Counts of independent events with the given yearly rates (zero where rate <= 0)."""
-    return rng.poisson(np.maximum(rate, 0.0))
-
-
 def innovation_rate(rd_spend: np.ndarray, rate_per_100m_yuan: float, elasticity: float) -> np.ndarray:
     """Expected innovation events per year: rate * R&D^elasticity (R&D in 100m yuan).
 

@@ -24,8 +24,8 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from sim.analysis.targets import load_targets
@@ -113,12 +113,12 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
         inputs.stores.append(StoreInput(store=store, provenance=provenance, results=results, targets=targets,
                                         spending=store.spending(), indices=indices))
     unique: list[tuple[pd.DataFrame, C.Provenance | None]] = []
-    for table, provenance in inputs.comparisons:  # a store's comparison.csv may also be named on its own
+    for table, source in inputs.comparisons:  # a store's comparison.csv may also be named on its own
         same = [i for i, (kept, _) in enumerate(unique) if kept.equals(table)]
         if not same:
-            unique.append((table, provenance))
-        elif provenance is not None:
-            unique[same[0]] = (table, provenance)
+            unique.append((table, source))
+        elif source is not None:
+            unique[same[0]] = (table, source)
     inputs.comparisons = unique
     if not inputs.stores and not inputs.comparisons:
         raise InputError("nothing to brief", key="STORE", allowed="at least one result store or comparison table")
@@ -132,7 +132,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
                    titles: dict[str, tuple[str, str]] | None = None, region: Region | None = None) -> str:
     """One paragraph on a scenario's targets: how many are likely, at risk, unlikely, which ones,
     and the least likely; every number read from the evaluated table."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     board = C.board_table(targets_table, scenario, lang, region)
     name = L.scenario_title(scenario, lang, titles)
@@ -158,7 +158,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
             text += f"无数据：{'、'.join(groups['no_data'])}。"
         if worst is not None:
             text += (f"达成概率最低的是{short[worst['target']]}：目标{worst['threshold']:g}，"
-                     f"中位数{C._fmt_value(worst['median'], worst['indicator'], region)}，"
+                     f"中位数{C.format_value(worst['median'], worst['indicator'], region)}，"
                      f"概率{worst['probability']:.0%}。")
     else:
         text = (f"{name} ({n} replicates): of {len(board)} targets ({first_year} unless marked), "
@@ -167,7 +167,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
             text += f" No data: {', '.join(groups['no_data'])}."
         if worst is not None:
             text += (f" Least likely: {short[worst['target']]}, target {worst['threshold']:g}, median "
-                     f"{C._fmt_value(worst['median'], worst['indicator'], region)}, probability "
+                     f"{C.format_value(worst['median'], worst['indicator'], region)}, probability "
                      f"{worst['probability']:.0%}.")
     return text
 
@@ -175,7 +175,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
 def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[str, tuple[str, str]] | None = None,
                        region: Region | None = None) -> str:
     """One paragraph on a comparison: targets where B is clearly better or worse than A, and the cost."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     data = comparison.copy()
     if C.difference_sense(data) == "a-b":
@@ -201,7 +201,7 @@ def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[
 
 def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region | None = None, top: int = 3) -> str:
     """One sentence: the most influential factors across the analysed outputs."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     ranking = C.sensitivity_ranking(indices, top=top)
     order = ranking.groupby("factor")["score"].mean().sort_values(ascending=False)
@@ -212,7 +212,8 @@ def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region 
     measure = ("Sobol总效应" if zh else "Sobol total index") if ranking["method"].iloc[0] == "sobol" else "Morris μ*"
     if zh:
         return f"在已分析的{outputs}个输出上（{measure}平均），影响最大的因素依次是：{'、'.join(names)}。"
-    return f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: {', '.join(names)}."
+    return (f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: "
+            f"{', '.join(names)}.")
 
 
 # ------------------------------------------------------------------------------ the page
@@ -291,13 +292,15 @@ def _provenance_html(inputs: BriefInputs, lang: str) -> str:
                            for s in p.scenarios)
         packages = ", ".join(f"{k} {v}" for k, v in sorted(p.packages.items()))
         cells = [f"<code>{html.escape(p.store)}</code>", html.escape(p.kind), scen, reps,
-                 html.escape(str(p.base_seed if p.base_seed is not None else "–")), f"<code>{html.escape(p.code_version)}</code>",
+                 html.escape(str(p.base_seed if p.base_seed is not None else "–")),
+                 f"<code>{html.escape(p.code_version)}</code>",
                  html.escape(p.created), html.escape(p.calibration or "–"), f"<small>{html.escape(packages)}</small>"]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    for table, p in inputs.comparisons:
-        if p is None:
+    for table, source in inputs.comparisons:
+        if source is None:
             rows.append("<tr>" + f"<td colspan='{len(heads)}'>" + html.escape(
-                ("比较表：" if zh else "Comparison table: ") + f"{table['scenario_a'].iloc[0]} / {table['scenario_b'].iloc[0]}")
+                ("比较表：" if zh else "Comparison table: ")
+                + f"{table['scenario_a'].iloc[0]} / {table['scenario_b'].iloc[0]}")
                 + "</td></tr>")
     return ("<table><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>" + "".join(rows) + "</table>")
 
@@ -312,7 +315,8 @@ def _definitions_html(lang: str, region: Region) -> str:
         seen.append(t.indicator)
         items.append(f"<tr><td>{html.escape(L.indicator_label(t.indicator, lang, region))}</td>"
                      f"<td>{html.escape(L.indicator_definition(t.indicator, lang, region))}</td></tr>")
-    head = "<tr><th>指标</th><th>模型定义</th></tr>" if lang == "zh" else "<tr><th>Indicator</th><th>Definition</th></tr>"
+    head = ("<tr><th>指标</th><th>模型定义</th></tr>" if lang == "zh"
+            else "<tr><th>Indicator</th><th>Definition</th></tr>")
     return f"<details><summary>{_t('definitions', lang)}</summary><table>{head}{''.join(items)}</table></details>"
 
 
@@ -331,9 +335,9 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
     """The briefing page as an HTML string (see the module docstring for its contents)."""
     import vl_convert
 
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
-    sections: list[tuple[str, list[str], list[alt.TopLevelMixin]]] = []
+    sections: list[tuple[str, list[str], list[Any]]] = []
     summary: list[str] = []
     boards, fans, sens, money, breakdowns = [], [], [], [], []
     for s in inputs.stores:
@@ -371,7 +375,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
         comparisons.append(C.comparison_chart(table, lang, provenance, region))
     sections = [("boards", [_t("classes", lang)], boards), ("fans", [], fans), ("comparison", [], comparisons),
                 ("sensitivity", [], sens), ("spending", [], money), ("breakdown", [], breakdowns)]
-    specs = []
+    specs: list[dict] = []
     body = []
     for key, notes, chart_list in sections:
         if not chart_list:
@@ -385,7 +389,8 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
     page_title = title or _t("title", lang)
     generated = time.strftime("%Y-%m-%d %H:%M")
     summary_html = "".join(f"<p>{html.escape(p)}</p>" for p in summary)
-    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    bundle = vl_convert.javascript_bundle().replace(  # type: ignore[call-arg]  # the stub requires the optional snippet
+        "</script", "<\\/script")
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}">
 <head>

@@ -32,7 +32,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -306,20 +305,3 @@ def _same_shape(a, b, tolerance: float = 0.1) -> bool:
     """Whether two binary glyph cells are (nearly) the same: differing pixels <= tolerance of the ink."""
     ink = max(int(a.sum()), int(b.sum()), 1)
     return int((a ^ b).sum()) <= tolerance * ink
-
-
-def main() -> int:
-    """``python -m sim.presentation.fonts``: print the font the charts use and the result of the tofu check."""
-    try:
-        font = cjk_font()
-    except CjkFontMissingError as exc:
-        print(f"weilai: {exc.message()}", file=sys.stderr)
-        return 1
-    print(f"chart font: {font.family} ({font.path}, found via {font.origin})")
-    result = check_cjk_rendering()
-    print("Chinese glyphs render: " + ("yes" if result.ok else "NO (tofu): " + "; ".join(result.problems)))
-    return 0 if result.ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -40,16 +40,16 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
-def _region(info: ValidationInfo) -> Region:
+def context_region(info: ValidationInfo) -> Region:
     ctx = info.context or {}
-    return ctx.get("region") or load_region("ningbo")
+    return ctx.get("region") or load_region()
 
 
-def _check_shares(shares: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
+def check_direction_shares(shares: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
     """Direction shares: known directions only, summing to one (missing directions get zero)."""
     if shares is None:
         return None
-    directions = _region(info).directions
+    directions = context_region(info).directions
     for key in shares:
         if key not in directions:
             raise PydanticCustomError(
@@ -96,7 +96,7 @@ class Lever(Frozen):
     @field_validator("allocation")
     @classmethod
     def check_allocation(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
-        return _check_shares(v, info)
+        return check_direction_shares(v, info)
 
     def fraction(self, years: np.ndarray, start: int, end: int) -> np.ndarray:
         """Multiple of the written amount in force each year (schedule, ramp and step changes)."""
@@ -196,7 +196,7 @@ class Designation(Frozen):
     @field_validator("district")
     @classmethod
     def _district(cls, v: str, info: ValidationInfo) -> str:
-        districts = _region(info).districts
+        districts = context_region(info).districts
         if v not in districts:
             raise PydanticCustomError("unknown_district", "unknown district",
                                       {"allowed": ", ".join(districts)})
@@ -205,7 +205,7 @@ class Designation(Frozen):
     @field_validator("direction")
     @classmethod
     def _direction(cls, v: str, info: ValidationInfo) -> str:
-        directions = _region(info).directions
+        directions = context_region(info).directions
         if v not in directions:
             raise PydanticCustomError("unknown_direction", "unknown direction",
                                       {"allowed": ", ".join(directions)})

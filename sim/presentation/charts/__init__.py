@@ -78,8 +78,8 @@ from sim.presentation.charts.style import (  # noqa: F401
     SCENARIO_COLOURS,
     SECTION_COLOURS,
     SLIDE_SCALE,
-    _fmt_value,
     city_totals,
+    format_value,
     likelihood,
     summarise,
 )

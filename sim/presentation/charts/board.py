@@ -20,11 +20,11 @@ from sim.presentation.charts.style import (
     LIKELIHOOD_LABELS,
     LIKELIHOODS,
     LIKELY_AT,
-    _finish,
-    _fmt_value,
-    _footnote,
-    _titles,
+    finish_chart,
+    footnote_of,
+    format_value,
     likelihood,
+    titles_of,
 )
 
 # ------------------------------------------------------------------------------ target board
@@ -37,7 +37,7 @@ def board_table(targets_table: pd.DataFrame, scenario: str | None = None, lang: 
     Adds to the evaluated table: ``label``, ``likelihood`` (class id), ``likelihood_label``,
     ``progress_median/p05/p95`` (indicator over threshold), ``value_text`` and ``probability_text``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     table = targets_table
     if scenario is None:
         scenario = str(table["scenario"].iloc[0])
@@ -54,8 +54,8 @@ def board_table(targets_table: pd.DataFrame, scenario: str | None = None, lang: 
     for col in ("median", "p05", "p95"):
         table[f"progress_{col}"] = table[col] / table["threshold"].where(table["threshold"] != 0)
     word = ("中位 ", "区间 ") if lang == "zh" else ("median ", "range ")
-    table["value_text"] = [f"{word[0]}{_fmt_value(r.median, r.indicator, region)}　{word[1]}"
-                           f"{_fmt_value(r.p05, r.indicator, region)}–{_fmt_value(r.p95, r.indicator, region)}"
+    table["value_text"] = [f"{word[0]}{format_value(r.median, r.indicator, region)}　{word[1]}"
+                           f"{format_value(r.p05, r.indicator, region)}–{format_value(r.p95, r.indicator, region)}"
                            for r in table.itertuples()]
     table["probability_text"] = [f"{p:.0%}" if not math.isnan(p) else "–" for p in table["probability"]]
     return table.reset_index(drop=True)
@@ -73,7 +73,7 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
         source: Provenance for the footnote and the scenario title.
         region: The region (default Ningbo).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     data = board_table(targets_table, scenario, lang, region)
@@ -106,14 +106,16 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     median = base.mark_point(filled=True, size=220, shape="diamond", opacity=1).encode(
         y=y, x="progress_median:Q", color=colour,
         tooltip=["label:N", "median:Q", "p05:Q", "p95:Q", "threshold:Q"])
-    goal = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[6, 4], color=INK, strokeWidth=1.5).encode(x="x:Q")
+    goal = (alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[6, 4], color=INK, strokeWidth=1.5)
+            .encode(x="x:Q"))
     progress = alt.layer(band, goal, median).properties(width=360, height=height)
 
     values = base.mark_text(align="left", fontSize=14, color=INK).encode(
         y=y_hidden, text="value_text:N", x=alt.value(0)).properties(width=190, height=height,
                                                                      title=alt.TitleParams("", fontSize=1))
 
-    x_prob = alt.X("probability:Q", title="达成概率（及95%置信区间）" if zh else "Probability of meeting (95% interval)",
+    x_prob = alt.X("probability:Q",
+                   title="达成概率（及95%置信区间）" if zh else "Probability of meeting (95% interval)",
                    scale=alt.Scale(domain=[0, 1.2]), axis=alt.Axis(format="%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
     bars = base.mark_bar(height=18, cornerRadiusEnd=3).encode(y=y_hidden, x=x_prob, color=colour)
     whisker = base.mark_rule(color=INK, strokeWidth=1.5).encode(y=y_hidden, x="probability_low:Q",
@@ -125,11 +127,12 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     probability = alt.layer(cuts, bars, whisker, text).properties(width=330, height=height)
 
     chart = alt.hconcat(progress, values, probability, spacing=12).resolve_scale(color="shared")
-    title_name = L.scenario_title(scenario, lang, _titles(source))
+    title_name = L.scenario_title(scenario, lang, titles_of(source))
     n = int(data["n_replicates"].max())
     if zh:
         title = f"目标达成看板｜{title_name}"
-        subtitle = [f"菱形为{n}次重复模拟的中位数，灰条为5–95%区间，虚线为目标值；右侧为达成目标的重复占比及其95%置信区间。",
+        subtitle = [f"菱形为{n}次重复模拟的中位数，灰条为5–95%区间，虚线为目标值；"
+                    "右侧为达成目标的重复占比及其95%置信区间。",
                     f"很可能达成：概率≥{LIKELY_AT:.0%}；有风险：{AT_RISK_AT:.0%}–{LIKELY_AT:.0%}；难以达成：<{AT_RISK_AT:.0%}。"]
     else:
         title = f"Target board: {title_name}"
@@ -137,6 +140,6 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
                     "Right: share of replicates meeting it, with 95% interval.",
                     f"Likely: probability >= {LIKELY_AT:.0%}; at risk: {AT_RISK_AT:.0%}-{LIKELY_AT:.0%}; "
                     f"unlikely: < {AT_RISK_AT:.0%}."]
-    return _finish(chart, title, subtitle, _footnote(source, data, lang, [scenario]) if source else
+    return finish_chart(chart, title, subtitle, footnote_of(source, data, lang, [scenario]) if source else
                    (f"数据：weilai 模拟 · 情景 {scenario}，{n}次重复" if zh else
                     f"Data: weilai simulation · scenario {scenario}, {n} replicates"), lang, "target_board")

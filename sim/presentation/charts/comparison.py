@@ -12,7 +12,7 @@ from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.provenance import Provenance
-from sim.presentation.charts.style import INK, SCENARIO_COLOURS, _finish, _titles
+from sim.presentation.charts.style import INK, SCENARIO_COLOURS, finish_chart, titles_of
 
 # ------------------------------------------------------------------------------ scenario comparison
 
@@ -47,7 +47,7 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
         source: Provenance for the footnote and scenario titles.
         region, targets: Defaults: Ningbo and its targets (for comparator signs in labels).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     missing = [c for c in COMPARISON_COLUMNS if c not in comparison]
@@ -62,14 +62,15 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
                      for r in data.itertuples()]
     order = list(data["label"])
     a, b = str(data["scenario_a"].iloc[0]), str(data["scenario_b"].iloc[0])
-    title_a, title_b = (L.scenario_title(a, lang, _titles(source)), L.scenario_title(b, lang, _titles(source)))
+    title_a, title_b = (L.scenario_title(a, lang, titles_of(source)), L.scenario_title(b, lang, titles_of(source)))
     sense = difference_sense(data)
     if sense == "a-b":  # draw B - A everywhere
         data["difference"], data["difference_low"], data["difference_high"] = (
             -data["difference"], -data["difference_high"], -data["difference_low"])
     verdicts = (("B更好", "B better"), ("B更差", "B worse"), ("无显著差异", "no clear difference"))
     data["verdict"] = np.where(data["difference_low"] > 0, L.pick(verdicts[0], lang),
-                               np.where(data["difference_high"] < 0, L.pick(verdicts[1], lang), L.pick(verdicts[2], lang)))
+                               np.where(data["difference_high"] < 0, L.pick(verdicts[1], lang),
+                                        L.pick(verdicts[2], lang)))
     data["difference_text"] = [f"{d:+.0%}" for d in data["difference"]]
     long = pd.concat([
         data.assign(which=title_a, probability=data["probability_a"]),
@@ -118,4 +119,4 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
                     f"City spending: A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f})."]
     foot = source.footnote(lang) if source is not None else (
         f"数据：weilai compare · 情景 {a}、{b}" if zh else f"Data: weilai compare · scenarios {a}, {b}")
-    return _finish(chart, title, subtitle, foot, lang, "comparison")
+    return finish_chart(chart, title, subtitle, foot, lang, "comparison")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import altair as alt
 import pandas as pd
@@ -75,7 +75,7 @@ def evaluated_targets(store, results: pd.DataFrame | None = None, region: Region
     file = Path(store.path) / "targets.csv"
     if file.exists():
         return pd.read_csv(file)
-    region = region or load_region("ningbo")
+    region = region or load_region()
     results = results if results is not None else store.results(city_only=True)
     return evaluate_targets(city_totals(results), load_targets(region=region))
 

@@ -16,12 +16,12 @@ from sim.presentation.charts.style import (
     KEY_INDICATORS,
     QUANTILES,
     SCENARIO_COLOURS,
-    _finish,
-    _footnote,
-    _titles,
-    _unit_suffix,
     city_totals,
+    finish_chart,
+    footnote_of,
     summarise,
+    titles_of,
+    unit_suffix,
 )
 
 # ------------------------------------------------------------------------------ fan charts
@@ -34,7 +34,7 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
 
     Shares are converted to percent. Adds ``scenario_title``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     rows = results[(results["indicator"] == indicator) & (results["direction"] == direction)]
     if "district" in rows:
         rows = rows[rows["district"] == district]
@@ -52,8 +52,8 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
     return table
 
 
-def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, targets: Targets | None,
-               scope_is_city: bool, width: int, height: int) -> alt.LayerChart:
+def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
+               scope_is_city: bool, width: int, height: int) -> alt.LayerChart | alt.FacetChart:
     zh = lang == "zh"
     order = list(dict.fromkeys(table["scenario_title"]))
     colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])
@@ -103,26 +103,26 @@ def fan_chart(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
         targets: Targets to mark (default: the region's).
         region: The region (default Ningbo).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     targets = targets or load_targets(region=region)
-    table = fan_table(results, indicator, scenarios, direction, district, lang, _titles(source), region)
+    table = fan_table(results, indicator, scenarios, direction, district, lang, titles_of(source), region)
     scope_is_city = direction == "all" and district == "all"
-    panel = _fan_panel(table, indicator, lang, region, targets, scope_is_city, 820, 400)
+    panel = _fan_panel(table, indicator, lang, targets, scope_is_city, 820, 400)
     scope = L.scope_label(direction, district, lang, region)
     name = L.indicator_label(indicator, lang, region)
     note = L.indicator_note(indicator, lang, region)
     titles = list(dict.fromkeys(table["scenario_title"]))
     if lang == "zh":
-        title = f"{scope}{name}{_unit_suffix(indicator, lang, region)}，{table['year'].min()}–{table['year'].max()}年"
+        title = f"{scope}{name}{unit_suffix(indicator, lang, region)}，{table['year'].min()}–{table['year'].max()}年"
         subtitle = (f"{'、'.join(titles)} · 实线为中位数，深色带为50%区间，浅色带为90%区间"
                     + (f" · {note}" if note else ""))
     else:
-        title = f"{name}{_unit_suffix(indicator, lang, region)}, {scope.lower() if scope == 'City' else scope}, " \
+        title = f"{name}{unit_suffix(indicator, lang, region)}, {scope.lower() if scope == 'City' else scope}, " \
                 f"{table['year'].min()}-{table['year'].max()}"
         subtitle = (f"{'; '.join(titles)} · line: median; dark band: 50% range; light band: 90% range"
                     + (f" · {note}" if note else ""))
-    return _finish(panel, title, subtitle, _footnote(source, results, lang, list(table["scenario"].unique())),
+    return finish_chart(panel, title, subtitle, footnote_of(source, results, lang, list(table["scenario"].unique())),
                    lang, "fan_chart")
 
 
@@ -136,7 +136,7 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
         columns: Panels per row.
         Other arguments as :func:`fan_chart`.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     targets = targets or load_targets(region=region)
     present = set(results["indicator"].unique())
@@ -152,18 +152,18 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
     panels = []
     scenario_names: list[str] = []
     for indicator in indicators:
-        table = fan_table(city, indicator, scenarios, lang=lang, titles=_titles(source), region=region)
+        table = fan_table(city, indicator, scenarios, lang=lang, titles=titles_of(source), region=region)
         scenario_names = list(table["scenario"].unique())
-        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height)
+        panel = _fan_panel(table, indicator, lang, targets, True, width, height)
         panels.append(panel.properties(title=alt.TitleParams(
-            L.indicator_label(indicator, lang, region) + _unit_suffix(indicator, lang, region),
+            L.indicator_label(indicator, lang, region) + unit_suffix(indicator, lang, region),
             anchor="start", fontSize=17, fontWeight="bold", color=INK)))
     chart = alt.concat(*panels, columns=columns).resolve_scale(y="independent", color="shared")
-    titles = [L.scenario_title(s, lang, _titles(source)) for s in scenario_names]
+    titles = [L.scenario_title(s, lang, titles_of(source)) for s in scenario_names]
     if lang == "zh":
         title = "关键指标走势（全市）"
         subtitle = f"{'、'.join(titles)} · 实线为中位数，深色带为50%区间，浅色带为90%区间，菱形为政策目标"
     else:
         title = "Key indicators (city)"
         subtitle = f"{'; '.join(titles)} · line: median; dark band: 50% range; light band: 90% range; diamond: target"
-    return _finish(chart, title, subtitle, _footnote(source, results, lang, scenario_names), lang, "fan_charts")
+    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, scenario_names), lang, "fan_charts")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import altair as alt
 import numpy as np
@@ -14,7 +14,7 @@ from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.provenance import Provenance
-from sim.presentation.charts.style import INK, SECTION_COLOURS, _finish
+from sim.presentation.charts.style import INK, SECTION_COLOURS, finish_chart
 
 # ------------------------------------------------------------------------------ sensitivity
 
@@ -56,7 +56,7 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
         output: An indicator or ``P(<target id>)``.
         year: Year of the indices (default the latest).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows, year = _indices_for(indices, "sobol", output, year)
@@ -74,7 +74,8 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
     colour = alt.Color("index_label:N", scale=alt.Scale(domain=[L.pick(names["S1"], lang), L.pick(names["ST"], lang)],
                                                         range=["#9ecae1", "#1f5fa8"]),
                        legend=alt.Legend(title=None, orient="top", direction="horizontal"))
-    x = alt.X("value:Q", title="敏感性指数（误差线为置信区间）" if zh else "Sensitivity index (lines: confidence interval)",
+    x = alt.X("value:Q",
+              title="敏感性指数（误差线为置信区间）" if zh else "Sensitivity index (lines: confidence interval)",
               axis=alt.Axis(format=".1f", tickCount=6))
     base = alt.Chart(rows)
     bars = base.mark_bar(height={"band": 0.9}).encode(y=y, yOffset=offset, x=x, color=colour)
@@ -88,13 +89,14 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
     label = L.output_label(output, lang, region)
     if zh:
         title = f"哪些因素最影响“{label}”{year_text}"
-        subtitle = ["Sobol指数：S1为单独作用，ST含交互作用；左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"]
+        subtitle = ["Sobol指数：S1为单独作用，ST含交互作用；"
+                    "左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"]
     else:
         title = f"What drives '{label}'{year_text}"
         subtitle = ["Sobol indices: S1 alone, ST including interactions; the dot shows the factor's kind"]
     subtitle += _estimate_warning(total["value"], lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "sobol")
+    return finish_chart(chart, title, subtitle, foot, lang, "sobol")
 
 
 def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, lang: str = "zh", label_top: int = 8,
@@ -102,7 +104,7 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     """Morris screening of one output: mean absolute elementary effect (mu*) against its spread
     (sigma); far right = important, high = non-linear or interacting. The ``label_top`` factors by mu*
     are named."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows, year = _indices_for(indices, "morris", output, year)
@@ -131,7 +133,7 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     subtitle = ("越靠右影响越大，越靠上越非线性或与其他因素交互" if zh else
                 "Further right: more influence; higher: more non-linear or interacting")
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "morris")
+    return finish_chart(chart, title, subtitle, foot, lang, "morris")
 
 
 def _spread_labels(x: np.ndarray, y: np.ndarray, named: np.ndarray, step: float = 0.06) -> np.ndarray:
@@ -206,7 +208,7 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
                               region: Region | None = None) -> alt.VConcatChart:
     """Heat table of the most influential factors (rows) across outputs (columns), see
     :func:`sensitivity_ranking`."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows = _factor_frame(sensitivity_ranking(indices, outputs, top), lang, region)
@@ -230,7 +232,8 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
                             labelExpr="split(datum.label, '|')", labelBaseline="bottom",
                             labelLineHeight=16, labelPadding=4 + 16 * (n_lines - 1)))
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        y=y, x=x, color=alt.Color("score:Q", scale=alt.Scale(scheme="blues", domain=[0, float(max(rows["score"].max(), 1e-9))]),
+        y=y, x=x, color=alt.Color("score:Q",
+                                  scale=alt.Scale(scheme="blues", domain=[0, float(max(rows["score"].max(), 1e-9))]),
                                   legend=None))
     text = base.mark_text(fontSize=14).encode(
         y=y, x=x, text="score_text:N",
@@ -247,4 +250,4 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
     if method == "sobol":
         subtitle += _estimate_warning(rows["score"], lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "sensitivity_ranking")
+    return finish_chart(chart, title, subtitle, foot, lang, "sensitivity_ranking")

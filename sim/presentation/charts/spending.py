@@ -15,12 +15,12 @@ from sim.presentation.charts.style import (
     INK,
     PROJECT_COLOURS,
     SCENARIO_COLOURS,
-    _finish,
-    _fmt,
-    _fmt_value,
-    _footnote,
-    _titles,
+    finish_chart,
+    fmt_number,
+    footnote_of,
+    format_value,
     summarise,
+    titles_of,
 )
 
 # ------------------------------------------------------------------------------ spending and outcome
@@ -63,7 +63,7 @@ def spending_chart(spending: pd.DataFrame, scenario: str | None = None, lang: st
     table["project_label"] = [L.project_label(p, lang) for p in table["project"]]
     table["lever_label"] = [L.lever_label(lv, lang) for lv in table["lever"]]
     table = table.sort_values(["project", "median"], ascending=[True, False])
-    table["value_text"] = [_fmt(round(v, 1)) for v in table["median"]]
+    table["value_text"] = [fmt_number(round(v, 1)) for v in table["median"]]
     years = spending[spending["scenario"] == scenario]["year"]
     projects = sorted(table["project"].unique())
     colour = alt.Color("project_label:N", scale=alt.Scale(domain=[L.project_label(p, lang) for p in projects],
@@ -78,20 +78,20 @@ def spending_chart(spending: pd.DataFrame, scenario: str | None = None, lang: st
     text = base.mark_text(align="left", dx=6, fontSize=14, color=INK).encode(y=y, x="median:Q", text="value_text:N")
     chart = alt.layer(bars, text).properties(width=560, height=30 * len(table))
     total = float(table["median"].sum())
-    name = L.scenario_title(scenario, lang, _titles(source))
+    name = L.scenario_title(scenario, lang, titles_of(source))
     span = f"{int(years.min())}–{int(years.max())}"
     if zh:
         title = f"财政投入：按重大工程与政策杠杆（{span}年累计）"
-        subtitle = f"{name} · 合计 {_fmt(round(total, 1))} 亿元"
+        subtitle = f"{name} · 合计 {fmt_number(round(total, 1))} 亿元"
     else:
         title = f"City spending by major project and lever ({span} total)"
-        subtitle = f"{name} · total {_fmt(round(total, 1))} (100m yuan)"
+        subtitle = f"{name} · total {fmt_number(round(total, 1))} (100m yuan)"
     foot = source.footnote(lang, [scenario]) if source is not None else (
         f"数据：情景 {scenario} 的支出计划" if zh else f"Data: spending plan of scenario {scenario}")
-    return _finish(chart, title, subtitle, foot, lang, "spending")
+    return finish_chart(chart, title, subtitle, foot, lang, "spending")
 
 
-def _target_year(indicator: str, targets: Targets, default: int) -> int:
+def first_target_year(indicator: str, targets: Targets, default: int) -> int:
     years = [t.year for t in targets.target if t.indicator == indicator]
     return min(years) if years else default
 
@@ -105,7 +105,7 @@ def spending_outcome_table(spending: pd.DataFrame, results: pd.DataFrame, indica
     Returns:
         Rows (direction, indicator, year, spent, p05, p25, median, p75, p95, n).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     targets = targets or load_targets(region=region)
     scenario = scenario if scenario is not None else str(results["scenario"].iloc[0])
     rows = results[(results["scenario"] == scenario) & (results["direction"] != "all")]
@@ -119,7 +119,7 @@ def spending_outcome_table(spending: pd.DataFrame, results: pd.DataFrame, indica
     first_year, last_year = int(spending["year"].min()), int(rows["year"].max())
     frames = []
     for indicator in indicators:
-        year = _target_year(indicator, targets, last_year)
+        year = first_target_year(indicator, targets, last_year)
         money = spending_table(spending, scenario, (first_year, year), by=("direction",))
         money = money[money["direction"] != "all"][["direction", "median"]].rename(columns={"median": "spent"})
         outcome = summarise(rows[(rows["indicator"] == indicator) & (rows["year"] == year)], ["direction"])
@@ -139,7 +139,7 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
         indicators: Indicators to set against spending (default: head enterprises, platforms,
             breakthroughs, new stars where present). Each uses its first target's year, or the last year.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     targets = targets or load_targets(region=region)
@@ -154,7 +154,7 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
     first_year = int(spending["year"].min())
     money_year = int(data["year"].max())
     money = data[data["year"] == money_year].drop_duplicates("direction").copy()
-    money["spent_text"] = [_fmt(round(v, 1)) for v in money["spent"]]
+    money["spent_text"] = [fmt_number(round(v, 1)) for v in money["spent"]]
     height = 44 * len(order)
     y = alt.Y("direction_label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=200))
     y_hidden = alt.Y("direction_label:N", sort=order, axis=None)
@@ -169,7 +169,7 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
     for indicator in indicators:
         part = data[data["indicator"] == indicator].copy()
         year = int(part["year"].iloc[0])
-        part["median_text"] = [_fmt_value(v, indicator, region) for v in part["median"]]
+        part["median_text"] = [format_value(v, indicator, region) for v in part["median"]]
         base = alt.Chart(part)
         x = alt.X("p25:Q", title=None, scale=alt.Scale(zero=True), axis=alt.Axis(tickCount=4))
         spread = base.mark_rule(color="#999999", strokeWidth=3).encode(y=y_hidden, x=x, x2="p75:Q")
@@ -185,14 +185,15 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
     chart = alt.hconcat(*panels, spacing=22)
     unsplit = spending_table(spending, scenario, (first_year, money_year), by=("direction",))
     unsplit_total = float(unsplit[unsplit["direction"] == "all"]["median"].sum())
-    name = L.scenario_title(scenario, lang, _titles(source))
+    name = L.scenario_title(scenario, lang, titles_of(source))
     if zh:
         title = "投入与产出：各方向的财政投入与目标指标"
         subtitle = (f"{name} · 圆点为中位数，灰线为25–75%区间" +
-                    (f"；不分方向的投入 {_fmt(round(unsplit_total, 1))} 亿元未计入" if unsplit_total > 0 else ""))
+                    (f"；不分方向的投入 {fmt_number(round(unsplit_total, 1))} 亿元未计入" if unsplit_total > 0 else ""))
     else:
         title = "Money and outcome: city spending per direction and the target indicators"
         subtitle = (f"{name} · dot: median; grey line: 25-75% range" +
-                    (f"; spending not split by direction ({_fmt(round(unsplit_total, 1))}) left out"
+                    (f"; spending not split by direction ({fmt_number(round(unsplit_total, 1))}) left out"
                      if unsplit_total > 0 else ""))
-    return _finish(chart, title, subtitle, _footnote(source, results, lang, [scenario]), lang, "spending_outcome")
+    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, [scenario]), lang,
+                        "spending_outcome")

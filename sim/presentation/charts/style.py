@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
+from typing import cast
 
 import altair as alt
 import pandas as pd
@@ -12,7 +13,7 @@ import pandas as pd
 from sim.analysis.targets import format_count
 from sim.inputs.region import Region
 from sim.presentation import labels as L
-from sim.presentation.charts.provenance import Provenance, _data_note
+from sim.presentation.charts.provenance import Provenance, data_note
 
 QUANTILES: dict[str, float] = {"p05": 0.05, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95}
 LIKELY_AT = 0.8
@@ -101,7 +102,7 @@ def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParam
                            subtitleFontSize=15, subtitleColor=MUTED, color=INK, offset=14)
 
 
-def _finish(chart: alt.TopLevelMixin, title: str, subtitle: str | list[str] | None, footnote: str,
+def finish_chart(chart: alt.TopLevelMixin, title: str, subtitle: str | list[str] | None, footnote: str,
             lang: str, kind: str) -> alt.VConcatChart:
     """Wrap a chart with its title and footnote, apply the slide theme, record metadata.
 
@@ -112,7 +113,7 @@ def _finish(chart: alt.TopLevelMixin, title: str, subtitle: str | list[str] | No
         align="left", baseline="top", fontSize=12, color=MUTED).encode(
         text="footnote:N", x=alt.value(0), y=alt.value(0)).properties(width=10, height=12)
     if not isinstance(chart, (alt.HConcatChart, alt.VConcatChart, alt.ConcatChart)):
-        chart = alt.hconcat(chart)  # a single view's top legend would otherwise sit above the title
+        chart = alt.hconcat(cast(alt.Chart, chart))  # a single view's top legend would otherwise sit above the title
     wrapped = alt.vconcat(chart, foot, spacing=20).properties(
         title=_title(title, subtitle),
         usermeta={"weilai": {"lang": lang, "chart": kind}},
@@ -129,37 +130,37 @@ def _finish(chart: alt.TopLevelMixin, title: str, subtitle: str | list[str] | No
     )
 
 
-def _footnote(source: Provenance | None, frame: pd.DataFrame, lang: str, scenarios: list[str] | None = None) -> str:
-    return source.footnote(lang, scenarios) if source is not None else _data_note(frame, lang)
+def footnote_of(source: Provenance | None, frame: pd.DataFrame, lang: str, scenarios: list[str] | None = None) -> str:
+    return source.footnote(lang, scenarios) if source is not None else data_note(frame, lang)
 
 
-def _titles(source: Provenance | None) -> dict[str, tuple[str, str]]:
+def titles_of(source: Provenance | None) -> dict[str, tuple[str, str]]:
     return source.titles() if source is not None else {}
 
 
-def _fmt(value: float) -> str:
+def fmt_number(value: float) -> str:
     """A number for a label: integers without decimals, others with up to three significant digits."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if abs(value - round(value)) < 1e-9 and abs(value) < 1e7:
-        return f"{int(round(value)):,}"
+        return f"{int(round(value)):,}"  # noqa: RUF046 - round() of a numpy float is a float
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
 
 
-def _fmt_value(value: float, indicator: str, region: Region) -> str:
-    """An indicator value for a label: counts as whole numbers, shares in percent, others by :func:`_fmt`."""
+def format_value(value: float, indicator: str, region: Region) -> str:
+    """An indicator value for a label: counts as whole numbers, shares in percent, others by :func:`fmt_number`."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if L.is_share(indicator, region):
         return f"{value:.1%}"
     if indicator in region.indicators:  # the target indicators are counts: at most one decimal
         return format_count(value)
-    return _fmt(value)
+    return fmt_number(value)
 
 
-def _unit_suffix(indicator: str, lang: str, region: Region) -> str:
+def unit_suffix(indicator: str, lang: str, region: Region) -> str:
     unit = L.indicator_unit(indicator, lang, region)
     if not unit:
         return ""
