@@ -74,6 +74,11 @@ def toy_model(scenario, seed, *, detail="full", fail_seeds=(), crash_seeds=(), c
     return pd.DataFrame(rows, columns=["year", "direction", "district", "indicator", "value"])
 
 
+# fault injection does not change what a successful run computes: not part of the store's model identity
+toy_model.execution_keywords = ("fail_seeds", "crash_seeds", "crash_once_dir", "kill_pid_at_seeds", "kill_pid",
+                                "hang_seeds")
+
+
 def _unit_values(scenario, names):
     """The [0, 1] position of each named (uniform) factor's value within its declared range."""
     space = load_region(scenario.region).space

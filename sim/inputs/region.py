@@ -114,7 +114,7 @@ def load_region(name: str = "ningbo") -> Region:
         InputError: if the folder is missing or a file refers to an unknown direction or district.
     """
     folder = DATA_DIR / name
-    if not (folder / "directions.csv").exists():
+    if name not in available_regions():  # a name, never a path: "../x" does not leave sim/data
         raise InputError("unknown region", key="region", value=name,
                          allowed=", ".join(available_regions()))
     directions_table = pd.read_csv(folder / "directions.csv").sort_values("order")
