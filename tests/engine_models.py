@@ -168,3 +168,6 @@ def rare_step_model(scenario, seed):
     value = float(np.dot(LINEAR_COEFFICIENTS, u))
     return pd.DataFrame({"year": [2027, 2027], "direction": "all", "district": "all",
                          "indicator": ["standards", "breakthroughs"], "value": [step, value]})
+
+
+interrupting_model.execution_keywords = ("at_seeds",)  # fault injection: not part of the model identity

@@ -64,6 +64,7 @@ from sim.scenario.schema import Scenario
 
 CHUNK_SECONDS = 2.0  # automatic chunks hold about this much work (s): progress and Ctrl-C stay responsive
 MAX_CHUNK = 256      # runs per chunk at most
+FIRST_FLUSH_SECONDS = 2.0  # finished runs of a new session are on disk within about this many seconds
 
 
 
@@ -287,7 +288,8 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
     buffered_rows = 0
     to_clear: list[tuple[int, int]] = []
     counts = {"runs_ok": 0, "runs_failed": 0, "worker_deaths": 0, "parts_written": 0}
-    last_flush = time.monotonic()
+    # the first finished runs reach the disk within FIRST_FLUSH_SECONDS, later ones every flush_seconds
+    last_flush = time.monotonic() - max(0.0, flush_seconds - FIRST_FLUSH_SECONDS)
     worker_seconds = worker_cpu_seconds = 0.0
     cpu_started = time.process_time()
     bar = tqdm(total=len(todo), unit="run", desc=label, disable=not progress, dynamic_ncols=True,
