@@ -43,7 +43,7 @@ SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
 def check_count(value: int, flag: str, low: int, high: int) -> None:
     """Refuse a whole-number option outside ``low..high``."""
     if not low <= value <= high:
-        raise InputError("value out of range", key=flag, value=value, allowed=f"{low} to {high:,}")
+        raise InputError("value out of range", key=flag, value=value, allowed=f"{low} or more (at most {high:,})")
 
 
 def check_out_folder(out: str | Path, flag: str = "--out", any_folder: bool = False, shown: str | None = None
