@@ -171,3 +171,18 @@ def rare_step_model(scenario, seed):
 
 
 interrupting_model.execution_keywords = ("at_seeds",)  # fault injection: not part of the model identity
+
+
+def wrong_result_chunk(job, scenarios, *, bad_seeds=()):
+    """The engine's ``run_chunk``, except that a chunk holding one of ``bad_seeds`` returns a text instead
+    of a ChunkResult (as a worker with other code might)."""
+    from sim.engine.worker import run_chunk
+
+    if any(run.seed in bad_seeds for run in job.runs):
+        return "not a chunk result"
+    return run_chunk(job, scenarios)
+
+
+GOOD_LINEAR_SWEEP = (  # a small Morris sweep of linear_model, as a sweep file
+    'scenario = "baseline"\nmethod = "morris"\nsamples = 4\nseed = 2\ntargets = false\noutputs = ["standards"]\n'
+    'years = [2027]\nfactors = [' + ", ".join(f'"{f}"' for f in LINEAR_FACTORS) + "]\n")

@@ -30,6 +30,7 @@ FORKSERVER_PRELOAD = ("__main__", "numpy", "pandas", "pyarrow", "pydantic", "mes
 @dataclass
 class _Chunk:
     runs: tuple[Run, ...]
+    alone: bool = False  # sent while nothing else was in flight: if its worker dies, it is the cause
 
 
 class _WorkerLost(Exception):

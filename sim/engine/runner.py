@@ -330,6 +330,9 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             if len(chunk.runs) > 1:
                 suspects.extendleft(reversed([_Chunk((r,)) for r in chunk.runs]))
                 return
+            if not chunk.alone:  # other tasks were running (a Dask worker's queue dies with it): rerun alone
+                suspects.append(chunk)
+                return
             run = chunk.runs[0]
             record = _failure_record(points[run.sample], run,
                                      f"WorkerLost: the process running it died ({outcome})")
@@ -351,7 +354,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         while pending or suspects or executor.inflight:
             if suspects:
                 if not executor.inflight:
-                    chunk = suspects.popleft()
+                    chunk = _Chunk(suspects.popleft().runs, alone=True)
                     executor.submit(chunk, job(chunk))
             else:
                 while pending and executor.inflight < executor.capacity:
