@@ -486,8 +486,9 @@ class ResultStore:
         return con
 
     def results(self, indicators: list[str] | None = None, directions: list[str] | None = None,
-                city_only: bool = False) -> pd.DataFrame:
-        """Tidy result rows, optionally filtered, sorted by their keys."""
+                city_only: bool = False, district: str | None = None) -> pd.DataFrame:
+        """Tidy result rows, optionally filtered (in DuckDB, before anything reaches memory), sorted by
+        their keys. ``district="all"`` leaves out the per-district rows (most of a full-detail store)."""
         if not self.part_files():
             return pd.DataFrame({c: pd.Series(dtype=t.to_pandas_dtype()) for c, t in
                                  zip(RESULT_SCHEMA.names, RESULT_SCHEMA.types)})
@@ -498,10 +499,13 @@ class ResultStore:
             where.append("direction IN (" + ", ".join(_quote(d) for d in directions) + ")")
         if city_only:
             where.append("direction = 'all'")
+        if district is not None:
+            where.append(f"district = {_quote(district)}")
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        frame = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
-                         "direction, district, indicator").df()
-        return frame
+        table = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
+                         "direction, district, indicator").fetch_arrow_table()
+        # through Arrow: each distinct text (scenario, direction, indicator...) is one Python object
+        return table.cast(RESULT_SCHEMA).to_pandas(deduplicate_objects=True)
 
     def spending(self) -> pd.DataFrame:
         file = self.path / "spending.parquet"

@@ -74,6 +74,18 @@ def _comparison(path: Path) -> pd.DataFrame:
     return table
 
 
+def _brief_rows(store: ResultStore) -> pd.DataFrame:
+    """The rows the page draws, filtered in DuckDB: the target and key indicators, city and direction
+    totals (no per-district rows), so memory does not grow with a full-detail store's districts."""
+    region = load_region(str((store.manifest.get("scenario") or {}).get("region", "ningbo")))
+    wanted = sorted({t.indicator for t in load_targets(region=region).target} | set(C.KEY_INDICATORS))
+    rows = store.results(indicators=wanted, district="all")
+    if rows.empty and store.part_files():  # another model's indicators: the first few, as the fan charts do
+        present = [r[0] for r in store.sql("SELECT DISTINCT indicator FROM results ORDER BY 1").fetchall()]
+        rows = store.results(indicators=present[:4], district="all")
+    return rows
+
+
 def load_inputs(paths: list[str | Path]) -> BriefInputs:
     """Read stores and comparison tables.
 
@@ -91,7 +103,7 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
             raise InputError("not a result store (a folder with manifest.json) nor a comparison table", file=path,
                              allowed="result-store folders, or .csv/.parquet comparison tables")
         store = ResultStore(path)
-        results = store.results()
+        results = _brief_rows(store)
         provenance = C.Provenance.from_store(store, results)
         if store.manifest.get("kind") == "sweep":
             # A sweep's runs sample levers and uncertainties: they are not replicates of one
