@@ -23,7 +23,9 @@ def cli_main(args: argparse.Namespace) -> int:
         raise InputError("not a result store (no manifest.json)", file=store.path,
                          allowed="a folder written by weilai run or weilai sweep")
     if args.repair:
-        moved = store.repair()
+        from sim.engine.repair import repair_store
+
+        moved = repair_store(store)
         print(f"set aside in {store.path / 'damaged'}: {', '.join(p.name for p in moved)}" if moved
               else "nothing to repair: every part is readable and no run is stored twice")
     status = store.status()

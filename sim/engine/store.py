@@ -358,44 +358,6 @@ class ResultStore:
                     bad.append(file)
         return bad
 
-    def repair(self) -> list[Path]:
-        """Set damaged files aside in ``damaged/`` (the same command then reruns their runs, and
-        rewrites ``samples.parquet`` and ``spending.parquet``) and duplicate parts (every run also in
-        another part). Returns the files moved.
-
-        Raises:
-            InputError: if a live process is writing the store.
-        """
-        moved = []
-        with self.writer_lock():
-            bad = self.damaged_files()
-            aside = self.path / "damaged"
-            for file in bad:
-                aside.mkdir(exist_ok=True)
-                target = aside / file.name
-                os.replace(file, target)
-                moved.append(target)
-            moved += self._set_aside_duplicate_parts(aside)
-        return moved
-
-    def _set_aside_duplicate_parts(self, aside: Path) -> list[Path]:
-        if not self.part_files():
-            return []
-        rows = self.sql("SELECT filename, sample, replicate FROM all_rows GROUP BY ALL").fetchall()
-        runs_of: dict[str, set] = {}
-        for filename, sample, replicate in rows:
-            runs_of.setdefault(filename, set()).add((sample, replicate))
-        moved, kept = [], set()
-        for filename in sorted(runs_of):  # the first copy of a run is kept (as results() reads it)
-            runs = runs_of[filename]
-            if runs <= kept:
-                aside.mkdir(exist_ok=True)
-                target = aside / Path(filename).name
-                os.replace(filename, target)
-                moved.append(target)
-            kept |= runs
-        return moved
-
     def failures(self) -> list[dict[str, Any]]:
         """Records of failed runs (sample, replicate, seed, parameters, error), oldest key first."""
         return [json.loads(f.read_text(encoding="utf-8"))
@@ -502,8 +464,9 @@ class ResultStore:
         if district is not None:
             where.append(f"district = {_quote(district)}")
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        table = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
-                         "direction, district, indicator").fetch_arrow_table()
+        query = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
+                         "direction, district, indicator")
+        table = query.to_arrow_table() if hasattr(query, "to_arrow_table") else query.fetch_arrow_table()
         # through Arrow: each distinct text (scenario, direction, indicator...) is one Python object
         return table.cast(RESULT_SCHEMA).to_pandas(deduplicate_objects=True)
 
