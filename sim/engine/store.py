@@ -464,11 +464,23 @@ class ResultStore:
         if district is not None:
             where.append(f"district = {_quote(district)}")
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        query = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
-                         "direction, district, indicator")
-        table = query.to_arrow_table() if hasattr(query, "to_arrow_table") else query.fetch_arrow_table()
-        # through Arrow: each distinct text (scenario, direction, indicator...) is one Python object
-        return table.cast(RESULT_SCHEMA).to_pandas(deduplicate_objects=True)
+        return self.frame(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
+                          "direction, district, indicator")
+
+    def frame(self, query: str) -> pd.DataFrame:
+        """A query's rows (:meth:`sql`) as a DataFrame, through Arrow: each distinct text (scenario,
+        direction, indicator...) is one Python object, so large tables stay small in memory."""
+        try:
+            relation = self._connect().sql(query)
+            table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        except duckdb.Error as exc:
+            bad = self.damaged_files()
+            if bad:
+                raise _damaged(bad[0], exc, more=len(bad) - 1) from None
+            raise
+        if set(RESULT_SCHEMA.names) == set(table.column_names):
+            table = table.select(RESULT_SCHEMA.names).cast(RESULT_SCHEMA)
+        return table.to_pandas(deduplicate_objects=True)
 
     def spending(self) -> pd.DataFrame:
         file = self.path / "spending.parquet"

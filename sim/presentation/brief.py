@@ -75,15 +75,22 @@ def _comparison(path: Path) -> pd.DataFrame:
 
 
 def _brief_rows(store: ResultStore) -> pd.DataFrame:
-    """The rows the page draws, filtered in DuckDB: the target and key indicators, city and direction
-    totals (no per-district rows), so memory does not grow with a full-detail store's districts."""
+    """The rows the page draws, filtered in DuckDB, so memory does not grow with a full-detail store's
+    districts: the target and key indicators; city totals in every year, per-direction totals in the
+    target years and the last year (the breakdown and spending charts read those); no per-district rows."""
+    if not store.part_files():
+        return store.results()
     region = load_region(str((store.manifest.get("scenario") or {}).get("region", "ningbo")))
-    wanted = sorted({t.indicator for t in load_targets(region=region).target} | set(C.KEY_INDICATORS))
-    rows = store.results(indicators=wanted, district="all")
-    if rows.empty and store.part_files():  # another model's indicators: the first few, as the fan charts do
-        present = [r[0] for r in store.sql("SELECT DISTINCT indicator FROM results ORDER BY 1").fetchall()]
-        rows = store.results(indicators=present[:4], district="all")
-    return rows
+    targets = load_targets(region=region).target
+    present = [r[0] for r in store.sql("SELECT DISTINCT indicator FROM results ORDER BY 1").fetchall()]
+    wanted = sorted({t.indicator for t in targets} | set(C.KEY_INDICATORS)) if \
+        {t.indicator for t in targets} & set(present) else present[:4]  # another model's: as the fan charts do
+    last = int(store.sql("SELECT max(year) FROM results").fetchone()[0])
+    years = ", ".join(str(y) for y in sorted({t.year for t in targets} | {last}))
+    indicators = ", ".join("'" + i.replace("'", "''") + "'" for i in wanted)
+    return store.frame(f"SELECT * FROM results WHERE district = 'all' AND indicator IN ({indicators}) AND "
+                       f"(direction = 'all' OR year IN ({years})) "
+                       "ORDER BY scenario, sample, replicate, year, direction, district, indicator")
 
 
 def load_inputs(paths: list[str | Path]) -> BriefInputs:
