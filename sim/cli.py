@@ -30,9 +30,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: a bad option or value is an :class:`InputError` (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(message, allowed=f"see `{self.prog} --help`")
+
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, dict]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="weilai",
         description="Simulate Ningbo's nine future industries under policy levers (2024-2035).",
     )

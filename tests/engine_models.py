@@ -80,6 +80,11 @@ def toy_model(scenario, seed, *, detail="full", fail_seeds=(), crash_seeds=(), c
     return pd.DataFrame(rows, columns=["year", "direction", "district", "indicator", "value"])
 
 
+# fault injection does not change what a successful run computes: not part of the store's model identity
+toy_model.execution_keywords = ("fail_seeds", "crash_seeds", "crash_once_dir", "kill_pid_at_seeds", "kill_pid",
+                                "hang_seeds")
+
+
 def _unit_values(scenario, names):
     """The [0, 1] position of each named (uniform) factor's value within its declared range."""
     space = load_region(scenario.region).space
@@ -169,3 +174,21 @@ def rare_step_model(scenario, seed):
     value = float(np.dot(LINEAR_COEFFICIENTS, u))
     return pd.DataFrame({"year": [2027, 2027], "direction": "all", "district": "all",
                          "indicator": ["standards", "breakthroughs"], "value": [step, value]})
+
+
+interrupting_model.execution_keywords = ("at_seeds",)  # fault injection: not part of the model identity
+
+
+def wrong_result_chunk(job, scenarios, *, bad_seeds=()):
+    """The engine's ``run_chunk``, except that a chunk holding one of ``bad_seeds`` returns a text instead
+    of a ChunkResult (as a worker with other code might)."""
+    from sim.engine.worker import run_chunk
+
+    if any(run.seed in bad_seeds for run in job.runs):
+        return "not a chunk result"
+    return run_chunk(job, scenarios)
+
+
+GOOD_LINEAR_SWEEP = (  # a small Morris sweep of linear_model, as a sweep file
+    'scenario = "baseline"\nmethod = "morris"\nsamples = 4\nseed = 2\ntargets = false\noutputs = ["standards"]\n'
+    'years = [2027]\nfactors = [' + ", ".join(f'"{f}"' for f in LINEAR_FACTORS) + "]\n")

@@ -1,5 +1,6 @@
 """The city is data: a second, synthetic region folder runs end to end; the region's declarations are checked."""
 
+import os
 import shutil
 
 import pandas as pd
@@ -25,12 +26,19 @@ def test_the_default_region_is_named_once():
     assert load_region().facts["indicator"].isin(["gdp"]).any()  # facts.csv in the region's folder
 
 
-def test_a_second_region_runs_end_to_end(region_folder, tmp_path, capsys):
-    region = load_region(str(region_folder))
+def use_region_folders(monkeypatch, *folders):
+    """Name extra folders of regions explicitly (a scenario names a region, never a path)."""
+    monkeypatch.setenv("WEILAI_REGION_PATH", os.pathsep.join(str(f) for f in folders))
+    load_region.cache_clear()
+
+
+def test_a_second_region_runs_end_to_end(region_folder, tmp_path, capsys, monkeypatch):
+    use_region_folders(monkeypatch, region_folder.parent)
+    region = load_region("synthetica")
     assert region.name == "synthetica" and region.base_year == 2025
     assert region.directions == tuple(SYNTHETIC_DIRECTIONS) and region.districts == SYNTHETIC_DISTRICTS
     file = tmp_path / "synthetic_city.toml"
-    file.write_text(f'region = "{region_folder.as_posix()}"\nend_year = 2030\nparameter_draws = "defaults"\n'
+    file.write_text('region = "synthetica"\nend_year = 2030\nparameter_draws = "defaults"\n'
                     "[levers.talent_programme]\nleading_talent_per_year = 20.0\n", encoding="utf-8")
     out = tmp_path / "store"
     code = main(["run", str(file), "--replicates", "2", "--seed", "7", "--out", str(out), "--no-charts",
@@ -52,14 +60,15 @@ def test_a_second_region_runs_end_to_end(region_folder, tmp_path, capsys):
     assert within.any() and targets.loc[within, "n_replicates"].eq(2).all()
 
 
-def test_indicator_declarations_are_checked(region_folder, tmp_path):
+def test_indicator_declarations_are_checked(region_folder, tmp_path, monkeypatch):
+    use_region_folders(monkeypatch, tmp_path)
     bad = tmp_path / "bad_region"
     shutil.copytree(region_folder, bad)
     text = (bad / "indicators.toml").read_text(encoding="utf-8")
     (bad / "indicators.toml").write_text(text.replace('kind = "stock"', 'kind = "level"', 1), encoding="utf-8")
     with pytest.raises(InputError, match="kind"):
-        load_region(str(bad))
+        load_region("bad_region")
     (bad / "indicators.toml").write_text(text.replace('unit_zh = "家"\n', "", 1), encoding="utf-8")
     load_region.cache_clear()
     with pytest.raises(InputError, match="unit_zh"):
-        load_region(str(bad))
+        load_region("bad_region")

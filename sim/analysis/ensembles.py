@@ -35,6 +35,7 @@ def run_ensemble(
     progress: bool = True,
     targets: Any = None,
     run_timeout: float | None = None,
+    **run_options: Any,
 ) -> ResultStore:
     """Run (or extend, or resume) a seeded ensemble of a scenario and write its target table.
 
@@ -52,13 +53,14 @@ def run_ensemble(
         model, workers, scheduler, retry_failures, progress, run_timeout: As in :func:`run_design`.
         detail: Rows kept per run (``full``, ``directions``, ``city``).
         targets: A :class:`sim.analysis.targets.Targets` (default: the region's targets file).
+        **run_options: More options of :func:`run_design` (``scheduler_source``, ``security``).
 
     Returns:
         The result store.
     """
     design = ensemble_design(scenario, replicates, seed, detail=detail)
     store = run_design(design, out, model=model, workers=workers, scheduler=scheduler,
-                       retry_failures=retry_failures, progress=progress, run_timeout=run_timeout,
+                       retry_failures=retry_failures, progress=progress, run_timeout=run_timeout, **run_options,
                        manifest={"name": scenario.name, "scenario": scenario.model_dump(mode="json"),
                                  "scenario_hash": scenario.content_hash(),
                                  "scenario_file": str(scenario.source) if scenario.source else None},

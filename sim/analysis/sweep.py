@@ -33,12 +33,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.core.errors import InputError, from_validation_error
 from sim.engine.design import Design, Point
+from sim.engine.executors import SCHEDULER_PATTERN
 from sim.engine.runner import run_design
 from sim.engine.store import ResultStore
 from sim.inputs.region import load_region
 from sim.inputs.space import Factor, salib_problem
 from sim.scenario.loading import load_scenario, read_toml, resolve_path
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import NAME_PATTERN, Scenario
 
 LATIN_METHODS = ("rbd_fast", "delta", "pawn", "lhs")  # "lhs": a plain Latin hypercube (emulator training)
 
@@ -97,7 +98,9 @@ class LhsOptions(_Frozen):
 class Execution(_Frozen):
     """Where a sweep runs; not part of its design (changing it never invalidates a store)."""
 
-    scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    scheduler: str | None = Field(None, pattern=SCHEDULER_PATTERN, max_length=300,
+                                  description="Dask scheduler address, e.g. tcp://10.0.0.5:8786; used only "
+                                  "when confirmed on the command line")
     workers: int | None = Field(None, ge=1, le=4096)
     chunk_size: int | None = Field(None, ge=1, le=10_000)
 
@@ -105,7 +108,7 @@ class Execution(_Frozen):
 class SweepSpec(_Frozen):
     """A validated sweep file."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$", max_length=80)
+    name: str = Field(pattern=NAME_PATTERN, max_length=80)
     title_zh: str = ""
     title_en: str = ""
     description: str = ""
@@ -385,7 +388,7 @@ def load_sweep(ref: str | Path) -> Sweep:
     data = read_toml(path)
     data.setdefault("name", path.stem)
     try:
-        spec = SweepSpec.model_validate(data)
+        spec = SweepSpec.model_validate(data, strict=True)
     except ValidationError as exc:
         raise from_validation_error(exc, path, SweepSpec) from None
     return Sweep(spec, path)
@@ -406,15 +409,17 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path, **run_options: Any) ->
         sweep: A :class:`Sweep` or a sweep file.
         out: Store folder.
         **run_options: ``model``, ``workers``, ``scheduler``, ``chunk_size``, ``retry_failures``,
-            ``progress`` as in :func:`sim.engine.runner.run_design` (default: the file's ``[execution]``).
+            ``progress`` as in :func:`sim.engine.runner.run_design` (default: the file's ``[execution]``,
+            except its scheduler, which is used only when passed here).
 
     Returns:
         The result store.
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     spec = sweep.spec
-    options: dict[str, Any] = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
-               "chunk_size": spec.execution.chunk_size}
+    # the file's scheduler is never connected to on its own: a caller passes ``scheduler`` to use it
+    options: dict[str, Any] = {"workers": spec.execution.workers, "scheduler": None,
+                               "chunk_size": spec.execution.chunk_size}
     options.update({k: v for k, v in run_options.items() if v is not None or k not in options})
     unit = sweep.unit_samples()
     design = sweep.design(unit)

@@ -15,7 +15,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from sim.core.errors import InputError, from_validation_error
 from sim.inputs.region import Region, load_region
@@ -28,7 +29,7 @@ class Target(BaseModel):
     indicator: str
     year: int = Field(ge=2015, le=2060)
     comparator: Literal[">=", "<="]
-    threshold: float
+    threshold: float = Field(allow_inf_nan=False)
     clause: str
     note: str = ""
     set_by: Literal["outcome", "designation"] = Field(
@@ -45,8 +46,20 @@ class Targets(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     policy: str
-    base_year: int
-    target: list[Target]
+    base_year: int = Field(ge=2015, le=2060)
+    target: list[Target] = Field(min_length=1)
+
+    @field_validator("target")
+    @classmethod
+    def _unique_ids(cls, targets: list[Target]) -> list[Target]:
+        seen: set[str] = set()
+        for i, t in enumerate(targets):
+            if t.id in seen:
+                raise PydanticCustomError("targets", "{problem}", {
+                    "problem": "target id used twice", "key": f"target.{i}.id", "value": t.id,
+                    "allowed": "a different id for each target"})
+            seen.add(t.id)
+        return targets
 
 
 def load_targets(path: str | Path | None = None, region: Region | None = None) -> Targets:
@@ -60,10 +73,10 @@ def load_targets(path: str | Path | None = None, region: Region | None = None) -
     region = region or load_region()
     path = Path(path) if path else region.targets_file
     if not path.is_file():
-        raise InputError("targets file not found", file=path)
+        raise InputError("targets file not found", file=path, allowed="a path to a targets TOML file")
     data = read_toml(path)
     try:
-        targets = Targets.model_validate(data)
+        targets = Targets.model_validate(data, strict=True)
     except ValidationError as exc:
         raise from_validation_error(exc, path, Targets) from None
     for i, t in enumerate(targets.target):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from sim.commands.options import check_out_file
 from sim.presentation.brief import write_brief
 
 
@@ -18,6 +19,7 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli_main(args: argparse.Namespace) -> int:
     """``weilai brief``: write the briefing page and say where it is."""
+    check_out_file(args.out)
     out = write_brief(args.stores, args.out, args.lang, args.title)
     size = out.stat().st_size / 1e6
     print(f"wrote {out} ({size:.1f} MB, self-contained; open it in any browser, no network needed)")

@@ -10,11 +10,17 @@ from sim.scenario.loading import load_scenario
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``weilai check``."""
     parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
+    parser.add_argument("--targets", default=None, metavar="FILE", help="also validate this targets file")
 
 
 def cli_main(args: argparse.Namespace) -> int:
     """``weilai check``: load, validate, print the spending plan by lever and year."""
     scenario = load_scenario(args.scenario)
+    if args.targets is not None:
+        from sim.analysis.targets import load_targets
+
+        targets = load_targets(args.targets)
+        print(f"{args.targets}: valid, {len(targets.target)} targets")
     plan = scenario.plan()
     table = plan.spending.pivot_table(index="lever", columns="year", values="value", aggfunc="sum")
     print(f"{scenario.name}: valid ({scenario.source}); content hash {scenario.content_hash()}")

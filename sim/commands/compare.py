@@ -7,11 +7,14 @@ from pathlib import Path
 
 from sim.analysis.compare import format_comparison, run_comparison
 from sim.commands.options import (
+    MAX_REPLICATES,
+    MAX_SEED,
     add_execution_arguments,
+    check_count,
+    check_out_folder,
     execution_options,
     write_charts,
 )
-from sim.core.errors import InputError
 from sim.scenario.loading import load_scenario
 
 
@@ -30,13 +33,10 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli_main(args: argparse.Namespace) -> int:
     """``weilai compare``: run both scenarios on common seeds, print and write the comparison."""
-    if args.replicates < 2:
-        raise InputError("a comparison needs at least two replicates", key="--replicates",
-                         value=args.replicates, allowed="2 or more")
-    if args.seed < 0:
-        raise InputError("the seed must not be negative", key="--seed", value=args.seed, allowed="0 or more")
+    check_count(args.replicates, "--replicates", 2, MAX_REPLICATES)
+    check_count(args.seed, "--seed", 0, MAX_SEED)
     a, b = load_scenario(args.scenario_a), load_scenario(args.scenario_b)
-    out = Path(args.out) if args.out else Path("results") / f"compare_{a.name}_{b.name}"
+    out = check_out_folder(args.out if args.out is not None else Path("results") / f"compare_{a.name}_{b.name}")
     store, table = run_comparison(a, b, args.replicates, args.seed, out, **execution_options(args))
     print(format_comparison(table))
     print(f"written: {store.path / 'comparison.csv'}")

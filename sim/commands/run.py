@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
 from sim.analysis.ensembles import ensemble_targets, run_adaptive_ensemble, run_ensemble
 from sim.commands.options import (
+    MAX_REPLICATES,
+    MAX_SEED,
     add_execution_arguments,
+    check_count,
+    check_out_folder,
     execution_options,
     report_failures,
     write_charts,
@@ -31,6 +36,8 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                              "is at most this wide (e.g. 0.1)")
     parser.add_argument("--batch", type=int, default=20, help="adaptive: replicates added per step")
     parser.add_argument("--max-replicates", type=int, default=1000, help="adaptive: cap on replicates")
+    parser.add_argument("--targets", default=None, metavar="FILE",
+                        help="a targets file for the printed table and targets.csv (default: the region's)")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels of the target table and charts")
     parser.add_argument("--no-charts", action="store_true", help="do not write the target board and fan charts")
     add_execution_arguments(parser)
@@ -44,13 +51,17 @@ def cli_main(args: argparse.Namespace) -> int:
     from sim.inputs.region import load_region
     from sim.scenario.loading import load_scenario
 
-    if args.replicates < 1:
-        raise InputError("at least one replicate is needed", key="--replicates", value=args.replicates,
-                         allowed="1 or more")
-    if args.seed < 0:
-        raise InputError("the seed must not be negative", key="--seed", value=args.seed, allowed="0 or more")
+    check_count(args.replicates, "--replicates", 1, MAX_REPLICATES)
+    check_count(args.seed, "--seed", 0, MAX_SEED)
+    if args.ci_width is not None:
+        if not (math.isfinite(args.ci_width) and 0 < args.ci_width < 1):
+            raise InputError("the interval width is a probability", key="--ci-width", value=args.ci_width,
+                             allowed="a number between 0 and 1, e.g. 0.1")
+        check_count(args.batch, "--batch", 1, MAX_REPLICATES)
+        check_count(args.max_replicates, "--max-replicates", args.replicates, MAX_REPLICATES)
+    targets = load_targets(args.targets)
     scenario = load_scenario(args.scenario)
-    out = Path(args.out) if args.out else Path("results") / scenario.name
+    out = check_out_folder(args.out if args.out is not None else Path("results") / scenario.name)
     options = execution_options(args)
     region = load_region(scenario.region)  # the scenario says which region the run uses
     targets = load_targets(region=region)

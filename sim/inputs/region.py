@@ -7,6 +7,8 @@ region a run uses; :data:`DEFAULT_REGION` is the one default (the repository's o
 
 from __future__ import annotations
 
+import os
+
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -109,8 +111,25 @@ class Region:
         return str(self.district_table.loc[district, col])
 
 
+REGION_PATH_ENV = "WEILAI_REGION_PATH"  # extra folders of region folders, given explicitly (os.pathsep-separated)
+
+
+def region_folders() -> list[Path]:
+    """Where region folders are looked up: the project's ``sim/data`` and the folders named in
+    ``WEILAI_REGION_PATH`` (a region is always named, never given as a path in a scenario file)."""
+    extra = [Path(p) for p in os.environ.get(REGION_PATH_ENV, "").split(os.pathsep) if p]
+    return [DATA_DIR, *extra]
+
+
 def available_regions() -> list[str]:
-    return sorted(p.name for p in DATA_DIR.iterdir() if (p / "directions.csv").exists())
+    """Names of the region folders (each holds a ``directions.csv``)."""
+    names = {p.name for base in region_folders() if base.is_dir() for p in base.iterdir()
+             if (p / "directions.csv").exists()}
+    return sorted(names)
+
+
+def _region_folder(name: str) -> Path:
+    return next(base / name for base in region_folders() if (base / name / "directions.csv").exists())
 
 
 DEFAULT_REGION = "ningbo"
@@ -121,15 +140,15 @@ def load_region(name: str = DEFAULT_REGION) -> Region:
     """Load and check a region's data folder.
 
     Args:
-        name: A folder name under ``sim/data``, or the path of a region folder elsewhere.
+        name: A region folder's name, under ``sim/data`` or a folder named in ``WEILAI_REGION_PATH``.
 
     Raises:
         InputError: if the folder is missing or a file refers to an unknown direction or district.
     """
-    folder = DATA_DIR / name if "/" not in name and "\\" not in name else Path(name)
-    if not (folder / "directions.csv").exists():
+    if name not in available_regions():  # a name, never a path: "../x" does not leave the region folders
         raise InputError("unknown region", key="region", value=name,
-                         allowed=", ".join(available_regions()))
+                         allowed=", ".join(available_regions()) + f" (more folders of regions: {REGION_PATH_ENV})")
+    folder = _region_folder(name)
     directions_table = pd.read_csv(folder / "directions.csv").sort_values("order")
     districts_table = pd.read_csv(folder / "districts.csv")
     directions = tuple(directions_table["direction"])

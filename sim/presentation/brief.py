@@ -74,6 +74,25 @@ def _comparison(path: Path) -> pd.DataFrame:
     return table
 
 
+def _brief_rows(store: ResultStore) -> pd.DataFrame:
+    """The rows the page draws, filtered in DuckDB, so memory does not grow with a full-detail store's
+    districts: the target and key indicators; city totals in every year, per-direction totals in the
+    target years and the last year (the breakdown and spending charts read those); no per-district rows."""
+    if not store.part_files():
+        return store.results()
+    region = load_region(str((store.manifest.get("scenario") or {}).get("region", "ningbo")))
+    targets = load_targets(region=region).target
+    present = [r[0] for r in store.sql("SELECT DISTINCT indicator FROM results ORDER BY 1").fetchall()]
+    wanted = sorted({t.indicator for t in targets} | set(C.KEY_INDICATORS)) if \
+        {t.indicator for t in targets} & set(present) else present[:4]  # another model's: as the fan charts do
+    last = int(store.sql("SELECT max(year) FROM results").fetchone()[0])
+    years = ", ".join(str(y) for y in sorted({t.year for t in targets} | {last}))
+    indicators = ", ".join("'" + i.replace("'", "''") + "'" for i in wanted)
+    return store.frame(f"SELECT * FROM results WHERE district = 'all' AND indicator IN ({indicators}) AND "
+                       f"(direction = 'all' OR year IN ({years})) "
+                       "ORDER BY scenario, sample, replicate, year, direction, district, indicator")
+
+
 def load_inputs(paths: list[str | Path]) -> BriefInputs:
     """Read stores and comparison tables.
 
@@ -91,7 +110,7 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
             raise InputError("not a result store (a folder with manifest.json) nor a comparison table", file=path,
                              allowed="result-store folders, or .csv/.parquet comparison tables")
         store = ResultStore(path)
-        results = store.results()
+        results = _brief_rows(store)
         provenance = C.Provenance.from_store(store, results)
         if store.manifest.get("kind") == "sweep":
             # A sweep's runs sample levers and uncertainties: they are not replicates of one

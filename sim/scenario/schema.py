@@ -32,6 +32,10 @@ from sim.scenario.levers import Plan
 from sim.scenario.plan import build_plan
 
 
+NAME_PATTERN = r"^[A-Za-z0-9_\-][A-Za-z0-9_\-\.]*$"  # a folder name: no "/", no "." or "..", no hidden name
+REGION_PATTERN = r"^[a-z0-9_]+$"
+
+
 class PriorityChange(Frozen):
     year: int
     shares: dict[str, Share]
@@ -71,11 +75,11 @@ class Scenario(Frozen):
     checked against the region's parameter space; a per-direction entry takes a table by direction.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$", max_length=80)
+    name: str = Field(pattern=NAME_PATTERN, max_length=80)
     title_zh: str = ""
     title_en: str = ""
     description: str = ""
-    region: str = DEFAULT_REGION
+    region: str = Field(DEFAULT_REGION, pattern=REGION_PATTERN)
     start_year: int = Field(2024, ge=2015, le=2035)
     end_year: int = Field(2035, ge=2016, le=2050)
     levers: Levers = Levers()
@@ -218,15 +222,27 @@ def _set_path(data: dict, parts: list[str], value: Any) -> None:
 
 
 
-def validate_scenario(data: dict, file: str | Path | None = None) -> Scenario:
-    """Validate a scenario table; problems become an InputError naming the file and key."""
+def validate_scenario(data: dict, file: str | Path | None = None, strict: bool = False) -> Scenario:
+    """Validate a scenario table; problems become an InputError naming the file and key.
+
+    Args:
+        data: The merged table.
+        file: Where it came from (named in errors).
+        strict: No type coercion (``"2024"`` is not a year, ``true`` is not a number): for files
+            written by people; tables built in code (sweep points) are validated leniently.
+    """
+    from sim.inputs.region import available_regions
+
     region_name = data.get("region", DEFAULT_REGION)
+    if isinstance(region_name, str) and region_name not in available_regions():
+        raise InputError("unknown region", file=file, key="region", value=region_name,
+                         allowed=", ".join(available_regions()))
     try:
         region = load_region(region_name) if isinstance(region_name, str) else None
     except InputError as exc:
         raise InputError("unknown region", file=file, key="region", value=region_name,
                          allowed=exc.allowed) from None
     try:
-        return Scenario.model_validate(data, context={"region": region})
+        return Scenario.model_validate(data, strict=strict, context={"region": region})
     except ValidationError as exc:
         raise from_validation_error(exc, file, Scenario) from None

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from sim.presentation import labels as L
-from sim.presentation.charts.style import _finish  # the one place the slide theme and footnote are applied
+from sim.presentation.charts.style import finish_chart  # the one place the slide theme and footnote are applied
 from sim.inputs.region import load_region
 from sim.analysis.targets import load_targets
 
@@ -68,7 +68,7 @@ def value_chart(levers: pd.DataFrame, table: pd.DataFrame, lang: str = "zh", foo
                 "误差线为95%区间，●为Holm校正后显著的变化" if zh else
                 f"Each lever +10亿 over the period (+10% for counts), paired with the scenario on common random "
                 f"numbers, {n} replicates; bars with 95% intervals; ● marks a change significant after Holm")
-    return _finish(alt.hconcat(left, right), title, subtitle, footnote, lang, "value")
+    return finish_chart(alt.hconcat(left, right), title, subtitle, footnote, lang, "value")
 
 
 def boxes_chart(trajectory: pd.DataFrame, chosen: int, target_label: str, lang: str = "zh",
@@ -96,4 +96,4 @@ def boxes_chart(trajectory: pd.DataFrame, chosen: int, target_label: str, lang: 
     title = (f"目标未达成的情形：{target_label}" if zh else f"Where the target fails: {target_label}")
     subtitle = ("PRIM剥离轨迹：每个点是一个情形框；红圈为选定的框" if zh else
                 "PRIM peeling trajectory: each point is a box; the red ring marks the chosen box")
-    return _finish((points + ring).properties(width=640, height=380), title, subtitle, footnote, lang, "prim")
+    return finish_chart((points + ring).properties(width=640, height=380), title, subtitle, footnote, lang, "prim")
