@@ -263,3 +263,75 @@ def test_footnote_of_a_sweep_names_its_points_not_the_bare_base_hash():
     assert "情景 baseline_sobol 8704个样本点×1次重复 · 基准种子 2024" in source.footnote("zh")
     assert "5b7a8469" not in source.footnote("zh")
     assert "baseline_sobol, 8704 sample points x 1 replicates" in source.footnote("en")
+
+
+# ------------------------------------------------------------------------------ charts that cannot mislead
+
+
+def _board_rows(targets_table, **changes):
+    table = targets_table[targets_table["scenario"] == "baseline"].copy().reset_index(drop=True)
+    for (row, column), value in changes.items():
+        table.loc[row, column] = value
+    return table
+
+
+def test_board_marks_values_beyond_the_axis_with_their_value(targets_table):
+    table = targets_table[targets_table["scenario"] == "baseline"].copy().reset_index(drop=True)
+    i = int(table.index[table["indicator"] == "standards"][0])
+    table.loc[i, ["median", "p05", "p95"]] = [4.15 * table.loc[i, "threshold"], 3.5 * table.loc[i, "threshold"],
+                                              5.0 * table.loc[i, "threshold"]]
+    chart = C.target_board(table, "baseline")
+    drawn = dataset_with(chart, "beyond_axis", "beyond_text").set_index("target")
+    target = table.loc[i, "target"]
+    assert drawn.loc[target, "beyond_axis"] and drawn.loc[target, "beyond_text"] == "▶ 415%"
+    assert not drawn.drop(index=target)["beyond_axis"].any() or (
+        drawn.drop(index=target)[["progress_p95", "progress_median"]].max(axis=1) > 3).all()
+    # the marker layer draws exactly the rows beyond the axis
+    text = spec_text(chart)
+    assert "▶ 415%" in text
+
+
+def test_board_colour_comes_from_the_interval_with_a_borderline_class(targets_table):
+    table = targets_table[targets_table["scenario"] == "baseline"].copy().reset_index(drop=True)
+    i = int(table.index[table["indicator"] == "head_enterprises"][0])
+    table.loc[i, ["probability", "probability_low", "probability_high"]] = [0.80, 0.67, 0.89]
+    drawn = C.board_table(table, "baseline").set_index("target")
+    target = table.loc[i, "target"]
+    assert drawn.loc[target, "likelihood"] == "likely"  # the point estimate alone
+    assert drawn.loc[target, "reading"] == "borderline"
+    assert C.reading(0.9, 0.82, 0.97) == "likely" and C.reading(0.1, 0.0, 0.3) == "unlikely"
+    assert C.reading(0.6, 0.45, 0.75) == "at_risk" and C.reading(0.4, 0.3, 0.5) == "borderline"
+    spec = C.target_board(table, "baseline").to_dict()
+    colours = [e["color"] for e in _encodings(spec) if "color" in e and e["color"].get("field")]
+    assert colours and all(c["field"] == "reading_label" for c in colours)
+    assert "临界（区间跨越分界）" in json.dumps(spec, ensure_ascii=False)
+
+
+def _encodings(spec):
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "encoding" in node:
+                found.append(node["encoding"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(spec)
+    return found
+
+
+def test_designation_set_targets_are_drawn_without_intervals(targets_table):
+    drawn = dataset_with(C.target_board(targets_table, "baseline"), "designated", "probability_low").set_index("target")
+    assert drawn.loc["municipal_zones_2027", "designated"]
+    for column in ("probability_low", "probability_high", "progress_p05", "progress_p95"):
+        assert pd.isna(drawn.loc["municipal_zones_2027", column])
+    assert "认定计划" in drawn.loc["municipal_zones_2027", "value_text"]
+    others = drawn.drop(index="municipal_zones_2027")
+    assert not others["designated"].any() and others["probability_low"].notna().all()
+    # a set_by column of the targets table decides where present
+    marked = targets_table.assign(set_by=np.where(targets_table["target"] == "standards_2027", "designation", "model"))
+    redrawn = C.board_table(marked, "baseline").set_index("target")
+    assert redrawn.loc["standards_2027", "designated"] and not redrawn.loc["municipal_zones_2027", "designated"]

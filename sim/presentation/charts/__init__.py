@@ -13,6 +13,10 @@ estimated probability of meeting a target across replicates:
 * at risk (有风险): 0.4 <= probability < 0.8 (``AT_RISK_AT``);
 * unlikely (难以达成): probability < 0.4.
 
+The board colours a target by its *reading* (:func:`reading`): the class its whole 95% interval lies
+in, or borderline (临界) when the interval straddles a cut. Targets whose value the scenario's
+designation schedule sets (:func:`set_by_designation`) are drawn without intervals.
+
 The thresholds are a reading convention, not a statistic: with 20 replicates the Wilson interval of
 a probability is about +-0.2 wide, which the board draws next to every bar.
 
@@ -73,13 +77,21 @@ from sim.presentation.charts.style import (  # noqa: F401
     LIKELIHOODS,
     LIKELY_AT,
     MUTED,
+    DESIGNATION_SET,
+    PROJECTOR_WEIGHT,
     PROJECT_COLOURS,
     QUANTILES,
+    READING_COLOURS,
+    READING_LABELS,
+    READINGS,
     SCENARIO_COLOURS,
     SECTION_COLOURS,
     SLIDE_SCALE,
     _fmt_value,
     city_totals,
     likelihood,
+    points_text,
+    reading,
+    set_by_designation,
     summarise,
 )
