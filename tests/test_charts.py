@@ -335,3 +335,54 @@ def test_designation_set_targets_are_drawn_without_intervals(targets_table):
     marked = targets_table.assign(set_by=np.where(targets_table["target"] == "standards_2027", "designation", "model"))
     redrawn = C.board_table(marked, "baseline").set_index("target")
     assert redrawn.loc["standards_2027", "designated"] and not redrawn.loc["municipal_zones_2027", "designated"]
+
+
+def test_comparison_is_in_percentage_points_and_explains_zero_width_intervals(comparison_file):
+    table = pd.read_csv(comparison_file)
+    chart = C.comparison_chart(table, "zh")
+    drawn = dataset_with(chart, "difference_points", "difference_text").drop_duplicates("target").set_index("target")
+    for row in table.itertuples():
+        points = (row.probability_b - row.probability_a) * 100
+        assert drawn.loc[row.target, "difference_points"] == pytest.approx(points)
+        assert drawn.loc[row.target, "difference_text"].endswith("个百分点")
+    text = spec_text(chart)
+    assert "个百分点" in text and '"format": "+%"' not in text and "+76%" not in text
+    assert "区间宽度为0" not in json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+    same = table.assign(probability_b=table["probability_a"], difference=0.0, difference_low=0.0, difference_high=0.0)
+    title = json.dumps(C.comparison_chart(same, "zh").to_dict()["title"], ensure_ascii=False)
+    assert f"{len(same)}项目标的区间宽度为0" in title
+    assert C.points_text(0.76, "zh") == "+76个百分点" and C.points_text(-0.05, "en") == "-5 pp"
+
+
+def test_morris_chart_keeps_factors_without_sigma():
+    from synthetic import synthetic_indices
+
+    indices = synthetic_indices()
+    rows = indices[(indices["method"] == "morris") & (indices["output"] == "head_enterprises")]
+    top = rows[rows["index"] == "mu_star"].sort_values("value", ascending=False)["factor"].iloc[0]
+    grouped = indices.copy()
+    grouped.loc[(grouped["method"] == "morris") & (grouped["factor"] == top) & (grouped["index"] == "sigma"),
+                "value"] = float("nan")
+    chart = C.morris_chart(grouped, "head_enterprises", lang="zh")
+    drawn = pd.concat([d for d in datasets(chart) if "mu_star" in d])
+    assert top in set(drawn["factor"]) and drawn["factor"].nunique() == 8
+    assert not drawn.set_index("factor").loc[[top], "sigma_known"].any()
+    assert "σ无法估计" in json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+
+
+def test_sobol_chart_warns_on_first_order_above_total_and_intervals_across_zero():
+    from synthetic import synthetic_indices
+
+    indices = synthetic_indices().assign(conf=0.001)  # narrow intervals, S1 < ST everywhere
+    clean = json.dumps(C.sobol_chart(indices, "head_enterprises").to_dict()["title"], ensure_ascii=False)
+    assert "S1大于ST" not in clean and "跨过0" not in clean
+    bad = indices.copy()
+    mask = (bad["method"] == "sobol") & (bad["output"] == "head_enterprises")
+    st = bad[mask & (bad["index"] == "ST")].sort_values("value", ascending=False)
+    factor = st["factor"].iloc[0]
+    bad.loc[mask & (bad["factor"] == factor) & (bad["index"] == "S1"), "value"] = float(st["value"].iloc[0]) + 0.1
+    title = json.dumps(C.sobol_chart(bad, "head_enterprises").to_dict()["title"], ensure_ascii=False)
+    assert "1个因素的S1大于ST" in title
+    bad.loc[mask & (bad["factor"] == factor) & (bad["index"] == "ST"), "conf"] = 5.0
+    title = json.dumps(C.sobol_chart(bad, "head_enterprises").to_dict()["title"], ensure_ascii=False)
+    assert "置信区间跨过0" in title
