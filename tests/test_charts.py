@@ -386,3 +386,30 @@ def test_sobol_chart_warns_on_first_order_above_total_and_intervals_across_zero(
     bad.loc[mask & (bad["factor"] == factor) & (bad["index"] == "ST"), "conf"] = 5.0
     title = json.dumps(C.sobol_chart(bad, "head_enterprises").to_dict()["title"], ensure_ascii=False)
     assert "置信区间跨过0" in title
+
+
+def test_fan_charts_with_two_scenarios_band_one_and_line_the_other(results, targets_table):
+    chart = C.fan_charts(results, ["head_enterprises"])
+    spec = chart.to_dict()
+    layers = spec["vconcat"][0]["concat"][0]["layer"]
+    areas = [layer for layer in layers if layer["mark"]["type"] == "area"]
+    dashed = [layer for layer in layers if layer["mark"]["type"] == "line" and layer["mark"].get("strokeDash")]
+    last = C.fan_table(results, "head_enterprises")["scenario_title"].iloc[-1]
+    # bands for one scenario only (the one compared), the other scenario a dashed median line
+    assert len(areas) == 2 and all(f"=== '{last}'" in json.dumps(a["transform"], ensure_ascii=False) for a in areas)
+    assert len(dashed) == 1 and f"!== '{last}'" in json.dumps(dashed[0]["transform"], ensure_ascii=False)
+    assert "区间带属于" in json.dumps(spec["title"], ensure_ascii=False)
+
+
+def test_fan_charts_show_the_at_risk_targets_by_default(results, targets_table):
+    present = set(results["indicator"].unique())
+    chosen = C.at_risk_indicators(targets_table, present)
+    rated = targets_table.dropna(subset=["probability"])
+    worst = rated[rated["probability_low"] < C.LIKELY_AT].sort_values("probability")["indicator"]
+    assert chosen and chosen[0] == [i for i in worst if i in present][0]
+    chart = C.fan_charts(results, targets_table=targets_table)
+    titles = [p["title"]["text"] for p in chart.to_dict()["vconcat"][0]["concat"]]
+    from sim.presentation import labels as L
+
+    assert titles[0].startswith(L.indicator_label(chosen[0], "zh", __import__("sim.inputs.region", fromlist=["x"]).load_region()))
+    assert chart.to_dict()["title"]["text"] == "有风险目标的指标走势（全市）"

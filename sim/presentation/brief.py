@@ -343,7 +343,8 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
                 summary.append(target_summary(s.targets, str(scenario), lang, titles, region))
                 boards.append(C.target_board(s.targets, str(scenario), lang, s.provenance, region))
         if not s.results.empty:
-            fans.append(C.fan_charts(C.city_totals(s.results), lang=lang, source=s.provenance, region=region))
+            fans.append(C.fan_charts(C.city_totals(s.results), lang=lang, source=s.provenance, region=region,
+                                     targets_table=s.targets))
             has_directions = (s.results["direction"] != "all").any()
             first = str(s.results["scenario"].iloc[0])
             if not s.spending.empty:

@@ -49,6 +49,7 @@ from sim.presentation.charts.export import (  # noqa: F401
     write_run_charts,
 )
 from sim.presentation.charts.fans import (  # noqa: F401
+    at_risk_indicators,
     fan_chart,
     fan_charts,
     fan_table,
