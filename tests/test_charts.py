@@ -413,3 +413,47 @@ def test_fan_charts_show_the_at_risk_targets_by_default(results, targets_table):
 
     assert titles[0].startswith(L.indicator_label(chosen[0], "zh", __import__("sim.inputs.region", fromlist=["x"]).load_region()))
     assert chart.to_dict()["title"]["text"] == "有风险目标的指标走势（全市）"
+
+
+def test_spending_outcome_chart_is_framed_as_side_by_side_not_a_return(ensemble_store, results):
+    chart = C.spending_outcome_chart(ensemble_store.spending(), results, ["head_enterprises"], lang="zh")
+    title = json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+    assert "不表示投入回报" in title and "weilai compare" in title and "投入与产出" not in title
+    drawn = dataset_with(chart, "spent", "start_median", "direction").set_index("direction")
+    rows = results[(results["scenario"] == "baseline") & (results["indicator"] == "head_enterprises")
+                   & (results["year"] == 2024) & (results["district"] == "all")]
+    assert drawn.loc["quantum", "start_median"] == pytest.approx(np.median(rows[rows["direction"] == "quantum"]["value"]))
+    en = C.spending_outcome_chart(ensemble_store.spending(), results, ["head_enterprises"], lang="en")
+    assert "not a return" in en.to_dict()["title"]["text"]
+
+
+def _font_sizes(node, found):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.lower().endswith("fontsize") and isinstance(value, (int, float)):
+                found.append((key, value))
+            _font_sizes(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _font_sizes(value, found)
+    return found
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_chart_text_is_large_and_dark_enough_to_project(targets_table, comparison_file, results):
+    from synthetic import synthetic_indices
+
+    charts = [C.target_board(targets_table, "baseline"), C.comparison_chart(pd.read_csv(comparison_file)),
+              C.fan_charts(results), C.morris_chart(synthetic_indices(), "head_enterprises")]
+    for chart in charts:
+        spec = chart.to_dict()
+        sizes = [v for k, v in _font_sizes(spec, []) if v > 1]  # fontSize 1: an empty spacer title
+        assert min(sizes) >= C.MIN_TEXT_PX, sorted(sizes)[:3]
+        config = spec["config"]
+        assert config["axis"]["labelFontSize"] >= 15 and config["axis"]["labelFontWeight"] >= 500
+        for colour in (config["axis"]["labelColor"], config["text"]["color"], spec["title"]["subtitleColor"]):
+            assert _luminance(colour) < 0.3, colour

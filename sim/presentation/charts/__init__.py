@@ -77,6 +77,7 @@ from sim.presentation.charts.style import (  # noqa: F401
     LIKELIHOOD_LABELS,
     LIKELIHOODS,
     LIKELY_AT,
+    MIN_TEXT_PX,
     MUTED,
     DESIGNATION_SET,
     PROJECTOR_WEIGHT,

@@ -39,9 +39,11 @@ SCENARIO_COLOURS = ["#1f5fa8", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a
 PROJECT_COLOURS = ["#1f5fa8", "#e69500", "#2e7d32", "#c62828", "#7b3fa0", "#00838f", "#9e9e9e"]
 SECTION_COLOURS = {"levers": "#1f5fa8", "uncertainties": "#d95f02", "parameters": "#7f7f7f", "other": "#bdbdbd"}
 KEY_INDICATORS = ("head_enterprises", "innovation_platforms", "breakthroughs", "revenue_100m_yuan")
-# Text weight for projected slides: the regular weight of a CJK face renders thin strokes at 2x, so
-# labels use a medium weight (the renderer takes the nearest face, or emboldens the regular one).
+# Text for projected slides: labels of at least 15 px (30 px in the 2x PNG) in near-black ink, and a
+# medium weight, which a browser takes from the reader's system font (Microsoft YaHei, PingFang have
+# one). The PNG renderer has only the packaged Regular face, so there size and ink carry legibility.
 PROJECTOR_WEIGHT = 500
+MIN_TEXT_PX = 13  # no text on a chart is smaller
 SLIDE_SCALE = 2.0  # PNG pixels per chart pixel: a ~960x540 chart becomes ~1920x1080
 INK = "#111111"
 MUTED = "#444444"  # dark enough to read on a projector
