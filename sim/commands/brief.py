@@ -14,11 +14,21 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="brief.html", help="the HTML file to write (default: brief.html)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the page (default zh)")
     parser.add_argument("--title", default=None, help="page title (default: a generic briefing title)")
+    parser.add_argument("--value", default=None, metavar="VALUE_CSV",
+                        help="value.csv of weilai value: the first screen then says what each 亿元 buys")
 
 
 def cli_main(args: argparse.Namespace) -> int:
     """``weilai brief``: write the briefing page and say where it is."""
-    out = write_brief(args.stores, args.out, args.lang, args.title)
+    import sys
+    import time
+
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    out = write_brief(args.stores, args.out, args.lang, args.title, value=args.value, progress=progress)
     size = out.stat().st_size / 1e6
     print(f"wrote {out} ({size:.1f} MB, self-contained; open it in any browser, no network needed)")
     return 0

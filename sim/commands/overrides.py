@@ -57,8 +57,11 @@ def apply_sets(scenario, items: list[str]):
         return scenario
     values = parse_sets(items)
     digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:6]
+    changed = "，".join(f"{k}={v}" for k, v in values.items())
+    titles = {"title_zh": f"{scenario.title_zh or scenario.name}（--set {changed}）",
+              "title_en": f"{scenario.title_en or scenario.name} (--set {changed})"}
     try:
-        return scenario.with_values(values, name=f"{scenario.name}.set-{digest}")
+        return scenario.with_values({**values, **titles}, name=f"{scenario.name}.set-{digest}")
     except InputError as exc:
         raise InputError(exc.problem, file="--set", key=exc.key, value=exc.value, allowed=exc.allowed) from None
     except (AttributeError, TypeError):
