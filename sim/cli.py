@@ -21,7 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("sim.commands.analyze", "sensitivity indices and target probabilities from a store"),
     "status": ("sim.commands.status", "progress of a result store"),
     "calibrate": ("sim.commands.calibrate", "fit the behavioural parameters to Ningbo's data; write the report"),
-    "brief": ("sim.commands.brief", "write the one-page briefing (HTML) from result stores"),
+    "brief": ("sim.commands.brief", "write the briefing (HTML page, pptx slides or PDF) from result stores"),
+    "export": ("sim.commands.export", "write a store's tables to an Excel workbook (Chinese column names)"),
 }
 
 

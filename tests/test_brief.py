@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import require
@@ -217,3 +218,46 @@ def test_ties_are_named_and_an_unconverged_sweep_is_caveated():
     inflated = clean.copy()
     inflated.loc[inflated["index"] == "ST", "value"] += 1.0
     assert "总效应指数大于1" in brief.sensitivity_summary(inflated, "zh", convergence=converged)
+
+
+def test_exports_pptx_xlsx_and_pdf(ensemble_store, comparison_file, tmp_path, cjk_font_available):
+    import openpyxl
+    from pptx import Presentation
+
+    from sim.presentation.exports import SLIDE_HEIGHT_EMU, SLIDE_WIDTH_EMU, chromium_binary
+
+    # slides: 16:9, title, a board per scenario, the comparison, what each 亿元 buys, the decision
+    out = tmp_path / "brief.pptx"
+    assert main(["brief", str(ensemble_store.path), str(comparison_file), "--format", "pptx", "--out", str(out)]) == 0
+    deck = Presentation(str(out))
+    assert (deck.slide_width, deck.slide_height) == (SLIDE_WIDTH_EMU, SLIDE_HEIGHT_EMU)
+    assert abs(deck.slide_width / deck.slide_height - 16 / 9) < 0.01
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert len(titles) == 6, titles
+    assert titles[1].startswith("目标达成看板") and titles[2].startswith("目标达成看板")
+    assert titles[3] == "情景比较" and titles[4] == "每亿元能买到什么" and titles[5] == "决策要点"
+    pictures = [sh for s in list(deck.slides)[1:4] for sh in s.shapes if sh.shape_type == 13]
+    assert len(pictures) == 3
+    text = " ".join(sh.text_frame.text for s in deck.slides for sh in s.shapes if sh.has_text_frame)
+    assert "非预测" in text and "假设" in text
+
+    # workbook: Chinese sheet and column names, numbers equal to the evaluated table
+    book = tmp_path / "tables.xlsx"
+    assert main(["export", str(ensemble_store.path), "--xlsx", str(book)]) == 0
+    wb = openpyxl.load_workbook(book)
+    assert {"目标达成", "财政投入", "关键指标", "来源"} <= set(wb.sheetnames)
+    sheet = pd.read_excel(book, sheet_name="目标达成")
+    assert {"情景", "目标", "达成概率", "判读"} <= set(sheet.columns)
+    from sim.presentation import charts as C
+
+    table = C.evaluated_targets(ensemble_store)
+    merged = sheet.merge(table, left_on=["情景", "目标编号"], right_on=["scenario", "target"])
+    assert len(merged) == len(table) and np.allclose(merged["达成概率"], merged["probability"], equal_nan=True)
+    assert main(["export", str(ensemble_store.path), "--xlsx", str(tmp_path / "x.csv")]) == 2
+
+    # PDF through Chromium's print (with the page's print stylesheet)
+    require(chromium_binary() is not None, "no Chromium for --format pdf")
+    pdf = tmp_path / "brief.pdf"
+    assert main(["brief", str(ensemble_store.path), "--format", "pdf", "--out", str(pdf)]) == 0
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 2

@@ -83,7 +83,7 @@ def headline(tile_list: list[Tile], comparison: pd.DataFrame | None, titles: dic
     zh = lang == "zh"
     if comparison is not None:
         data = _b_minus_a(comparison)
-        a, b = (L.scenario_title(str(data[c].iloc[0]), lang, titles) for c in ("scenario_a", "scenario_b"))
+        a, b = (_short(L.scenario_title(str(data[c].iloc[0]), lang, titles)) for c in ("scenario_a", "scenario_b"))
         better, worse = int((data["difference_low"] > 0).sum()), int((data["difference_high"] < 0).sum())
         extra = float(data["cost_b_100m_yuan"].iloc[0] - data["cost_a_100m_yuan"].iloc[0])
         years = _years(tile_list)
@@ -103,6 +103,22 @@ def headline(tile_list: list[Tile], comparison: pd.DataFrame | None, titles: dic
             f"{t.counts['borderline'] + t.counts['at_risk']} at risk or borderline")
 
 
+def _short(title: str) -> str:
+    """A scenario title's lead, for the one-line headline (``基准情景：2024年…`` -> ``基准情景``)."""
+    for sep in ("：", ": "):
+        if sep in title:
+            return title.split(sep)[0]
+    return title
+
+
+def _first(names: list[str], lang: str, limit: int = 5) -> str:
+    """At most ``limit`` names, the rest counted: ``甲、乙……等8项``."""
+    if len(names) <= limit:
+        return L.names_list(names, lang)
+    head = ("、" if lang == "zh" else ", ").join(names[:limit])
+    return f"{head}等{len(names)}项" if lang == "zh" else f"{head} and {len(names) - limit} more"
+
+
 def _years(tile_list: list[Tile]) -> tuple[int, int] | None:
     import re
 
@@ -120,10 +136,13 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
     bullets = []
     if comparison is not None:
         data = _b_minus_a(comparison)
-        b = L.scenario_title(str(data["scenario_b"].iloc[0]), lang, titles)
+        b = _short(L.scenario_title(str(data["scenario_b"].iloc[0]), lang, titles))
         better = data[data["difference_low"] > 0].sort_values("difference", ascending=False)
         if len(better):
-            parts = [f"{n}{C.points_text(d, lang)}" for n, d in zip(_names(better, lang, region), better["difference"])]
+            planned = [C.set_by_designation(r.indicator, region, r) for r in better.itertuples()]
+            mark = "（认定计划）" if zh else " (designation plan)"
+            parts = [f"{n}{mark if p else ''} {C.points_text(d, lang)}"
+                     for n, d, p in zip(_names(better, lang, region), better["difference"], planned)]
             bullets.append((f"{b}带来的变化：" if zh else f"What {b} changes: ") + ("；" if zh else "; ").join(parts[:4])
                            + ("等" if zh and len(parts) > 4 else ""))
         else:
@@ -136,9 +155,9 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
             readings = C.board_table(table_b, scenario_b, lang, region).set_index("target")["reading"]
             unmoved = unmoved[unmoved["target"].map(readings).isin(["unlikely", "at_risk", "borderline"])]
         names = _names(unmoved, lang, region)
-        bullets.append(((f"本方案中没有杠杆能显著改变：{L.names_list(names, lang)}（B下仍有风险或难以达成，且与A无显著差异）"
+        bullets.append(((f"本方案中没有杠杆能显著改变：{_first(names, lang)}（B下仍有风险或难以达成，且与A无显著差异）"
                          if names else "B下仍有风险的目标都受到了方案的显著影响") if zh else
-                        (f"No lever in the package moves: {L.names_list(names, lang)} (still at risk or unlikely "
+                        (f"No lever in the package moves: {_first(names, lang)} (still at risk or unlikely "
                          "under B, no clear difference from A)" if names else
                          "Every target still at risk under B is clearly moved by the package")))
     else:
