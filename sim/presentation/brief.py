@@ -442,7 +442,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
             titles = {**s.provenance.titles(), **titles}
         years = _spending_years(inputs)
         summary.append(comparison_summary(table, lang, titles, region, years))
-        comparisons.append(C.comparison_chart(table, lang, provenance, region))
+        comparisons.append(C.comparison_chart(table, lang, provenance, region, years=years))
     sections = [("boards", [_t("classes", lang)], boards), ("fans", [], fans), ("comparison", [], comparisons),
                 ("sensitivity", [], sens), ("spending", [], money), ("breakdown", [], breakdowns)]
     specs = []

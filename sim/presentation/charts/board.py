@@ -102,6 +102,7 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     # A target the designation schedule sets is not uncertain: no band and no interval for it.
     for col in ("progress_p05", "progress_p95", "probability_low", "probability_high"):
         data[col] = data[col].where(~data["designated"])
+    data["text_x"] = data["probability_high"].fillna(data["probability"])  # designated rows: no whisker
     data["probability_text"] = [(t + ("（计划）" if zh else " (plan)")) if d else t
                                 for t, d in zip(data["probability_text"], data["designated"])]
     scenario = str(data["scenario"].iloc[0])
@@ -124,7 +125,7 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     x_max = float(min(X_MAX, max(1.5, math.ceil(top * 4) / 4)))
     # Values beyond the axis end are drawn at the edge with an arrow and their value, never silently clipped.
     data["beyond_axis"] = reach > x_max
-    data["beyond_text"] = [("" if not b else f"▶ {m:.0%}" if m > x_max else f"▶ 95%: {h:.0%}")
+    data["beyond_text"] = [("" if not b else f"▶ {m:.0%}" if m > x_max else (f"▶ 95%分位 {h:.0%}" if zh else f"▶ 95th pct {h:.0%}"))
                            for m, h, b in zip(data["progress_median"], data["progress_p95"], data["beyond_axis"])]
     data["beyond_x"] = x_max
     base = alt.Chart(data)
@@ -152,7 +153,7 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     whisker = base.mark_rule(color=INK, strokeWidth=1.5).encode(y=y_hidden, x="probability_low:Q",
                                                                   x2="probability_high:Q")
     text = base.mark_text(align="left", dx=6, fontSize=15, fontWeight="bold", color=INK).encode(
-        y=y_hidden, x="probability_high:Q", text="probability_text:N")
+        y=y_hidden, x="text_x:Q", text="probability_text:N")
     cuts = alt.Chart(pd.DataFrame({"x": [AT_RISK_AT, LIKELY_AT]})).mark_rule(
         color="#999999", strokeDash=[2, 3]).encode(x="x:Q")
     probability = alt.layer(cuts, bars, whisker, text).properties(width=330, height=height)

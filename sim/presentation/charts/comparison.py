@@ -38,7 +38,8 @@ def difference_sense(comparison: pd.DataFrame) -> str:
 
 
 def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provenance | None = None,
-                     region: Region | None = None, targets: Targets | None = None) -> alt.VConcatChart:
+                     region: Region | None = None, targets: Targets | None = None,
+                     years: tuple[int, int] | None = None) -> alt.VConcatChart:
     """Per target: the probability under each scenario, and their difference with its interval.
 
     Args:
@@ -46,6 +47,7 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
         lang: ``zh`` or ``en``.
         source: Provenance for the footnote and scenario titles.
         region, targets: Defaults: Ningbo and its targets (for comparator signs in labels).
+        years: First and last year of the spending (the subtitle then gives the yearly average).
     """
     region = region or load_region("ningbo")
     L.check_lang(lang)
@@ -97,8 +99,10 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     verdict_domain = [L.pick(v, lang) for v in verdicts]
     lo = float(min(-20.0, data["difference_low_points"].min()))
     hi = float(max(20.0, data["difference_high_points"].max()))
+    step = 20 if hi - lo <= 120 else 50
+    ticks = [v for v in range(-100, 101, step) if lo <= v <= hi]
     x_diff = alt.X("difference_low_points:Q", scale=alt.Scale(domain=[lo, hi + 18]),
-                   axis=alt.Axis(format="+d", tickCount=6),
+                   axis=alt.Axis(format="+d", values=ticks),
                    title="概率差（B − A，个百分点）及95%置信区间" if zh else
                    "Difference (B − A, percentage points) and 95% interval")
     verdict_colour = alt.Color("verdict:N", scale=alt.Scale(domain=verdict_domain,
@@ -118,14 +122,18 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     if zh:
         title = f"情景比较：{title_b}（B）对比 {title_a}（A）"
         subtitle = ["各目标的达成概率与概率差（B − A，单位：个百分点）；区间跨过0即差异不显著。",
-                    f"财政投入：A {cost_a:,.1f} 亿元，B {cost_b:,.1f} 亿元（差 {cost_b - cost_a:+,.1f} 亿元）。"]
+                    (f"财政投入（{years[0]}–{years[1]}年合计）" if years else "财政投入（全期合计）")
+                    + f"：A {cost_a:,.1f} 亿元，B {cost_b:,.1f} 亿元（差 {cost_b - cost_a:+,.1f} 亿元"
+                    + (f"，年均 {(cost_b - cost_a) / (years[1] - years[0] + 1):+,.1f} 亿元" if years else "") + "）。"]
         if n_same:
             subtitle.append(f"{n_same}项目标的区间宽度为0：两情景在每一对同种子重复中的达成结果完全相同（不是精确估计）。")
     else:
         title = f"Scenario comparison: {title_b} (B) vs {title_a} (A)"
         subtitle = ["Probability of meeting each target and the difference B − A in percentage points; an "
                     "interval across 0 is no clear difference.",
-                    f"City spending: A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f})."]
+                    (f"City spending {years[0]}-{years[1]} in total" if years else "City spending over the period")
+                    + f": A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f}"
+                    + (f", {(cost_b - cost_a) / (years[1] - years[0] + 1):+,.1f} a year" if years else "") + ")."]
         if n_same:
             subtitle.append(f"{n_same} targets have a zero-width interval: every pair of replicates on common seeds "
                             "had the same outcome under A and B (not a precise estimate).")

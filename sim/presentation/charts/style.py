@@ -131,7 +131,7 @@ def points_text(difference: float, lang: str) -> str:
     if difference is None or (isinstance(difference, float) and math.isnan(difference)):
         return "–"
     points = difference * 100
-    number = f"{points:+.0f}" if abs(points) >= 1 or points == 0 else f"{points:+.1f}"
+    number = "0" if abs(points) < 0.05 else f"{points:+.0f}" if abs(points) >= 1 else f"{points:+.1f}"
     return f"{number}个百分点" if lang == "zh" else f"{number} pp"
 
 
