@@ -22,6 +22,7 @@ from sim.presentation.charts.style import (
     _titles,
     _unit_suffix,
     city_totals,
+    set_by_designation,
     summarise,
 )
 
@@ -135,10 +136,18 @@ def fan_chart(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
                    lang, "fan_chart")
 
 
-def at_risk_indicators(targets_table: pd.DataFrame, present: set[str], n: int = 4) -> list[str]:
-    """The indicators of the targets least likely to be met (not read as likely), lowest probability
-    first across the table's scenarios, at most ``n``; the key indicators fill up the rest."""
+def at_risk_indicators(targets_table: pd.DataFrame, present: set[str], n: int = 4,
+                       scenario: str | None = None, region: Region | None = None) -> list[str]:
+    """The indicators of the targets least likely to be met under ``scenario`` (default: the last in
+    name order, the one the fan charts draw with bands): targets not read as likely, lowest
+    probability first, at most ``n``; targets the designation schedule sets are left out (nothing to
+    watch); the key indicators fill up the rest."""
+    region = region or load_region("ningbo")
     table = targets_table.dropna(subset=["probability"])
+    if not table.empty:
+        scenario = scenario if scenario is not None else sorted(map(str, table["scenario"].unique()))[-1]
+        table = table[table["scenario"].astype(str) == scenario]
+    table = table[[not set_by_designation(r.indicator, region, r) for r in table.itertuples()]]
     if "probability_low" in table:
         risky = table[table["probability_low"] < LIKELY_AT]
     else:
@@ -169,7 +178,7 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
     present = set(results["indicator"].unique())
     at_risk = indicators is None and targets_table is not None and not targets_table.empty
     if indicators is None:
-        indicators = (at_risk_indicators(targets_table, present) if at_risk else []) or \
+        indicators = (at_risk_indicators(targets_table, present, region=region) if at_risk else []) or \
             [i for i in KEY_INDICATORS if i in present] or sorted(present)[:4]
     missing = [i for i in indicators if i not in present]
     if missing:
@@ -192,10 +201,12 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
     several = len(titles) > 1
     if lang == "zh":
         title = "有风险目标的指标走势（全市）" if at_risk else "关键指标走势（全市）"
-        subtitle = (f"{'、'.join(titles)} · 实线为中位数，深色带为50%区间，浅色带为90%区间，菱形为政策目标"
-                    + (f"；区间带属于{titles[-1]}，虚线为其余情景的中位数" if several else ""))
+        subtitle = [f"{'、'.join(titles)}",
+                    "实线为中位数，深色带为50%区间，浅色带为90%区间，菱形为政策目标"
+                    + (f"；区间带属于{titles[-1]}，虚线为其余情景的中位数" if several else "")]
     else:
         title = "Indicators of the targets at risk (city)" if at_risk else "Key indicators (city)"
-        subtitle = (f"{'; '.join(titles)} · line: median; dark band: 50% range; light band: 90% range; diamond: target"
-                    + (f"; bands: {titles[-1]}, dashed: the other scenarios' medians" if several else ""))
+        subtitle = [f"{'; '.join(titles)}",
+                    "line: median; dark band: 50% range; light band: 90% range; diamond: target"
+                    + (f"; bands: {titles[-1]}, dashed: the other scenarios' medians" if several else "")]
     return _finish(chart, title, subtitle, _footnote(source, results, lang, scenario_names), lang, "fan_charts")
