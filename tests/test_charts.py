@@ -459,3 +459,31 @@ def test_chart_text_is_large_and_dark_enough_to_project(targets_table, compariso
         assert config["axis"]["labelFontSize"] >= 15 and config["axis"]["labelFontWeight"] >= 500
         for colour in (config["axis"]["labelColor"], config["text"]["color"], spec["title"]["subtitleColor"]):
             assert _luminance(colour) < 0.3, colour
+
+
+def test_district_tile_map_shows_district_values_and_pilot_zones(results):
+    from sim.inputs.region import load_region
+
+    region = load_region()
+    tiles = C.district_tiles(region)
+    assert set(tiles["district"]) == set(region.districts)
+    assert not tiles.duplicated(["col", "row"]).any()  # one tile per cell
+    designations = [{"district": "beilun", "direction": "quantum", "year": 2025},
+                    {"district": "beilun", "direction": "aerospace", "year": 2030},
+                    {"district": "cixi", "direction": "future_energy", "year": 2036}]
+    table = C.district_table(results, "baseline", year=2027, designations=designations).set_index("district")
+    rows = results[(results["scenario"] == "baseline") & (results["indicator"] == "revenue_100m_yuan")
+                   & (results["district"] != "all") & (results["year"] == 2027)]
+    for district in rows["district"].unique():
+        per_rep = rows[rows["district"] == district].groupby("replicate")["value"].sum()
+        assert table.loc[district, "median"] == pytest.approx(np.median(per_rep))
+    # zones: the sourced ones in place and the scenario's designated up to the year
+    existing = region.existing_zones
+    assert table.loc["haishu", "zones"] == int((existing["district"] == "haishu").sum())
+    assert table.loc["beilun", "zones"] == 1 and "市级1" in table.loc["beilun", "zones_text"]
+    assert table.loc["cixi", "zones"] == 0
+    chart = C.district_map(results, "baseline", designations=designations)
+    title = json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+    assert "示意性方格图" in title and "不是行政区划边界图" in title
+    with pytest.raises(InputError, match="district rows"):
+        C.district_table(results, "baseline", indicator="gdp_100m_yuan")

@@ -428,6 +428,13 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
             if has_directions:
                 breakdowns.append(C.breakdown_chart(s.results, scenario=first, lang=lang, source=s.provenance,
                                                     region=region))
+            if "district" in s.results and ((s.results["district"] != "all")
+                                            & (s.results["indicator"] == "revenue_100m_yuan")).any():
+                from sim.presentation.charts.districts import district_map, scenario_designations
+
+                for scenario in map(str, s.results["scenario"].unique()):
+                    breakdowns.append(district_map(s.results, scenario, designations=scenario_designations(scenario),
+                                                   lang=lang, source=s.provenance, region=region))
         if s.indices is not None and not s.indices.empty:
             summary.append(sensitivity_summary(s.indices, lang, region, convergence=s.convergence))
             sens.append(C.sensitivity_ranking_chart(s.indices, lang=lang, source=s.provenance, region=region))

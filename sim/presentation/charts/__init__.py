@@ -41,6 +41,12 @@ from sim.presentation.charts.comparison import (  # noqa: F401
     comparison_chart,
     difference_sense,
 )
+from sim.presentation.charts.districts import (  # noqa: F401
+    district_map,
+    district_table,
+    district_tiles,
+    district_zones,
+)
 from sim.presentation.charts.export import (  # noqa: F401
     CJK,
     chart_spec,
