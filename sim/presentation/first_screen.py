@@ -33,6 +33,7 @@ class Tile:
     counts: dict[str, int]
     n_targets: int
     cost_text: str
+    years: tuple[int, int] | None = None
 
 
 def reading_counts(targets_table: pd.DataFrame, scenario: str, region: Region) -> dict[str, int]:
@@ -62,7 +63,7 @@ def tiles(stores, lang: str, region: Region) -> list[Tile]:
             cost = scenario_cost(s.spending, scenario)
             cost_text = L.money_text(*cost, lang) if cost else ("无支出表" if lang == "zh" else "no spending table")
             out.append(Tile(scenario, L.scenario_title(scenario, lang, titles), counts,
-                            int(sum(counts.values())), cost_text))
+                            int(sum(counts.values())), cost_text, (cost[1], cost[2]) if cost else None))
     return out
 
 
@@ -120,13 +121,8 @@ def _first(names: list[str], lang: str, limit: int = 5) -> str:
 
 
 def _years(tile_list: list[Tile]) -> tuple[int, int] | None:
-    import re
-
-    for t in tile_list:
-        found = re.search(r"(\d{4})[–-](\d{4})", t.cost_text)
-        if found:
-            return int(found.group(1)), int(found.group(2))
-    return None
+    """The spending period of the first tile that has one."""
+    return next((t.years for t in tile_list if t.years), None)
 
 
 def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[str, pd.DataFrame],
