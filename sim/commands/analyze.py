@@ -44,6 +44,15 @@ def cli_main(args: argparse.Namespace) -> int:
     result = analyze_store(store, outputs=args.outputs, years=args.years, methods=args.methods,
                            allow_partial=args.allow_partial, out=args.out, keep_unreliable=args.keep_unreliable)
     print(format_summary(result, top=args.top))
+    from sim.presentation.brief import sweep_problems
+
+    problems = sweep_problems(result.indices, result.convergence, lang="en")
+    if problems:
+        print("verdict: NOT converged (" + "; ".join(problems) + "): quote no ranking from this sweep without "
+              "this caveat; raise the sample size (samples/N) and rerun")
+    else:
+        print("verdict: converged (indices moved by at most 10% of the top factor between half and full sample; "
+              "no index outside its bounds)")
     folder = args.out or store.path
     print(f"written: {folder}/indices.parquet, convergence.parquet, sweep_targets.csv, analysis.json")
     return 0

@@ -18,8 +18,10 @@ from sim.commands.options import (
     report_failures,
     write_charts,
 )
+from sim.commands.overrides import add_set_argument, apply_sets
 from sim.core.errors import InputError
 from sim.engine.design import DETAILS
+from sim.presentation import labels as L
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,9 +42,22 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a targets file for the printed table and targets.csv (default: the region's)")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels of the target table and charts")
     parser.add_argument("--no-charts", action="store_true", help="do not write the target board and fan charts")
+    add_set_argument(parser)
     add_execution_arguments(parser)
 
 
+
+
+def _runs_done(out: Path) -> int:
+    """Runs already in a store folder (0 if there is none yet)."""
+    if not (out / "manifest.json").exists():
+        return 0
+    from sim.engine.store import ResultStore
+
+    try:
+        return int(ResultStore(out).status()["runs_done"])
+    except Exception:  # noqa: BLE001 - an unreadable store is reported by the run itself
+        return 0
 
 
 def cli_main(args: argparse.Namespace) -> int:
@@ -60,8 +75,9 @@ def cli_main(args: argparse.Namespace) -> int:
         check_count(args.batch, "--batch", 1, MAX_REPLICATES)
         check_count(args.max_replicates, "--max-replicates", args.replicates, MAX_REPLICATES)
     targets = load_targets(args.targets)
-    scenario = load_scenario(args.scenario)
+    scenario = apply_sets(load_scenario(args.scenario), args.set)
     out = check_out_folder(args.out if args.out is not None else Path("results") / scenario.name)
+    runs_before = _runs_done(out)
     options = execution_options(args)
     region = load_region(scenario.region)  # the scenario says which region the run uses
     targets = load_targets(region=region)
@@ -83,7 +99,11 @@ def cli_main(args: argparse.Namespace) -> int:
         print(format_target_table(table[table["n_replicates"] > 0], region, lang=args.lang))
         if not args.no_charts:
             write_charts(store, args.lang)
-    print(f"{status['runs_done']} runs in {out} ({time.perf_counter() - started:.1f} s this session); "
-          "targets.csv, spending.parquet, manifest.json written")
+    added = status["runs_done"] - runs_before
+    session = (f"{added} new this session, {time.perf_counter() - started:.1f} s" if added > 0 else
+               "all already in the store: none run this session")
+    print(f"{status['runs_done']} runs in {out} ({session}); targets.csv, spending.parquet, manifest.json written")
+    total = float(scenario.plan().total_spending().sum())
+    print(("city spending: " + L.money_text(total, scenario.start_year, scenario.end_year, args.lang)))
     print(f"parameters: {store.manifest.get('calibration', 'not recorded')}")
     return report_failures(store)

@@ -282,3 +282,34 @@ def scenario_title(name: str, lang: str = "zh", titles: dict[str, tuple[str, str
         return name
     title = scenario.title_zh if lang == "zh" else scenario.title_en
     return title or name
+
+
+def money_text(total_100m_yuan: float, first_year: int, last_year: int, lang: str = "zh") -> str:
+    """Money over a period with its yearly average: ``2024–2035年合计680.4亿元，年均56.7亿元``."""
+    years = int(last_year) - int(first_year) + 1
+    per_year = total_100m_yuan / years if years > 0 else float("nan")
+    if check_lang(lang) == "zh":
+        return f"{first_year}–{last_year}年合计{total_100m_yuan:,.1f}亿元，年均{per_year:,.1f}亿元"
+    return (f"{total_100m_yuan:,.1f} (100m yuan) in total over {first_year}-{last_year}, "
+            f"{per_year:,.1f} a year")
+
+
+def short_target_label(indicator: str, year: int, lang: str = "zh", region: Region | None = None) -> str:
+    """A target's short name for text and terminal tables: ``未来产业头部企业（2027年）``."""
+    name = indicator_label(indicator, lang, region).split("（")[0].split(" (")[0]
+    return f"{name}（{int(year)}年）" if check_lang(lang) == "zh" else f"{name} ({int(year)})"
+
+
+def names_list(names: list[str], lang: str = "zh") -> str:
+    """Names joined for a sentence: ``甲、乙和丙`` / ``a, b and c``."""
+    if len(names) <= 1:
+        return "".join(names)
+    if check_lang(lang) == "zh":
+        return "、".join(names[:-1]) + "和" + names[-1]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def pad_text(text: str, width: int) -> str:
+    """Left-align text in a terminal column, counting East Asian characters as two columns."""
+    cols = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return text + " " * max(1, width - cols)

@@ -136,7 +136,8 @@ def write_run_charts(store_path: str | Path, out_dir: str | Path | None = None, 
     for scenario in table["scenario"].unique():
         board = target_board(table, scenario=str(scenario), lang=lang, source=source)
         written += save_chart(board, out / f"target_board_{_slug(str(scenario))}_{lang}")
-    written += save_chart(fan_charts(results, lang=lang, source=source), out / f"key_indicators_{lang}")
+    written += save_chart(fan_charts(results, lang=lang, source=source, targets_table=table),
+                          out / f"key_indicators_{lang}")
     comparison = store.path / "comparison.csv"
     if comparison.exists():
         chart = comparison_chart(pd.read_csv(comparison), lang=lang, source=source)

@@ -95,6 +95,7 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
         title = f"What drives '{label}'{year_text}"
         subtitle = ["Sobol indices: S1 alone, ST including interactions; the dot shows the factor's kind"]
     subtitle += _estimate_warning(total["value"], lang)
+    subtitle += _sobol_warnings(rows, lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
     return finish_chart(chart, title, subtitle, foot, lang, "sobol")
 
@@ -108,10 +109,16 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     L.check_lang(lang)
     zh = lang == "zh"
     rows, year = _indices_for(indices, "morris", output, year)
-    wide = rows.pivot_table(index="factor", columns="index", values="value", aggfunc="first").reset_index()
+    # dropna=False: a grouped factor has mu* but no sigma (NaN); it must stay on the chart
+    wide = rows.pivot_table(index="factor", columns="index", values="value", aggfunc="first",
+                            dropna=False).reset_index()
     if "mu_star" not in wide or "sigma" not in wide:
         raise InputError("Morris indices need mu_star and sigma", key="index", allowed="mu_star, sigma")
+    wide = wide[wide["mu_star"].notna()]
     wide = _factor_frame(wide, lang, region).sort_values("mu_star", ascending=False)
+    wide["sigma_known"] = wide["sigma"].notna()
+    wide["sigma_note"] = np.where(wide["sigma_known"], "", "σ无法估计（分组因素）" if zh else "σ not estimable (grouped)")
+    wide["sigma"] = wide["sigma"].fillna(0.0)  # drawn on the axis with an open marker
     big = wide["mu_star"] >= 0.15 * float(wide["mu_star"].max())
     wide["named"] = np.where((np.arange(len(wide)) < label_top) & big, wide["factor_label"], "")
     wide["label_sigma"] = _spread_labels(wide["mu_star"].to_numpy(float), wide["sigma"].to_numpy(float),
@@ -120,8 +127,13 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     x = alt.X("mu_star:Q", title="μ*（平均绝对效应）" if zh else "μ* (mean absolute effect)",
               axis=alt.Axis(tickCount=6))
     y = alt.Y("sigma:Q", title="σ（效应离散度）" if zh else "σ (spread of effects)", axis=alt.Axis(tickCount=6))
-    points = base.mark_point(filled=True, size=180, opacity=0.9).encode(
-        x=x, y=y, color=_section_colour(wide["section"], lang), tooltip=["factor_label:N", "mu_star:Q", "sigma:Q"])
+    colour = _section_colour(wide["section"], lang)
+    known = alt.Chart(wide[wide["sigma_known"]]).mark_point(filled=True, size=180, opacity=0.9).encode(
+        x=x, y=y, color=colour, tooltip=["factor_label:N", "mu_star:Q", "sigma:Q"])
+    grouped = alt.Chart(wide[~wide["sigma_known"]]).mark_point(
+        filled=False, shape="square", size=200, strokeWidth=2.5, opacity=1).encode(
+        x=x, y=y, color=colour, tooltip=["factor_label:N", "mu_star:Q", "sigma_note:N"])
+    points = alt.layer(known, grouped)
     names = base.mark_text(align="left", dx=10, fontSize=14, color=INK).encode(
         x="mu_star:Q", y="label_sigma:Q", text="named:N")
     moved = alt.Chart(wide[(wide["named"] != "") & (wide["label_sigma"] != wide["sigma"])]).mark_rule(
@@ -130,10 +142,35 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     label = L.output_label(output, lang, region)
     year_text = f"{year}年" if (zh and year) else (f" in {year}" if year else "")
     title = f"Morris筛选：“{label}”{year_text}" if zh else f"Morris screening: '{label}'{year_text}"
-    subtitle = ("越靠右影响越大，越靠上越非线性或与其他因素交互" if zh else
-                "Further right: more influence; higher: more non-linear or interacting")
+    subtitle = ["越靠右影响越大，越靠上越非线性或与其他因素交互" if zh else
+                "Further right: more influence; higher: more non-linear or interacting"]
+    unknown = wide[~wide["sigma_known"]]
+    if len(unknown):
+        names = ("、" if zh else ", ").join(unknown["factor_label"])
+        subtitle.append(f"空心方块：分组因素，σ无法估计，画在σ=0处（{names}）" if zh else
+                        f"Open squares: grouped factors without a sigma, drawn at σ = 0 ({names})")
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
     return finish_chart(chart, title, subtitle, foot, lang, "morris")
+
+
+def _sobol_warnings(rows: pd.DataFrame, lang: str) -> list[str]:
+    """Subtitle lines for Sobol estimates no true index can have: a first-order index above the total
+    index of the same factor, and intervals reaching below 0 (the estimate is indistinguishable from 0
+    or the sample is too small)."""
+    wide = rows.pivot_table(index="factor", columns="index", values="value", aggfunc="first")
+    lines = []
+    if {"S1", "ST"} <= set(wide.columns):
+        above = wide[wide["S1"] > wide["ST"] + 1e-12]
+        if len(above):
+            lines.append(f"注意：{len(above)}个因素的S1大于ST（真实值不可能如此），估计不可靠，请加大样本量N" if lang == "zh" else
+                         f"Note: S1 above ST for {len(above)} factors (impossible for the true indices): "
+                         "unreliable estimates, raise N")
+    crossing = rows[rows["low"] < 0]
+    if len(crossing):
+        n = crossing["factor"].nunique()
+        lines.append(f"注意：{n}个因素的置信区间跨过0，其效应与0无法区分" if lang == "zh" else
+                     f"Note: the interval of {n} factors crosses 0: their effect cannot be told from 0")
+    return lines
 
 
 def _spread_labels(x: np.ndarray, y: np.ndarray, named: np.ndarray, step: float = 0.06) -> np.ndarray:

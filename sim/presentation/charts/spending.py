@@ -103,7 +103,8 @@ def spending_outcome_table(spending: pd.DataFrame, results: pd.DataFrame, indica
     (median across samples) and the indicator in that year (quantiles across replicates).
 
     Returns:
-        Rows (direction, indicator, year, spent, p05, p25, median, p75, p95, n).
+        Rows (direction, indicator, year, spent, p05, p25, median, p75, p95, n, start_year,
+        start_median: the indicator's median in the first year, the base the direction starts from).
     """
     region = region or load_region()
     targets = targets or load_targets(region=region)
@@ -123,8 +124,11 @@ def spending_outcome_table(spending: pd.DataFrame, results: pd.DataFrame, indica
         money = spending_table(spending, scenario, (first_year, year), by=("direction",))
         money = money[money["direction"] != "all"][["direction", "median"]].rename(columns={"median": "spent"})
         outcome = summarise(rows[(rows["indicator"] == indicator) & (rows["year"] == year)], ["direction"])
+        start = summarise(rows[(rows["indicator"] == indicator) & (rows["year"] == first_year)], ["direction"])
+        start = start[["direction", "median"]].rename(columns={"median": "start_median"})
         frames.append(outcome.merge(money, on="direction", how="left").fillna({"spent": 0.0})
-                      .assign(indicator=indicator, year=year))
+                      .merge(start, on="direction", how="left")
+                      .assign(indicator=indicator, year=year, start_year=first_year))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -175,25 +179,31 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
         spread = base.mark_rule(color="#999999", strokeWidth=3).encode(y=y_hidden, x=x, x2="p75:Q")
         dots = base.mark_point(filled=True, size=150, opacity=1, color=SCENARIO_COLOURS[0]).encode(
             y=y_hidden, x="median:Q", tooltip=["direction_label:N", "median:Q", "p25:Q", "p75:Q", "spent:Q"])
-        text = base.mark_text(align="left", dx=9, dy=-9, fontSize=12, color=INK).encode(
+        text = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color=INK).encode(
             y=y_hidden, x="median:Q", text="median_text:N")
+        start = base.mark_point(filled=False, size=150, strokeWidth=2, opacity=1, color="#777777").encode(
+            y=y_hidden, x="start_median:Q")
         name = L.indicator_label(indicator, lang, region).removeprefix("未来产业")
         head = f"{name}（{year}年，{L.indicator_unit(indicator, lang, region)}）" if zh else \
             f"{name} ({year}, {L.indicator_unit(indicator, lang, region)})"
-        panels.append(alt.layer(spread, dots, text).properties(
+        panels.append(alt.layer(spread, start, dots, text).properties(
             width=170, height=height, title=alt.TitleParams(head, fontSize=15, color=INK, anchor="start")))
     chart = alt.hconcat(*panels, spacing=22)
     unsplit = spending_table(spending, scenario, (first_year, money_year), by=("direction",))
     unsplit_total = float(unsplit[unsplit["direction"] == "all"]["median"].sum())
     name = L.scenario_title(scenario, lang, titles_of(source))
+    # Side by side, not cause and effect: the indicator of a direction mostly reflects the base it
+    # starts from; what the money adds is measured only by comparing scenarios on common seeds.
     if zh:
-        title = "投入与产出：各方向的财政投入与目标指标"
-        subtitle = (f"{name} · 圆点为中位数，灰线为25–75%区间" +
-                    (f"；不分方向的投入 {fmt_number(round(unsplit_total, 1))} 亿元未计入" if unsplit_total > 0 else ""))
+        title = "各方向的财政投入与目标指标（并列展示，不表示投入回报）"
+        subtitle = [f"{name} · 实心圆点为目标年中位数，灰线为25–75%区间，空心圆为{first_year}年起点"
+                    + (f"；不分方向的投入 {fmt_number(round(unsplit_total, 1))} 亿元未计入" if unsplit_total > 0 else ""),
+                    "各方向的指标主要取决于既有基础；投入的效果只能由同种子的情景比较（weilai compare）衡量，本图不衡量。"]
     else:
-        title = "Money and outcome: city spending per direction and the target indicators"
-        subtitle = (f"{name} · dot: median; grey line: 25-75% range" +
-                    (f"; spending not split by direction ({fmt_number(round(unsplit_total, 1))}) left out"
-                     if unsplit_total > 0 else ""))
-    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, [scenario]), lang,
-                        "spending_outcome")
+        title = "Spending per direction beside the target indicators (side by side, not a return)"
+        subtitle = [f"{name} · filled dot: median in the target year; grey line: 25-75% range; open circle: "
+                    f"{first_year} start" + (f"; spending not split by direction ({fmt_number(round(unsplit_total, 1))}) "
+                                             "left out" if unsplit_total > 0 else ""),
+                    "A direction's indicator mostly reflects its starting base; what the money adds is measured only "
+                    "by a comparison on common seeds (weilai compare), not by this chart."]
+    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, [scenario]), lang, "spending_outcome")
