@@ -54,10 +54,10 @@ def cli_main(args: argparse.Namespace) -> int:
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
     from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan
     from sim.analysis.decision.verify import verification_table
+    from sim.analysis.targets import load_targets
     from sim.commands.options import execution_options
     from sim.engine.runner import run_scenarios
     from sim.scenario.loading import load_scenario
-    from sim.analysis.targets import load_targets
 
     started = time.perf_counter()
     trials = args.trials or (40 if args.quick else 300)

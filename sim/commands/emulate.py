@@ -96,8 +96,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _rebuild(args: argparse.Namespace) -> int:
     from sim.analysis.decision.emulator import shipped_emulator_dir, training_sweeps
-    from sim.commands.options import execution_options
     from sim.analysis.sweep import load_sweep, run_sweep
+    from sim.commands.options import execution_options
 
     options = execution_options(args)
     train_files, reference_file = training_sweeps()

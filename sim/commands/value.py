@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.core.errors import InputError
 from sim.commands.options import add_execution_arguments, execution_options
+from sim.core.errors import InputError
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,13 +27,13 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli_main(args: argparse.Namespace) -> int:
     """Run the scenario and one variant per lever on common random numbers; write value.csv and the chart."""
-    from sim.presentation.charts import KEY_INDICATORS, save_chart
-    from sim.presentation.charts.decision import value_chart
     from sim.analysis.decision.levers import resolve_levers
     from sim.analysis.decision.value import indicator_table, read_city_rows, value_tables, value_variants, write_value
-    from sim.engine.runner import run_scenarios
-    from sim.scenario.loading import load_scenario
     from sim.analysis.targets import load_targets
+    from sim.engine.runner import run_scenarios
+    from sim.presentation.charts import KEY_INDICATORS, save_chart
+    from sim.presentation.charts.decision import value_chart
+    from sim.scenario.loading import load_scenario
 
     if args.replicates < 2:
         raise InputError("paired intervals need at least two replicates", key="--replicates",

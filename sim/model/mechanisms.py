@@ -29,8 +29,8 @@ from sim.model.constants import (
     SHOCK_HAZARD_FACTOR,
 )
 from sim.model.indicators import chain_leader_mask, head_mask
-from sim.scenario.levers import stochastic_round
 from sim.model.state import ModelState
+from sim.scenario.levers import stochastic_round
 
 if TYPE_CHECKING:
     from sim.model.model import FutureIndustryModel

@@ -10,11 +10,33 @@ import pandas as pd
 from sim.inputs.region import Region
 from sim.scenario.lever_schemas import Lever, MoneyLever
 from sim.scenario.levers import (
-    AngelFundPlan, ApplicationScenariosPlan, BasicResearchPlan, BondFinancePlan, ComputeInfrastructurePlan,
-    DirectSubsidiesPlan, FirstOfAKindPlan, GuidanceFundPlan, IndustryCollegesPlan, InstitutesPlan,
-    IncumbentDiversificationPlan, InvestmentAttractionPlan, IpServicesPlan, LoanInterestSubsidiesPlan, MajorProjectsPlan, NewPlatformsPlan,
-    PilotZonesPlan, Plan, RdGrantsPlan, SandboxPlan, TalentAttractionPlan, TalentProgrammePlan, TechTransferPlan,
-    ZoneDesignation, apportion_counts, institute_costs, shares_by_year,
+    AngelFundPlan,
+    ApplicationScenariosPlan,
+    BasicResearchPlan,
+    BondFinancePlan,
+    ComputeInfrastructurePlan,
+    DirectSubsidiesPlan,
+    FirstOfAKindPlan,
+    GuidanceFundPlan,
+    IncumbentDiversificationPlan,
+    IndustryCollegesPlan,
+    InstitutesPlan,
+    InvestmentAttractionPlan,
+    IpServicesPlan,
+    LoanInterestSubsidiesPlan,
+    MajorProjectsPlan,
+    NewPlatformsPlan,
+    PilotZonesPlan,
+    Plan,
+    RdGrantsPlan,
+    SandboxPlan,
+    TalentAttractionPlan,
+    TalentProgrammePlan,
+    TechTransferPlan,
+    ZoneDesignation,
+    apportion_counts,
+    institute_costs,
+    shares_by_year,
 )
 
 if TYPE_CHECKING:

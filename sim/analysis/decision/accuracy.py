@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.decision.emulator import Emulator, training_data
-from sim.core.errors import InputError
 from sim.analysis.targets import load_targets
+from sim.core.errors import InputError
 
 GOAL_MAE = 0.05
 GOAL_REPLICATES = 400
@@ -85,7 +85,7 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
         mae=("abs_error", "mean"), max_error=("abs_error", "max"), p_reference_mean=("p_reference", "mean"),
         coverage=("in_interval_with_reference_error", "mean")).reset_index()
     summary = {
-        "mixes": int(len(groups)),
+        "mixes": len(groups),
         "replicates_per_mix": int(np.min(n_rep)),
         "mae": float(table["abs_error"].mean()),
         "rmse": math.sqrt(mse),
@@ -98,7 +98,7 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
         "goals": {
             "mae_at_most": GOAL_MAE, "mae_met": float(table["abs_error"].mean()) <= GOAL_MAE,
             "replicates_per_mix_at_least": GOAL_REPLICATES, "replicates_met": int(np.min(n_rep)) >= GOAL_REPLICATES,
-            "mixes_at_least": GOAL_MIXES, "mixes_met": int(len(groups)) >= GOAL_MIXES,
+            "mixes_at_least": GOAL_MIXES, "mixes_met": len(groups) >= GOAL_MIXES,
             "prediction_ms_at_most": GOAL_MS, "prediction_met": timing <= GOAL_MS,
         },
         "reference_store": str(reference),

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.targets import Target, load_targets
 from sim.core.errors import InputError
 from sim.engine.store import ResultStore
-from sim.analysis.targets import Target, load_targets
 
 BOX_COLUMNS = ["method", "box", "coverage", "density", "mass", "n_cases", "n_restricted", "factor",
                "low", "high", "range_low", "range_high", "reproduce_coverage_pct", "reproduce_density_pct",

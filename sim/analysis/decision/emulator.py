@@ -42,12 +42,12 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.decision.levers import lever_factors, lever_level
-from sim.inputs.draws import draws_fingerprint
+from sim.analysis.targets import Targets, load_targets
 from sim.core.errors import InputError
+from sim.engine.store import ResultStore, code_version
+from sim.inputs.draws import draws_fingerprint
 from sim.inputs.region import load_region
 from sim.scenario.schema import Scenario, validate_scenario
-from sim.engine.store import ResultStore, code_version
-from sim.analysis.targets import Targets, load_targets
 
 KEY_INDICATORS = ("head_enterprises", "innovation_platforms", "breakthroughs", "future_industry_va_share")
 QUANTILE_LEVELS = (0.05, 0.5, 0.95)
@@ -336,7 +336,7 @@ def fit_emulator(data: TrainingData, targets: Targets | None = None, progress: b
         "code_version": code_version(),
         "trained_on": [m.get("name") for m in data.manifests],
         "training_points": int(np.unique(data.groups).size),
-        "training_runs": int(len(data.x)),
+        "training_runs": len(data.x),
         "seed_streams": int(sum(len(m.get("seeds", [])) for m in data.manifests)),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

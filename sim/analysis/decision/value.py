@@ -31,9 +31,9 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.decision.levers import LeverFactor, cost_by_lever_100m_yuan, total_cost_100m_yuan
+from sim.analysis.targets import Targets, paired_difference_interval
 from sim.core.errors import InputError
 from sim.scenario.schema import Scenario
-from sim.analysis.targets import Targets, paired_difference_interval
 
 EXTRA_MONEY_100M_YUAN = 10.0   # over the whole period
 EXTRA_COUNT_SHARE = 0.10       # of the lever's count per year
