@@ -96,7 +96,7 @@ def cli_main(args: argparse.Namespace) -> int:
     full = scaled_to_cost(load_scenario("full_package"), cost, "full_package_same_cost")
     base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
     roles = {full.name: "full_package", base_scaled.name: "base"} | {c.name: "candidate" for c in candidates}
-    scenarios = [base_scaled, full] + candidates
+    scenarios = [base_scaled, full, *candidates]
     store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs", detail="city",
                           **execution_options(args))
     scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
@@ -118,7 +118,7 @@ def cli_main(args: argparse.Namespace) -> int:
                f"expected targets met {cand['expected_targets_met']:.2f} against "
                f"{verified.loc['full_package', 'expected_targets_met']:.2f} for the full package at the same cost.\n"
                "Lever levels are constant yearly amounts over the whole period; directions follow the base's priorities.")
-    text = scenario_toml(problem, alloc, _base_ref(base, args.base),
+    text = scenario_toml(problem, alloc, _base_ref(args.base),
                          f"预算分配：每年{args.budget:g}亿元（weilai allocate）",
                          f"Allocation of {args.budget:g} x 100m yuan a year (weilai allocate)", comment)
     toml_path = out / "allocation.toml"
@@ -138,7 +138,7 @@ def cli_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _base_ref(base, ref: str) -> str:
+def _base_ref(ref: str) -> str:
     """How allocation.toml names its base: the scenario name if it is a shipped one, else the absolute path."""
     from sim.core.paths import SCENARIOS_DIR
     from sim.scenario.loading import resolve_path

@@ -103,7 +103,7 @@ def _rebuild(args: argparse.Namespace) -> int:
     train_files, reference_file = training_sweeps()
     workdir = Path(args.workdir)
     stores = []
-    for path in train_files + [reference_file]:
+    for path in [*train_files, reference_file]:
         sweep = load_sweep(path)
         out = workdir / path.stem
         print(f"{path.name}: {sweep.n_runs} runs -> {out}")

@@ -53,7 +53,7 @@ def build_plan(scenario: Scenario, region: Region) -> Plan:
     capped cost and no lever is floored away.
     """
     years = scenario.years
-    n_years, n_dir = len(years), region.n_directions
+    n_years = len(years)
     default = _share_vector(scenario.priorities.shares, region)
     changes = [(c.year, _share_vector(c.shares, region)) for c in scenario.priorities.changes]
     priority = shares_by_year(years, default, changes)

@@ -66,7 +66,7 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
     mse = float(np.mean(table["abs_error"] ** 2))
     noise = float(np.mean(table["unbiased_reference_variance"]))
     quantile_rows = []
-    for j, q in enumerate(emu.quantiles):
+    for q in emu.quantiles:
         if q["q"] != 0.5:
             continue
         key = (q["indicator"], q["year"])

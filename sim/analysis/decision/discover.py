@@ -153,7 +153,7 @@ def _box_rows(cases: Cases, method: str, number: int, factors: list[str], limits
     for f in factors:
         low, high = limits[f]
         rows.append({"method": method, "box": number, "coverage": coverage, "density": density, "mass": mass,
-                     "n_cases": int(round(mass * len(cases.failed))), "n_restricted": len(factors), "factor": f,
+                     "n_cases": round(mass * len(cases.failed)), "n_restricted": len(factors), "factor": f,
                      "low": low, "high": high,
                      "range_low": cases.ranges[f][0], "range_high": cases.ranges[f][1],
                      "reproduce_coverage_pct": float(stability.loc[f, "reproduce coverage"]) if f in stability.index else math.nan,

@@ -153,13 +153,13 @@ def load_emulator(folder: str | Path) -> Emulator:
 
 def quadratic_features(z: np.ndarray) -> np.ndarray:
     """``[z, z**2, z_i * z_j for i < j]`` for rows of ``z`` (n, d) -> (n, 2d + d(d-1)/2)."""
-    n, d = z.shape
+    _n, d = z.shape
     i, j = np.triu_indices(d, k=1)
     return np.hstack([z, z**2, z[:, i] * z[:, j]])
 
 
 def _qname(q: float) -> str:
-    return f"q{int(round(q * 100)):02d}"
+    return f"q{round(q * 100):02d}"
 
 
 def _sorted_quantiles(quants: np.ndarray, spec: list[dict]) -> np.ndarray:
