@@ -28,13 +28,14 @@ import numpy as np
 from agents.firms import SME
 from agents.institutes import PLATFORM_KINDS, Institute
 from sim.model import rules
+from sim.model.state import ModelState
 from sim.scenario.levers import stochastic_round
 
 INSTITUTE_LEVERS = ("big_science", "rd_institutions", "industry_platforms")
 COUNTED_AS_PLATFORMS = ("lab",)  # kinds founded by these levers that count as new innovation platforms
 
 
-class GuidanceMeasures:
+class GuidanceMeasures(ModelState):
     """The measures' steps, called from the model's year (see ``FutureIndustryModel.step``)."""
 
     def _init_measures(self) -> None:
