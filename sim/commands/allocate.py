@@ -82,7 +82,8 @@ def cli_main(args: argparse.Namespace) -> int:
           f"best of {n_random} random allocations {best_random:.3f} (difference {gap:+.3f}, "
           f"{100 * gap / max(abs(best_random), 1e-9):+.1f}%)")
     names = [f.short for f in problem.levers]
-    chosen, seen = [], []
+    chosen: list = []
+    seen: list = []
     for _, row in trials_table.iterrows():
         levels = row[[f"level.{n}" for n in names]].to_numpy(dtype=float)
         if any(abs(levels - s).max() < 1e-6 for s in seen):

@@ -92,7 +92,7 @@ def model_name(model: ModelFn) -> str:
     Keywords listed in the function's ``execution_keywords`` attribute (fault injection, logging:
     things that do not change what a successful run computes) are left out.
     """
-    inner, args, keywords = model, [], {}
+    inner, args, keywords = model, list[Any](), dict[str, Any]()
     while isinstance(inner, functools.partial):
         args = list(inner.args) + args
         keywords = {**inner.keywords, **keywords}

@@ -333,8 +333,10 @@ class ResultStore:
         """Runs whose rows are in more than one part (a copied part): read once, counted once."""
         if not self.part_files():
             return 0
-        return int(self.sql("SELECT count(*) FROM (SELECT sample, replicate FROM all_rows GROUP BY ALL "
-                            "HAVING count(DISTINCT filename) > 1)").fetchone()[0])
+        row = self.sql("SELECT count(*) FROM (SELECT sample, replicate FROM all_rows GROUP BY ALL "
+                       "HAVING count(DISTINCT filename) > 1)").fetchone()
+        assert row is not None  # count(*) always returns one row
+        return int(row[0])
 
     def damaged_files(self) -> list[Path]:
         """Parts, ``samples.parquet`` and ``spending.parquet`` that cannot be read (empty, truncated,

@@ -502,7 +502,7 @@ class YearMechanisms(ModelState):
                             cash=np.full(n, 0.02), district=np.full(n, district), rng=rng, rd_boost=2.0)
             self.year_events["entries"][d] += n
         self.count("spinoffs", spun_off)
-        self.incumbents.step(self)
+        self.incumbents.step(cast("FutureIndustryModel", self))
         self._update_relative_tech(self.firms.live())
         self._partners = None
         self._live = None

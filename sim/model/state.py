@@ -74,6 +74,8 @@ class ModelState:
     public: PublicKnowledge
     incumbents: IncumbentReservoir
     research_reference: np.ndarray
+    contracts: list[tuple[np.ndarray, np.ndarray, int]]
+    _scientist_draws: tuple[int, np.ndarray] | None
     if TYPE_CHECKING:  # methods of FutureIndustryModel the mechanisms call
         def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                        knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
@@ -193,7 +195,7 @@ class ModelState:
         """Zone effects scale with the city's support per zone: 0.5 without support, 1 at 0.5亿 a
         year, at most 1.5 (assumption, ODD "Pilot zones")."""
         support = self.this_year(self.plan.pilot_zones.support_100m_yuan_per_zone)
-        return 0.5 + 0.5 * min(2.0, support / 0.5)
+        return 0.5 + 0.5 * min(2.0, cast(float, support) / 0.5)  # a scalar: one year's level
 
     def institute_researchers(self) -> np.ndarray:
         if not self.institutes:

@@ -8,6 +8,8 @@ sizes and measured dose-response); a test fails when they differ from what the d
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from sim.core.paths import REPO_ROOT
 from sim.inputs.region import Region
 
@@ -86,7 +88,7 @@ KEY_COLUMNS = (("revenue_100m_yuan", "revenue 2035 (亿)"), ("head_enterprises",
                ("firm_technology", "firm technology 2035"), ("spending_100m_yuan", "spending over the run (亿)"))
 
 
-def _field_line(lever: object, field: str) -> str:
+def _field_line(lever: BaseModel, field: str) -> str:
     info = type(lever).model_fields[field]
     text = f"`{field}` = {getattr(lever, field)!r} (default)"
     return text + (f": {info.description}" if info.description else "")

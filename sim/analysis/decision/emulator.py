@@ -33,10 +33,11 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -195,7 +196,7 @@ class TrainingData:
     manifests: list[dict]
 
 
-def training_data(stores: list[str | Path], targets: Targets | None = None,
+def training_data(stores: Sequence[str | Path], targets: Targets | None = None,
                   indicators: tuple[str, ...] = KEY_INDICATORS) -> TrainingData:
     """Read sweep stores into replicate-level rows (all stores must share factors, base and calibration).
 
@@ -244,6 +245,7 @@ def training_data(stores: list[str | Path], targets: Targets | None = None,
             for year in years:
                 if (ind, year) in table.columns:
                     values.setdefault((ind, year), []).append(table[(ind, year)].to_numpy())
+    assert first is not None, "no store given"
     base = validate_scenario(first["scenario"])
     return TrainingData(x=np.vstack(xs), groups=np.concatenate(groups),
                         met={k: np.concatenate(v) for k, v in met.items()},
@@ -317,7 +319,7 @@ def fit_emulator(data: TrainingData, targets: Targets | None = None, progress: b
                 best_c, best_loss, best_oof = c, loss, oof
         model = LogisticRegression(C=best_c, max_iter=5000).fit(phi, y)
         entry.update(coef=model.coef_[0].tolist(), intercept=float(model.intercept_[0]), constant=None,
-                     sigma=_error_scale(y, best_oof, data.groups), C=best_c, cv_log_loss=float(best_loss))
+                     sigma=_error_scale(y, cast(np.ndarray, best_oof), data.groups), C=best_c, cv_log_loss=float(best_loss))
         emu.targets.append(entry)
         if progress:
             print(f"  {t.id}: C={best_c}, out-of-fold log loss {best_loss:.3f}, sigma {entry['sigma']:.3f}")
@@ -382,7 +384,7 @@ def input_value(scenario: Scenario, name: str) -> float:
     value = section.get(parts[1])
     if isinstance(value, dict):
         value = value.get(parts[2]) if len(parts) > 2 else None
-    return float(factor.default if value is None else value)
+    return float(cast(float, factor.default if value is None else value))
 
 
 def check_scenario(emu: Emulator, scenario: Scenario, check_model: bool = True) -> np.ndarray:
