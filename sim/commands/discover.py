@@ -56,7 +56,8 @@ def cli_main(args: argparse.Namespace) -> int:
     sentences = list(dict.fromkeys(f"[{m} {b}] {s}" for m, b, s in
                                    zip(boxes["method"], boxes["box"], boxes["sentence_zh"])))
     if not sentences:
-        sentences = ["所有情形均达成该目标。" if n_fail == 0 else "所有情形均未达成该目标。" if n_fail == len(cases.failed)
+        sentences = ["所有情形均达成该目标。" if n_fail == 0
+                     else "所有情形均未达成该目标。" if n_fail == len(cases.failed)
                      else "未找到未达成比例明显高于整体的情形框。"]
     (out / "sentences.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
     written.append(out / "sentences.txt")

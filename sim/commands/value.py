@@ -85,7 +85,8 @@ def _footnote(store, base, args: argparse.Namespace, lang: str) -> str:
     version = store.manifest.get("code_version", "?")
     calibration = store.manifest.get("calibration", "?")
     if lang == "zh" and args.lang == "zh":
-        return (f"数据：weilai 模拟 · {base.name}与各杠杆变体 · 基准种子{args.seed} · 每个情景{args.replicates}次重复 · "
+        return (f"数据：weilai 模拟 · {base.name}与各杠杆变体 · 基准种子{args.seed} · "
+                f"每个情景{args.replicates}次重复 · "
                 f"代码 {version} · 参数抽样 {calibration} · {store.path}")
     return (f"Data: weilai simulation · {base.name} and one variant per lever · base seed {args.seed} · "
             f"{args.replicates} replicates each · code {version} · parameter draws {calibration} · {store.path}")

@@ -518,7 +518,8 @@ def _damaged(file: Path, exc: BaseException, more: int = 0) -> InputError:
     others = f" (and {more} more)" if more > 0 else ""
     return InputError(f"a damaged file in the result store (empty, truncated or not written by weilai){others}: "
                       f"{str(exc).splitlines()[0][:120]}", file=file,
-                      allowed=f"weilai status --repair {file.parent.parent if file.parent.name == 'parts' else file.parent}"
+                      allowed="weilai status --repair "
+                      f"{file.parent.parent if file.parent.name == 'parts' else file.parent}"
                       " sets it aside; the same command then reruns its runs")
 
 

@@ -217,10 +217,12 @@ def training_data(stores: Sequence[str | Path], targets: Targets | None = None,
                 raise InputError("the sweep varies no lever; an emulator of the levers needs lever factors",
                                  file=store.path, key="factors", value=manifest["factors"][:4],
                                  allowed="a sweep with levers.* factors (scenarios/sweeps/emulator/)")
-        for key, what in (("factors", "factors"), ("scenario_hash", "base scenario"), ("calibration", "parameter draws")):
+        for key, what in (("factors", "factors"), ("scenario_hash", "base scenario"),
+                          ("calibration", "parameter draws")):
             if manifest.get(key) != first.get(key):
                 raise InputError(f"the stores differ in their {what}", file=store.path, key=key,
-                                 value=_short(manifest.get(key)), allowed=f"the same as the first store: {_short(first.get(key))}")
+                                 value=_short(manifest.get(key)),
+                                 allowed=f"the same as the first store: {_short(first.get(key))}")
         factors = manifest["factors"]
         samples = store.read_table("samples.parquet").pivot(index="sample", columns="factor", values="value")[factors]
         rows = _city_rows(store, targets, indicators)
@@ -319,7 +321,8 @@ def fit_emulator(data: TrainingData, targets: Targets | None = None, progress: b
                 best_c, best_loss, best_oof = c, loss, oof
         model = LogisticRegression(C=best_c, max_iter=5000).fit(phi, y)
         entry.update(coef=model.coef_[0].tolist(), intercept=float(model.intercept_[0]), constant=None,
-                     sigma=_error_scale(y, cast(np.ndarray, best_oof), data.groups), C=best_c, cv_log_loss=float(best_loss))
+                     sigma=_error_scale(y, cast(np.ndarray, best_oof), data.groups), C=best_c,
+                     cv_log_loss=float(best_loss))
         emu.targets.append(entry)
         if progress:
             print(f"  {t.id}: C={best_c}, out-of-fold log loss {best_loss:.3f}, sigma {entry['sigma']:.3f}")
@@ -417,7 +420,8 @@ def check_scenario(emu: Emulator, scenario: Scenario, check_model: bool = True) 
     for value, spec in zip(x, emu.inputs):
         if not spec["low"] - 1e-9 <= value <= spec["high"] + 1e-9:
             raise InputError("outside the range the emulator was trained on", file=where, key=spec["path"],
-                             value=round(float(value), 4), allowed=f"{spec['low']:g} to {spec['high']:g} ({spec['unit']})")
+                             value=round(float(value), 4),
+                             allowed=f"{spec['low']:g} to {spec['high']:g} ({spec['unit']})")
     return x
 
 
@@ -439,7 +443,8 @@ def _check_same_apart_from_inputs(emu: Emulator, scenario: Scenario, base: Scena
             if (section, key) in trained or mine[section].get(key) == theirs[section].get(key):
                 continue
             raise InputError("the emulator was not trained on this input", file=where, key=f"{section}.{key}",
-                             value=_short(mine[section].get(key)), allowed=f"{_short(theirs[section].get(key))} (as in its base)")
+                             value=_short(mine[section].get(key)),
+                             allowed=f"{_short(theirs[section].get(key))} (as in its base)")
     for key in ("start_year", "end_year", "priorities"):
         if mine[key] != theirs[key]:
             raise InputError("the emulator was not trained on this setting", file=where, key=key,
