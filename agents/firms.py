@@ -107,6 +107,10 @@ class FirmTable:
     direct_subsidy: np.ndarray
     listed: np.ndarray
     stage: np.ndarray
+    productivity: np.ndarray
+    project_funding: np.ndarray
+    bond_subsidy: np.ndarray
+    contract_revenue: np.ndarray
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0

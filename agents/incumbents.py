@@ -44,8 +44,8 @@ class IncumbentReservoir:
     Common random numbers: every manufacturer (slot) has its own revenue and readiness (log revenue
     + Gumbel noise: the programme supports the best placed first), its own yearly entry and success
     draws, and its own attributes if it enters (share of its revenue, age, productivity, district), all
-    derived from (replicate seed, direction, slot). Two scenarios with the same seed therefore see the same manufacturers enter
-    unless a lever changes their hazard or supports them, and an extra entrant leaves the others'
+    derived from (replicate seed, direction, slot). Two scenarios with the same seed therefore see the same
+    manufacturers enter unless a lever changes their hazard or supports them, and an extra entrant leaves the others'
     draws untouched.
 
     Attributes:

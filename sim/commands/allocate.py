@@ -20,13 +20,16 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output folder (the search resumes from it)")
     parser.add_argument("--objective", choices=OBJECTIVES, default="expected",
                         help="expected targets met (default), worst case over sampled futures, or weighted by year")
-    parser.add_argument("--levers", nargs="+", default=None, help="allocate only these levers (default: all the emulator takes)")
+    parser.add_argument("--levers", nargs="+", default=None,
+                        help="allocate only these levers (default: all the emulator takes)")
     parser.add_argument("--min", nargs="+", default=[], metavar="LEVER=LEVEL",
                         help="floors, in the lever's unit per year (e.g. talent_young=100)")
     parser.add_argument("--emulator", default=None, help="emulator folder (default: the shipped one)")
-    parser.add_argument("--trials", type=int, default=None, help="optuna trials on the emulator (default 300; quick 40)")
+    parser.add_argument("--trials", type=int, default=None,
+                        help="optuna trials on the emulator (default 300; quick 40)")
     parser.add_argument("--random", type=int, default=None, help="random allocations to compare with (default 10000)")
-    parser.add_argument("--candidates", type=int, default=None, help="best candidates verified on the model (default 3)")
+    parser.add_argument("--candidates", type=int, default=None,
+                        help="best candidates verified on the model (default 3)")
     parser.add_argument("--replicates", type=int, default=None, help="verification replicates (default 100; quick 4)")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the search, the futures and the runs")
     parser.add_argument("--quick", action="store_true", help="a small version for trying it out and for tests")
@@ -54,17 +57,18 @@ def cli_main(args: argparse.Namespace) -> int:
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
     from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan
     from sim.analysis.decision.verify import verification_table
+    from sim.analysis.targets import load_targets
     from sim.commands.options import execution_options
     from sim.engine.runner import run_scenarios
     from sim.scenario.loading import load_scenario
-    from sim.analysis.targets import load_targets
 
     started = time.perf_counter()
     trials = args.trials or (40 if args.quick else 300)
     n_random = args.random or (1000 if args.quick else 10_000)
     n_cand = args.candidates or (1 if args.quick else 3)
     replicates = args.replicates or (4 if args.quick else 100)
-    for key, value in (("--trials", trials), ("--random", n_random), ("--candidates", n_cand), ("--replicates", replicates)):
+    for key, value in (("--trials", trials), ("--random", n_random), ("--candidates", n_cand),
+                       ("--replicates", replicates)):
         if value < 1:
             raise InputError("must be at least 1", key=key, value=value, allowed="1 or more")
     if not args.budget > 0:
@@ -82,7 +86,8 @@ def cli_main(args: argparse.Namespace) -> int:
           f"best of {n_random} random allocations {best_random:.3f} (difference {gap:+.3f}, "
           f"{100 * gap / max(abs(best_random), 1e-9):+.1f}%)")
     names = [f.short for f in problem.levers]
-    chosen, seen = [], []
+    chosen: list = []
+    seen: list = []
     for _, row in trials_table.iterrows():
         levels = row[[f"level.{n}" for n in names]].to_numpy(dtype=float)
         if any(abs(levels - s).max() < 1e-6 for s in seen):
@@ -96,7 +101,7 @@ def cli_main(args: argparse.Namespace) -> int:
     full = scaled_to_cost(load_scenario("full_package"), cost, "full_package_same_cost")
     base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
     roles = {full.name: "full_package", base_scaled.name: "base"} | {c.name: "candidate" for c in candidates}
-    scenarios = [base_scaled, full] + candidates
+    scenarios = [base_scaled, full, *candidates]
     store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs", detail="city",
                           **execution_options(args))
     scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
@@ -117,8 +122,9 @@ def cli_main(args: argparse.Namespace) -> int:
                f"emulator {emu.identity['model_fingerprint']}), verified on the model with {replicates} replicates: "
                f"expected targets met {cand['expected_targets_met']:.2f} against "
                f"{verified.loc['full_package', 'expected_targets_met']:.2f} for the full package at the same cost.\n"
-               "Lever levels are constant yearly amounts over the whole period; directions follow the base's priorities.")
-    text = scenario_toml(problem, alloc, _base_ref(base, args.base),
+               "Lever levels are constant yearly amounts over the whole period; "
+               "directions follow the base's priorities.")
+    text = scenario_toml(problem, alloc, _base_ref(args.base),
                          f"预算分配：每年{args.budget:g}亿元（weilai allocate）",
                          f"Allocation of {args.budget:g} x 100m yuan a year (weilai allocate)", comment)
     toml_path = out / "allocation.toml"
@@ -138,7 +144,7 @@ def cli_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _base_ref(base, ref: str) -> str:
+def _base_ref(ref: str) -> str:
     """How allocation.toml names its base: the scenario name if it is a shipped one, else the absolute path."""
     from sim.core.paths import SCENARIOS_DIR
     from sim.scenario.loading import resolve_path

@@ -28,12 +28,12 @@ def cli_main(args: argparse.Namespace) -> int:
     """Find the boxes, write boxes.csv, sentences.txt and the chart."""
     import pandas as pd
 
+    from sim.analysis.decision.discover import cart_boxes, prim_boxes, sweep_cases
+    from sim.engine.store import ResultStore
     from sim.presentation.charts import Provenance, save_chart
     from sim.presentation.charts.decision import boxes_chart
-    from sim.analysis.decision.discover import cart_boxes, prim_boxes, sweep_cases
     from sim.presentation.discovery import with_sentences
     from sim.presentation.labels import target_label
-    from sim.engine.store import ResultStore
 
     if not 0 < args.min_coverage <= 1:
         raise InputError("coverage is a share", key="--min-coverage", value=args.min_coverage, allowed="0 < c <= 1")
@@ -56,7 +56,8 @@ def cli_main(args: argparse.Namespace) -> int:
     sentences = list(dict.fromkeys(f"[{m} {b}] {s}" for m, b, s in
                                    zip(boxes["method"], boxes["box"], boxes["sentence_zh"])))
     if not sentences:
-        sentences = ["所有情形均达成该目标。" if n_fail == 0 else "所有情形均未达成该目标。" if n_fail == len(cases.failed)
+        sentences = ["所有情形均达成该目标。" if n_fail == 0
+                     else "所有情形均未达成该目标。" if n_fail == len(cases.failed)
                      else "未找到未达成比例明显高于整体的情形框。"]
     (out / "sentences.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
     written.append(out / "sentences.txt")

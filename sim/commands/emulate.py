@@ -1,4 +1,5 @@
-"""``weilai emulate train|predict|rebuild|export``: the emulator of the targets (:mod:`sim.analysis.decision.emulator`)."""
+"""``weilai emulate train|predict|rebuild|export``: the emulator of the targets
+(:mod:`sim.analysis.decision.emulator`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     predict.add_argument("scenario", help="scenario file or name")
     predict.add_argument("--json", action="store_true", help="print JSON instead of a table")
     rebuild = sub.add_parser("rebuild", help="run the shipped emulator sweeps, train, check against the reference")
-    rebuild.add_argument("--out", default=None, help="emulator folder (default: the shipped one, sim/data/<region>/emulator)")
+    rebuild.add_argument("--out", default=None,
+                         help="emulator folder (default: the shipped one, sim/data/<region>/emulator)")
     rebuild.add_argument("--workdir", default="results/emulator", help="where the sweep stores go (resumable)")
     add_execution_arguments(rebuild)
     export = sub.add_parser("export", help="write the emulator as a self-contained JavaScript evaluator")
@@ -43,7 +45,8 @@ def _train(args: argparse.Namespace, stores: list[str] | None = None, reference:
     from sim.analysis.decision.export import export_js
 
     stores = stores or args.stores
-    for ref in list(stores) + ([reference or getattr(args, "reference", None)] if (reference or getattr(args, "reference", None)) else []):
+    for ref in list(stores) + ([reference or getattr(args, "reference", None)]
+                               if (reference or getattr(args, "reference", None)) else []):
         if not Path(ref).is_dir():
             raise InputError("result store not found", file=ref, allowed="a folder written by weilai sweep")
     started = time.perf_counter()
@@ -90,20 +93,21 @@ def _predict(args: argparse.Namespace) -> int:
     for _, r in probs.iterrows():
         print(f"  {r['target']:<28} P = {r['probability']:.2f}  [{r['low']:.2f}, {r['high']:.2f}]")
     for _, r in quants.iterrows():
-        print(f"  {indicator_label(r['indicator'])} {r['year']}: median {r['q50']:.3g} (5-95%: {r['q05']:.3g}-{r['q95']:.3g})")
+        print(f"  {indicator_label(r['indicator'])} {r['year']}: median {r['q50']:.3g} "
+              f"(5-95%: {r['q05']:.3g}-{r['q95']:.3g})")
     return 0
 
 
 def _rebuild(args: argparse.Namespace) -> int:
     from sim.analysis.decision.emulator import shipped_emulator_dir, training_sweeps
-    from sim.commands.options import execution_options
     from sim.analysis.sweep import load_sweep, run_sweep
+    from sim.commands.options import execution_options
 
     options = execution_options(args)
     train_files, reference_file = training_sweeps()
     workdir = Path(args.workdir)
     stores = []
-    for path in train_files + [reference_file]:
+    for path in [*train_files, reference_file]:
         sweep = load_sweep(path)
         out = workdir / path.stem
         print(f"{path.name}: {sweep.n_runs} runs -> {out}")

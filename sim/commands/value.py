@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.core.errors import InputError
 from sim.commands.options import add_execution_arguments, execution_options
+from sim.core.errors import InputError
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,13 +27,13 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli_main(args: argparse.Namespace) -> int:
     """Run the scenario and one variant per lever on common random numbers; write value.csv and the chart."""
-    from sim.presentation.charts import KEY_INDICATORS, save_chart
-    from sim.presentation.charts.decision import value_chart
     from sim.analysis.decision.levers import resolve_levers
     from sim.analysis.decision.value import indicator_table, read_city_rows, value_tables, value_variants, write_value
-    from sim.engine.runner import run_scenarios
-    from sim.scenario.loading import load_scenario
     from sim.analysis.targets import load_targets
+    from sim.engine.runner import run_scenarios
+    from sim.presentation.charts import KEY_INDICATORS, save_chart
+    from sim.presentation.charts.decision import value_chart
+    from sim.scenario.loading import load_scenario
 
     if args.replicates < 2:
         raise InputError("paired intervals need at least two replicates", key="--replicates",
@@ -85,7 +85,8 @@ def _footnote(store, base, args: argparse.Namespace, lang: str) -> str:
     version = store.manifest.get("code_version", "?")
     calibration = store.manifest.get("calibration", "?")
     if lang == "zh" and args.lang == "zh":
-        return (f"数据：weilai 模拟 · {base.name}与各杠杆变体 · 基准种子{args.seed} · 每个情景{args.replicates}次重复 · "
+        return (f"数据：weilai 模拟 · {base.name}与各杠杆变体 · 基准种子{args.seed} · "
+                f"每个情景{args.replicates}次重复 · "
                 f"代码 {version} · 参数抽样 {calibration} · {store.path}")
     return (f"Data: weilai simulation · {base.name} and one variant per lever · base seed {args.seed} · "
             f"{args.replicates} replicates each · code {version} · parameter draws {calibration} · {store.path}")

@@ -39,7 +39,7 @@ def _set_aside_duplicate_parts(store: ResultStore, aside: Path) -> list[Path]:
     runs_of: dict[str, set] = {}
     for filename, sample, replicate in rows:
         runs_of.setdefault(filename, set()).add((sample, replicate))
-    moved, kept = [], set()
+    moved, kept = [], set[tuple[int, int]]()
     for filename in sorted(runs_of):  # the first copy of a run is kept (results() reads that one)
         if runs_of[filename] <= kept:
             aside.mkdir(exist_ok=True)

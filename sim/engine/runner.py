@@ -92,7 +92,7 @@ def model_name(model: ModelFn) -> str:
     Keywords listed in the function's ``execution_keywords`` attribute (fault injection, logging:
     things that do not change what a successful run computes) are left out.
     """
-    inner, args, keywords = model, [], {}
+    inner, args, keywords = model, list[Any](), dict[str, Any]()
     while isinstance(inner, functools.partial):
         args = list(inner.args) + args
         keywords = {**inner.keywords, **keywords}
@@ -197,7 +197,7 @@ def run_design(
     if scheduler is not None and not hasattr(scheduler, "submit"):  # an address: connect before writing
         client, own_client = connect_scheduler(str(scheduler), scheduler_source, security), True
     try:
-        return _run_in_store(design, out, identity, extra, model, workers, client, own_client, chunk_size,
+        return _run_in_store(design, out, identity, extra, model, workers, client, chunk_size,
                              retry_failures, progress, flush_seconds, label, on_open, run_timeout)
     finally:
         if own_client:
@@ -205,7 +205,7 @@ def run_design(
 
 
 def _run_in_store(design: Design, out: str | Path, identity: dict[str, Any], extra: dict[str, Any],
-                  model: ModelFn, workers: int | None, scheduler: Any, own_client: bool, chunk_size: int | None,
+                  model: ModelFn, workers: int | None, scheduler: Any, chunk_size: int | None,
                   retry_failures: bool, progress: bool, flush_seconds: float, label: str | None,
                   on_open: Callable[[ResultStore], None] | None, run_timeout: float | None) -> ResultStore:
     all_runs = design.runs()
@@ -411,9 +411,9 @@ def _checked_outcome(chunks: list[Chunk], outcome: Any) -> ChunkResult | BaseExc
                                               if isinstance(f, dict)}
     if not reported <= keys or not all(isinstance(f, dict) for f in outcome.failures):
         return ValueError("a task reported runs its chunk did not hold")
-    if outcome.table is not None:
-        if not isinstance(outcome.table, pa.Table) or not outcome.table.schema.equals(RESULT_SCHEMA):
-            return TypeError("a task returned rows that are not the engine's result table")
+    if outcome.table is not None and (
+            not isinstance(outcome.table, pa.Table) or not outcome.table.schema.equals(RESULT_SCHEMA)):
+        return TypeError("a task returned rows that are not the engine's result table")
     return outcome
 
 

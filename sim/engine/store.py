@@ -333,8 +333,10 @@ class ResultStore:
         """Runs whose rows are in more than one part (a copied part): read once, counted once."""
         if not self.part_files():
             return 0
-        return int(self.sql("SELECT count(*) FROM (SELECT sample, replicate FROM all_rows GROUP BY ALL "
-                            "HAVING count(DISTINCT filename) > 1)").fetchone()[0])
+        row = self.sql("SELECT count(*) FROM (SELECT sample, replicate FROM all_rows GROUP BY ALL "
+                       "HAVING count(DISTINCT filename) > 1)").fetchone()
+        assert row is not None  # count(*) always returns one row
+        return int(row[0])
 
     def damaged_files(self) -> list[Path]:
         """Parts, ``samples.parquet`` and ``spending.parquet`` that cannot be read (empty, truncated,
@@ -516,7 +518,8 @@ def _damaged(file: Path, exc: BaseException, more: int = 0) -> InputError:
     others = f" (and {more} more)" if more > 0 else ""
     return InputError(f"a damaged file in the result store (empty, truncated or not written by weilai){others}: "
                       f"{str(exc).splitlines()[0][:120]}", file=file,
-                      allowed=f"weilai status --repair {file.parent.parent if file.parent.name == 'parts' else file.parent}"
+                      allowed="weilai status --repair "
+                      f"{file.parent.parent if file.parent.name == 'parts' else file.parent}"
                       " sets it aside; the same command then reruns its runs")
 
 

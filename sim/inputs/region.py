@@ -8,7 +8,6 @@ region a run uses; :data:`DEFAULT_REGION` is the one default (the repository's o
 from __future__ import annotations
 
 import os
-
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache

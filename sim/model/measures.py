@@ -23,18 +23,24 @@ exists; diminishing returns in money as log(1 + money)).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from agents.firms import SME
 from agents.institutes import PLATFORM_KINDS, Institute
 from sim.model import rules
+from sim.model.state import ModelState
 from sim.scenario.levers import stochastic_round
+
+if TYPE_CHECKING:
+    from sim.model.model import FutureIndustryModel
 
 INSTITUTE_LEVERS = ("big_science", "rd_institutions", "industry_platforms")
 COUNTED_AS_PLATFORMS = ("lab",)  # kinds founded by these levers that count as new innovation platforms
 
 
-class GuidanceMeasures:
+class GuidanceMeasures(ModelState):
     """The measures' steps, called from the model's year (see ``FutureIndustryModel.step``)."""
 
     def _init_measures(self) -> None:
@@ -52,8 +58,8 @@ class GuidanceMeasures:
         for name in INSTITUTE_LEVERS:
             lever = getattr(self.plan, name)
             (decided,) = self.deliver_units(name, (lever.decided,))
-            for d in np.flatnonzero(decided):
-                self.pipeline += [(name, int(d), self.year, self.year + lever.build_years)] * int(decided[d])
+            for row in np.flatnonzero(decided):
+                self.pipeline += [(name, int(row), self.year, self.year + lever.build_years)] * int(decided[row])
             paid = np.zeros(n_dir)
             keep = []
             for item in self.pipeline:
@@ -81,7 +87,7 @@ class GuidanceMeasures:
         researchers = operating / self.values.cost_per_researcher_100m_yuan * self.population_scale
         label = {"lab": "大科学装置", "rd_institution": "新型研发机构"}.get(kind, lever)
         self.institutes.append(Institute(
-            self, f"{lever}_{self.region.directions[d]}_{k}",
+            cast("FutureIndustryModel", self), f"{lever}_{self.region.directions[d]}_{k}",
             f"{self.region.direction_label(self.region.directions[d])}{label}{k}", kind,
             int(named[k % len(named)]), weights, researchers, operating, self.year))
         if kind in COUNTED_AS_PLATFORMS:

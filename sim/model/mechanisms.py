@@ -29,8 +29,8 @@ from sim.model.constants import (
     SHOCK_HAZARD_FACTOR,
 )
 from sim.model.indicators import chain_leader_mask, head_mask
-from sim.scenario.levers import stochastic_round
 from sim.model.state import ModelState
+from sim.scenario.levers import stochastic_round
 
 if TYPE_CHECKING:
     from sim.model.model import FutureIndustryModel
@@ -231,8 +231,9 @@ class YearMechanisms(ModelState):
         f.researchers[live] = rd / v.cost_per_researcher_100m_yuan
         before = f.knowledge[live].copy()
         spillover = self.public.spillover(rd, d, v.absorptive_half_rd_100m_yuan, v.public_spillover_elasticity)
-        f.knowledge[live] = rules.update_knowledge(before, rd, v.knowledge_depreciation,
-                                                   (self.talent.productivity() * self.compute_productivity())[d]) + spillover
+        f.knowledge[live] = rules.update_knowledge(
+            before, rd, v.knowledge_depreciation,
+            (self.talent.productivity() * self.compute_productivity())[d]) + spillover
         return before
 
     def _institutes_act(self) -> None:
@@ -325,15 +326,18 @@ class YearMechanisms(ModelState):
                      + check.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
         buyers = supported > 0
         # the supported first purchase is a sale of this year only (a one-year contract)
-        self.start_contracts(live[buyers], supported[buyers] * foak.cost_100m_yuan_per_product * v.scenario_absorption, 1)
-        self.pay("first_of_a_kind", np.bincount(d, weights=supported * foak.cost_100m_yuan_per_product, minlength=n_dir))
+        self.start_contracts(live[buyers],
+                             supported[buyers] * foak.cost_100m_yuan_per_product * v.scenario_absorption, 1)
+        self.pay("first_of_a_kind",
+                 np.bincount(d, weights=supported * foak.cost_100m_yuan_per_product, minlength=n_dir))
         self.count("high_end_products", np.bincount(d, weights=validated, minlength=n_dir))
         established = f.stage[live] >= LITTLE_GIANT
         standards = self.stream("standards").poisson(
             rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity) * established)
         self.count("standards", np.bincount(d, weights=standards, minlength=n_dir))
         firm_rd = np.bincount(d, weights=f.rd_spend[live], minlength=n_dir)
-        self.count("breakthroughs", self.stream("firm_breakthroughs").poisson(v.firm_breakthrough_share * firm_rd / 10.0))
+        self.count("breakthroughs",
+                   self.stream("firm_breakthroughs").poisson(v.firm_breakthrough_share * firm_rd / 10.0))
 
     # ------------------------------------------------------------------ 9. growth and scenarios
 
@@ -361,7 +365,8 @@ class YearMechanisms(ModelState):
                                    -1.0, 2.0)
         zone = LEVEL_EFFECT[self.zone_levels()[d, z]] * self._zone_support_factor(d) * self.bundle_factor()[d]
         policy = (v.pilot_zone_growth_effect * zone
-                  + v.loan_subsidy_growth_effect * (f.loan_subsidy[live] + f.bond_subsidy[live]) / np.maximum(revenue, 1e-6)
+                  + v.loan_subsidy_growth_effect * (f.loan_subsidy[live] + f.bond_subsidy[live])
+                  / np.maximum(revenue, 1e-6)
                   + np.minimum(1.0, v.funding_growth_effect * f.equity_this_year[live] / np.maximum(revenue, 1e-6)))
         sd = rules.growth_volatility(revenue, v.growth_volatility, v.volatility_size_exponent)
         unit = self.stream("growth").laplace(0.0, 1.0, size=f.n)[live]
@@ -398,7 +403,8 @@ class YearMechanisms(ModelState):
             for _ in range(int(opened[d])):
                 winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0, self.stream("scenarios"))]
                 # the contract's revenue (city money x absorption) is earned over its term, then ends
-                per_year = lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners) / lever.contract_years
+                per_year = (lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners)
+                            / lever.contract_years)
                 self.start_contracts(winners, np.full(len(winners), per_year), lever.contract_years)
                 formed[d] += 1
         self.pay("application_scenarios", formed * lever.cost_100m_yuan_per_scenario)  # unformed ones are not paid
@@ -502,7 +508,7 @@ class YearMechanisms(ModelState):
                             cash=np.full(n, 0.02), district=np.full(n, district), rng=rng, rd_boost=2.0)
             self.year_events["entries"][d] += n
         self.count("spinoffs", spun_off)
-        self.incumbents.step(self)
+        self.incumbents.step(cast("FutureIndustryModel", self))
         self._update_relative_tech(self.firms.live())
         self._partners = None
         self._live = None

@@ -18,11 +18,14 @@ from sim.scenario.levers import stochastic_round
 if TYPE_CHECKING:
     from agents.districts import District
     from agents.firms import FirmTable
+    from agents.incumbents import IncumbentReservoir
     from agents.institutes import Institute
+    from agents.knowledge import PublicKnowledge
     from agents.talent import TalentPool
     from sim.inputs.region import Region
     from sim.inputs.space import Values
     from sim.model.model import FutureIndustryModel
+    from sim.model.streams import Streams
     from sim.scenario.levers import Plan
     from sim.scenario.schema import Scenario
 
@@ -64,6 +67,15 @@ class ModelState:
     _partners: np.ndarray | None
     _employment_prev: np.ndarray
     _agglomeration_growth: np.ndarray
+    start_year: int
+    end_year: int
+    spent: dict[str, np.ndarray]
+    _rng: Streams
+    public: PublicKnowledge
+    incumbents: IncumbentReservoir
+    research_reference: np.ndarray
+    contracts: list[tuple[np.ndarray, np.ndarray, int]]
+    _scientist_draws: tuple[int, np.ndarray] | None
     if TYPE_CHECKING:  # methods of FutureIndustryModel the mechanisms call
         def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                        knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
@@ -71,6 +83,15 @@ class ModelState:
         def _open_institutes(self, initial: bool = False) -> None: ...
         def _apply_historical_zones(self) -> None: ...
         def partner_counts(self) -> np.ndarray: ...
+        # methods of GuidanceMeasures (sim/model/measures.py) the mechanisms call
+        def _fund_major_projects(self) -> None: ...
+        def _allocate_bond_support(self) -> None: ...
+        def attraction_cost_factor(self) -> np.ndarray: ...
+        def compute_productivity(self) -> np.ndarray: ...
+        def transfer_absorption(self) -> np.ndarray: ...
+        def college_graduates(self) -> np.ndarray: ...
+        def sandbox_coverage(self) -> np.ndarray: ...
+        def bundle_factor(self) -> np.ndarray: ...
 
     def stream(self, name: str) -> np.random.Generator:
         """The random generator of a mechanism for the current year (see ``STREAMS``)."""
@@ -174,7 +195,7 @@ class ModelState:
         """Zone effects scale with the city's support per zone: 0.5 without support, 1 at 0.5亿 a
         year, at most 1.5 (assumption, ODD "Pilot zones")."""
         support = self.this_year(self.plan.pilot_zones.support_100m_yuan_per_zone)
-        return 0.5 + 0.5 * min(2.0, support / 0.5)
+        return 0.5 + 0.5 * min(2.0, cast(float, support) / 0.5)  # a scalar: one year's level
 
     def institute_researchers(self) -> np.ndarray:
         if not self.institutes:

@@ -87,7 +87,9 @@ def _brief_rows(store: ResultStore) -> pd.DataFrame:
     present = [r[0] for r in store.sql("SELECT DISTINCT indicator FROM results ORDER BY 1").fetchall()]
     wanted = sorted({t.indicator for t in targets} | set(C.KEY_INDICATORS)) if \
         {t.indicator for t in targets} & set(present) else present[:4]  # another model's: as the fan charts do
-    last = int(store.sql("SELECT max(year) FROM results").fetchone()[0])
+    last_row = store.sql("SELECT max(year) FROM results").fetchone()
+    assert last_row is not None  # max() always returns one row
+    last = int(last_row[0])
     years = ", ".join(str(y) for y in sorted({t.year for t in targets} | {last}))
     indicators = ", ".join("'" + i.replace("'", "''") + "'" for i in wanted)
     return store.frame(f"SELECT * FROM results WHERE district = 'all' AND indicator IN ({indicators}) AND "

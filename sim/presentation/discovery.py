@@ -8,7 +8,6 @@ import pandas as pd
 from sim.analysis.decision.discover import Cases
 from sim.presentation import labels as L
 
-
 WEAK_LIFT = 1.2            # a box whose failure rate is below 1.2 x the overall rate says little
 WEAK_STABILITY_PCT = 50.0  # a restricted factor found again in fewer than half of PRIM's resamples
 

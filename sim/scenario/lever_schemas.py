@@ -130,7 +130,8 @@ class BasicResearch(MoneyLever):
     to its institutes by their researchers there and pays for more researchers (hired from the talent
     pool), who produce breakthroughs, transfers to firms and spin-offs. A direction without institutes is not paid."""
 
-    EFFECTS: ClassVar[tuple[str, ...]] = ('cost_per_researcher_100m_yuan', 'breakthrough_rate', 'transfers_per_1000_researchers')
+    EFFECTS: ClassVar[tuple[str, ...]] = ('cost_per_researcher_100m_yuan', 'breakthrough_rate',
+                                          'transfers_per_1000_researchers')
 
     PROJECT, NAME_ZH, NAME_EN = 1, "基础研究与实验室", "Basic research and labs"
 
@@ -140,7 +141,8 @@ class NewPlatforms(Lever):
     platform is an institute of its direction with researchers paid by its running cost; it writes
     standards, makes breakthroughs and transfers, and counts towards national-zone criteria."""
 
-    EFFECTS: ClassVar[tuple[str, ...]] = ('cost_per_researcher_100m_yuan', 'platform_standards_per_year', 'bundle_complementarity')
+    EFFECTS: ClassVar[tuple[str, ...]] = ('cost_per_researcher_100m_yuan', 'platform_standards_per_year',
+                                          'bundle_complementarity')
     DOSE_FIELDS: ClassVar[tuple[str, ...]] = ('platforms_per_year',)
 
     PROJECT, NAME_ZH, NAME_EN = 1, "新建创新平台", "New innovation platforms"
@@ -216,7 +218,8 @@ class PilotZones(Lever):
     """Municipal pilot zones designated by the city, and the yearly support the city pays every zone in
     force, including the zones in place before the run (先导区)."""
 
-    EFFECTS: ClassVar[tuple[str, ...]] = ('pilot_zone_growth_effect', 'pilot_zone_entry_effect', 'bundle_complementarity')
+    EFFECTS: ClassVar[tuple[str, ...]] = ('pilot_zone_growth_effect', 'pilot_zone_entry_effect',
+                                          'bundle_complementarity')
     DOSE_FIELDS: ClassVar[tuple[str, ...]] = ('support_100m_yuan_per_zone_per_year',)
 
     PROJECT, NAME_ZH, NAME_EN = 3, "先导区建设", "Pilot zones"
@@ -262,8 +265,10 @@ class TalentProgramme(Lever):
     breakthroughs), leading and young talent (raising the knowledge productivity of R&D in their
     direction) recruited per year and paid per recruit; retention support lowers recruits' departures."""
 
-    EFFECTS: ClassVar[tuple[str, ...]] = ('recruit_retention', 'recruit_productivity_gain', 'top_scientist_breakthrough_gain', 'retention_support_effect')
-    DOSE_FIELDS: ClassVar[tuple[str, ...]] = ('top_scientists_per_year', 'leading_talent_per_year', 'young_talent_per_year', 'retention_support_100m_yuan_per_year')
+    EFFECTS: ClassVar[tuple[str, ...]] = ('recruit_retention', 'recruit_productivity_gain',
+                                          'top_scientist_breakthrough_gain', 'retention_support_effect')
+    DOSE_FIELDS: ClassVar[tuple[str, ...]] = ('top_scientists_per_year', 'leading_talent_per_year',
+                                              'young_talent_per_year', 'retention_support_100m_yuan_per_year')
 
     PROJECT, NAME_ZH, NAME_EN = 5, "甬江人才工程", "Yongjiang talent programme"
     top_scientists_per_year: float = Field(0.0, ge=0.0, le=100.0)
@@ -309,7 +314,8 @@ class GuidanceFund(MoneyLever):
     private money (``guidance_fund_leverage``) and investing by stage over ``deployment_years``; funded
     firms grow faster and exit less."""
 
-    EFFECTS: ClassVar[tuple[str, ...]] = ('guidance_fund_leverage', 'funding_growth_effect', 'funding_hazard_reduction', 'bundle_complementarity')
+    EFFECTS: ClassVar[tuple[str, ...]] = ('guidance_fund_leverage', 'funding_growth_effect',
+                                          'funding_hazard_reduction', 'bundle_complementarity')
 
     PROJECT, NAME_ZH, NAME_EN = 6, "“1+N”产业基金", "1+N guidance fund"
     n_sub_funds: int = Field(9, ge=1, le=50)
@@ -378,7 +384,8 @@ class InstituteLever(Lever):
 class BigScience(InstituteLever):
     """Large research facilities and new research universities (大科学装置, 新型研究型大学)."""
 
-    EFFECTS: ClassVar[tuple[str, ...]] = ('cost_per_researcher_100m_yuan', 'breakthrough_rate', 'transfers_per_1000_researchers')
+    EFFECTS: ClassVar[tuple[str, ...]] = ('cost_per_researcher_100m_yuan', 'breakthrough_rate',
+                                          'transfers_per_1000_researchers')
 
     PROJECT, NAME_ZH, NAME_EN = 1, "大科学装置与研究型大学", "Large facilities and research universities"
     KIND: ClassVar[str] = "lab"
@@ -454,7 +461,8 @@ class Sandbox(Lever):
 
     PROJECT, NAME_ZH, NAME_EN = 6, "容错与监管沙盒", "Fault tolerance and sandboxes"
     directions_covered: float = Field(
-        0.0, ge=0.0, le=40.0, description="directions with a sandbox (split by allocation; coverage saturates at one per direction)")
+        0.0, ge=0.0, le=40.0,
+        description="directions with a sandbox (split by allocation; coverage saturates at one per direction)")
     cost_100m_yuan_per_direction_per_year: UnitCost = Field(0.05, description="assumption: administration")
 
 

@@ -10,11 +10,33 @@ import pandas as pd
 from sim.inputs.region import Region
 from sim.scenario.lever_schemas import Lever, MoneyLever
 from sim.scenario.levers import (
-    AngelFundPlan, ApplicationScenariosPlan, BasicResearchPlan, BondFinancePlan, ComputeInfrastructurePlan,
-    DirectSubsidiesPlan, FirstOfAKindPlan, GuidanceFundPlan, IndustryCollegesPlan, InstitutesPlan,
-    IncumbentDiversificationPlan, InvestmentAttractionPlan, IpServicesPlan, LoanInterestSubsidiesPlan, MajorProjectsPlan, NewPlatformsPlan,
-    PilotZonesPlan, Plan, RdGrantsPlan, SandboxPlan, TalentAttractionPlan, TalentProgrammePlan, TechTransferPlan,
-    ZoneDesignation, apportion_counts, institute_costs, shares_by_year,
+    AngelFundPlan,
+    ApplicationScenariosPlan,
+    BasicResearchPlan,
+    BondFinancePlan,
+    ComputeInfrastructurePlan,
+    DirectSubsidiesPlan,
+    FirstOfAKindPlan,
+    GuidanceFundPlan,
+    IncumbentDiversificationPlan,
+    IndustryCollegesPlan,
+    InstitutesPlan,
+    InvestmentAttractionPlan,
+    IpServicesPlan,
+    LoanInterestSubsidiesPlan,
+    MajorProjectsPlan,
+    NewPlatformsPlan,
+    PilotZonesPlan,
+    Plan,
+    RdGrantsPlan,
+    SandboxPlan,
+    TalentAttractionPlan,
+    TalentProgrammePlan,
+    TechTransferPlan,
+    ZoneDesignation,
+    apportion_counts,
+    institute_costs,
+    shares_by_year,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +53,7 @@ def build_plan(scenario: Scenario, region: Region) -> Plan:
     capped cost and no lever is floored away.
     """
     years = scenario.years
-    n_years, n_dir = len(years), region.n_directions
+    n_years = len(years)
     default = _share_vector(scenario.priorities.shares, region)
     changes = [(c.year, _share_vector(c.shares, region)) for c in scenario.priorities.changes]
     priority = shares_by_year(years, default, changes)

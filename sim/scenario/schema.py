@@ -31,7 +31,6 @@ from sim.scenario.lever_schemas import (
 from sim.scenario.levers import Plan
 from sim.scenario.plan import build_plan
 
-
 NAME_PATTERN = r"^[A-Za-z0-9_\-][A-Za-z0-9_\-\.]*$"  # a folder name: no "/", no "." or "..", no hidden name
 REGION_PATTERN = r"^[a-z0-9_]+$"
 

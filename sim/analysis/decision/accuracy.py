@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.decision.emulator import Emulator, training_data
-from sim.core.errors import InputError
 from sim.analysis.targets import load_targets
+from sim.core.errors import InputError
 
 GOAL_MAE = 0.05
 GOAL_REPLICATES = 400
@@ -66,7 +66,7 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
     mse = float(np.mean(table["abs_error"] ** 2))
     noise = float(np.mean(table["unbiased_reference_variance"]))
     quantile_rows = []
-    for j, q in enumerate(emu.quantiles):
+    for q in emu.quantiles:
         if q["q"] != 0.5:
             continue
         key = (q["indicator"], q["year"])
@@ -85,7 +85,7 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
         mae=("abs_error", "mean"), max_error=("abs_error", "max"), p_reference_mean=("p_reference", "mean"),
         coverage=("in_interval_with_reference_error", "mean")).reset_index()
     summary = {
-        "mixes": int(len(groups)),
+        "mixes": len(groups),
         "replicates_per_mix": int(np.min(n_rep)),
         "mae": float(table["abs_error"].mean()),
         "rmse": math.sqrt(mse),
@@ -93,12 +93,13 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
         "rmse_noise_corrected": math.sqrt(max(mse - noise, 0.0)),
         "coverage_95_with_reference_error": float(table["in_interval_with_reference_error"].mean()),
         "coverage_95_emulator_interval_only": float(table["in_interval"].mean()),
-        "quantile_share_in_5_95_mean": float(np.mean([r["share_in_5_95"] for r in quantile_rows])) if quantile_rows else None,
+        "quantile_share_in_5_95_mean": (float(np.mean([r["share_in_5_95"] for r in quantile_rows]))
+                                        if quantile_rows else None),
         "prediction_ms_all_targets": timing,
         "goals": {
             "mae_at_most": GOAL_MAE, "mae_met": float(table["abs_error"].mean()) <= GOAL_MAE,
             "replicates_per_mix_at_least": GOAL_REPLICATES, "replicates_met": int(np.min(n_rep)) >= GOAL_REPLICATES,
-            "mixes_at_least": GOAL_MIXES, "mixes_met": int(len(groups)) >= GOAL_MIXES,
+            "mixes_at_least": GOAL_MIXES, "mixes_met": len(groups) >= GOAL_MIXES,
             "prediction_ms_at_most": GOAL_MS, "prediction_met": timing <= GOAL_MS,
         },
         "reference_store": str(reference),
@@ -141,13 +142,16 @@ def write_report(emu: Emulator, report: dict[str, Any], folder: str | Path) -> l
         f"| mean absolute error of target probabilities | {s['mae']:.3f} | <= {g['mae_at_most']} "
         f"({'met' if g['mae_met'] else 'not met'}) |",
         f"| reference's own sampling error (mean binomial s.e.) | {s['reference_standard_error_mean']:.3f} | <= 0.025 "
-        f"(needs {g['replicates_per_mix_at_least']} replicates per mix: {'met' if g['replicates_met'] else 'not met'}) |",
+        f"(needs {g['replicates_per_mix_at_least']} replicates per mix: "
+        f"{'met' if g['replicates_met'] else 'not met'}) |",
         f"| RMSE / RMSE without the reference's noise | {s['rmse']:.3f} / {s['rmse_noise_corrected']:.3f} | |",
-        f"| coverage of the 95% interval (with the reference's error) | {s['coverage_95_with_reference_error']:.2f} | 0.95 |",
+        f"| coverage of the 95% interval (with the reference's error) | "
+        f"{s['coverage_95_with_reference_error']:.2f} | 0.95 |",
         f"| coverage of the emulator's interval alone | {s['coverage_95_emulator_interval_only']:.2f} | |",
         f"| share of reference replicates between predicted 5% and 95% quantiles | "
         f"{(s['quantile_share_in_5_95_mean'] or float('nan')):.2f} | 0.90 |",
-        f"| prediction time, all targets and quantiles | {s['prediction_ms_all_targets']:.3f} ms | <= {g['prediction_ms_at_most']:g} ms |",
+        f"| prediction time, all targets and quantiles | {s['prediction_ms_all_targets']:.3f} ms | "
+        f"<= {g['prediction_ms_at_most']:g} ms |",
         f"| held-out mixes | {s['mixes']} | >= {g['mixes_at_least']} |",
         "",
         "| target | MAE | max error | mean reference P | coverage |",

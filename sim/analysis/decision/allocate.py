@@ -171,7 +171,8 @@ def problem_key(problem: Problem) -> str:
     text = json.dumps({"budget": problem.budget, "levers": [f.name for f in problem.levers],
                        "minimum": problem.minimum.tolist(), "objective": problem.objective,
                        "base": problem.base.content_hash(), "emulator": problem.emulator.identity["model_fingerprint"],
-                       "trained": problem.emulator.identity["created"], "futures": len(problem.futures)}, sort_keys=True)
+                       "trained": problem.emulator.identity["created"], "futures": len(problem.futures)},
+                      sort_keys=True)
     return "allocate-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

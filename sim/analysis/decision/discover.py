@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.targets import Target, load_targets
 from sim.core.errors import InputError
 from sim.engine.store import ResultStore
-from sim.analysis.targets import Target, load_targets
 
 BOX_COLUMNS = ["method", "box", "coverage", "density", "mass", "n_cases", "n_restricted", "factor",
                "low", "high", "range_low", "range_high", "reproduce_coverage_pct", "reproduce_density_pct",
@@ -62,7 +62,8 @@ def sweep_cases(store: ResultStore, target_id: str) -> Cases:
     samples = store.read_table("samples.parquet").pivot(index="sample", columns="factor", values="value")
     rows = store.sql(
         "SELECT sample, replicate, value FROM results WHERE direction = 'all' AND district = 'all' "
-        f"AND indicator = '{target.indicator}' AND year = {int(target.year)}").df() if store.part_files() else pd.DataFrame()
+        f"AND indicator = '{target.indicator}' AND year = {int(target.year)}").df() \
+        if store.part_files() else pd.DataFrame()
     if rows.empty:
         raise InputError("the store holds no values of the target's indicator in its year", file=store.path,
                          key="--target", value=f"{target.indicator} {target.year}",
@@ -153,10 +154,12 @@ def _box_rows(cases: Cases, method: str, number: int, factors: list[str], limits
     for f in factors:
         low, high = limits[f]
         rows.append({"method": method, "box": number, "coverage": coverage, "density": density, "mass": mass,
-                     "n_cases": int(round(mass * len(cases.failed))), "n_restricted": len(factors), "factor": f,
+                     "n_cases": round(mass * len(cases.failed)), "n_restricted": len(factors), "factor": f,
                      "low": low, "high": high,
                      "range_low": cases.ranges[f][0], "range_high": cases.ranges[f][1],
-                     "reproduce_coverage_pct": float(stability.loc[f, "reproduce coverage"]) if f in stability.index else math.nan,
-                     "reproduce_density_pct": float(stability.loc[f, "reproduce density"]) if f in stability.index else math.nan,
+                     "reproduce_coverage_pct": (float(stability.loc[f, "reproduce coverage"])
+                                                if f in stability.index else math.nan),
+                     "reproduce_density_pct": (float(stability.loc[f, "reproduce density"])
+                                               if f in stability.index else math.nan),
                      "attainment_in_box": 1 - density, "attainment_overall": overall})
     return pd.DataFrame(rows, columns=BOX_COLUMNS)

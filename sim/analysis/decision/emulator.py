@@ -33,21 +33,22 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.decision.levers import lever_factors, lever_level
-from sim.inputs.draws import draws_fingerprint
+from sim.analysis.targets import Targets, load_targets
 from sim.core.errors import InputError
+from sim.engine.store import ResultStore, code_version
+from sim.inputs.draws import draws_fingerprint
 from sim.inputs.region import load_region
 from sim.scenario.schema import Scenario, validate_scenario
-from sim.engine.store import ResultStore, code_version
-from sim.analysis.targets import Targets, load_targets
 
 KEY_INDICATORS = ("head_enterprises", "innovation_platforms", "breakthroughs", "future_industry_va_share")
 QUANTILE_LEVELS = (0.05, 0.5, 0.95)
@@ -153,13 +154,13 @@ def load_emulator(folder: str | Path) -> Emulator:
 
 def quadratic_features(z: np.ndarray) -> np.ndarray:
     """``[z, z**2, z_i * z_j for i < j]`` for rows of ``z`` (n, d) -> (n, 2d + d(d-1)/2)."""
-    n, d = z.shape
+    _n, d = z.shape
     i, j = np.triu_indices(d, k=1)
     return np.hstack([z, z**2, z[:, i] * z[:, j]])
 
 
 def _qname(q: float) -> str:
-    return f"q{int(round(q * 100)):02d}"
+    return f"q{round(q * 100):02d}"
 
 
 def _sorted_quantiles(quants: np.ndarray, spec: list[dict]) -> np.ndarray:
@@ -195,7 +196,7 @@ class TrainingData:
     manifests: list[dict]
 
 
-def training_data(stores: list[str | Path], targets: Targets | None = None,
+def training_data(stores: Sequence[str | Path], targets: Targets | None = None,
                   indicators: tuple[str, ...] = KEY_INDICATORS) -> TrainingData:
     """Read sweep stores into replicate-level rows (all stores must share factors, base and calibration).
 
@@ -216,10 +217,12 @@ def training_data(stores: list[str | Path], targets: Targets | None = None,
                 raise InputError("the sweep varies no lever; an emulator of the levers needs lever factors",
                                  file=store.path, key="factors", value=manifest["factors"][:4],
                                  allowed="a sweep with levers.* factors (scenarios/sweeps/emulator/)")
-        for key, what in (("factors", "factors"), ("scenario_hash", "base scenario"), ("calibration", "parameter draws")):
+        for key, what in (("factors", "factors"), ("scenario_hash", "base scenario"),
+                          ("calibration", "parameter draws")):
             if manifest.get(key) != first.get(key):
                 raise InputError(f"the stores differ in their {what}", file=store.path, key=key,
-                                 value=_short(manifest.get(key)), allowed=f"the same as the first store: {_short(first.get(key))}")
+                                 value=_short(manifest.get(key)),
+                                 allowed=f"the same as the first store: {_short(first.get(key))}")
         factors = manifest["factors"]
         samples = store.read_table("samples.parquet").pivot(index="sample", columns="factor", values="value")[factors]
         rows = _city_rows(store, targets, indicators)
@@ -244,6 +247,7 @@ def training_data(stores: list[str | Path], targets: Targets | None = None,
             for year in years:
                 if (ind, year) in table.columns:
                     values.setdefault((ind, year), []).append(table[(ind, year)].to_numpy())
+    assert first is not None, "no store given"
     base = validate_scenario(first["scenario"])
     return TrainingData(x=np.vstack(xs), groups=np.concatenate(groups),
                         met={k: np.concatenate(v) for k, v in met.items()},
@@ -317,7 +321,8 @@ def fit_emulator(data: TrainingData, targets: Targets | None = None, progress: b
                 best_c, best_loss, best_oof = c, loss, oof
         model = LogisticRegression(C=best_c, max_iter=5000).fit(phi, y)
         entry.update(coef=model.coef_[0].tolist(), intercept=float(model.intercept_[0]), constant=None,
-                     sigma=_error_scale(y, best_oof, data.groups), C=best_c, cv_log_loss=float(best_loss))
+                     sigma=_error_scale(y, cast(np.ndarray, best_oof), data.groups), C=best_c,
+                     cv_log_loss=float(best_loss))
         emu.targets.append(entry)
         if progress:
             print(f"  {t.id}: C={best_c}, out-of-fold log loss {best_loss:.3f}, sigma {entry['sigma']:.3f}")
@@ -336,7 +341,7 @@ def fit_emulator(data: TrainingData, targets: Targets | None = None, progress: b
         "code_version": code_version(),
         "trained_on": [m.get("name") for m in data.manifests],
         "training_points": int(np.unique(data.groups).size),
-        "training_runs": int(len(data.x)),
+        "training_runs": len(data.x),
         "seed_streams": int(sum(len(m.get("seeds", [])) for m in data.manifests)),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -382,7 +387,7 @@ def input_value(scenario: Scenario, name: str) -> float:
     value = section.get(parts[1])
     if isinstance(value, dict):
         value = value.get(parts[2]) if len(parts) > 2 else None
-    return float(factor.default if value is None else value)
+    return float(cast(float, factor.default if value is None else value))
 
 
 def check_scenario(emu: Emulator, scenario: Scenario, check_model: bool = True) -> np.ndarray:
@@ -415,7 +420,8 @@ def check_scenario(emu: Emulator, scenario: Scenario, check_model: bool = True) 
     for value, spec in zip(x, emu.inputs):
         if not spec["low"] - 1e-9 <= value <= spec["high"] + 1e-9:
             raise InputError("outside the range the emulator was trained on", file=where, key=spec["path"],
-                             value=round(float(value), 4), allowed=f"{spec['low']:g} to {spec['high']:g} ({spec['unit']})")
+                             value=round(float(value), 4),
+                             allowed=f"{spec['low']:g} to {spec['high']:g} ({spec['unit']})")
     return x
 
 
@@ -437,7 +443,8 @@ def _check_same_apart_from_inputs(emu: Emulator, scenario: Scenario, base: Scena
             if (section, key) in trained or mine[section].get(key) == theirs[section].get(key):
                 continue
             raise InputError("the emulator was not trained on this input", file=where, key=f"{section}.{key}",
-                             value=_short(mine[section].get(key)), allowed=f"{_short(theirs[section].get(key))} (as in its base)")
+                             value=_short(mine[section].get(key)),
+                             allowed=f"{_short(theirs[section].get(key))} (as in its base)")
     for key in ("start_year", "end_year", "priorities"):
         if mine[key] != theirs[key]:
             raise InputError("the emulator was not trained on this setting", file=where, key=key,

@@ -19,8 +19,8 @@ import numpy as np
 
 from sim.core.errors import InputError
 from sim.inputs.region import load_region
-from sim.scenario.schema import Scenario
 from sim.inputs.space import Factor
+from sim.scenario.schema import Scenario
 
 MONEY_UNIT_PREFIX = "100m_yuan"
 

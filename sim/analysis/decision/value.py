@@ -31,9 +31,9 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.decision.levers import LeverFactor, cost_by_lever_100m_yuan, total_cost_100m_yuan
+from sim.analysis.targets import Targets, paired_difference_interval
 from sim.core.errors import InputError
 from sim.scenario.schema import Scenario
-from sim.analysis.targets import Targets, paired_difference_interval
 
 EXTRA_MONEY_100M_YUAN = 10.0   # over the whole period
 EXTRA_COUNT_SHARE = 0.10       # of the lever's count per year
@@ -195,7 +195,8 @@ def value_tables(rows: pd.DataFrame, base: Scenario, variants: list[Variant], ta
         by_id = {t.id: t for t in targets.target}
         for j, target_id in enumerate(met.columns):
             z = float(stats.norm.ppf(1 - (1 - levels[j]) / 2))
-            diff, low, high = paired_difference_interval(base_met[target_id].to_numpy(), var_met[target_id].to_numpy(), z)
+            diff, low, high = paired_difference_interval(base_met[target_id].to_numpy(),
+                                                         var_met[target_id].to_numpy(), z)
             t = by_id[target_id]
             per_target.append({
                 "lever": v.lever.short, "lever_kind": per_lever[-1]["lever_kind"], "change": v.change,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.analysis.decision.value import mean_interval, met_matrix, read_city_rows
 from sim.analysis.decision.levers import total_cost_100m_yuan
-from sim.scenario.schema import Scenario
+from sim.analysis.decision.value import mean_interval, met_matrix, read_city_rows
 from sim.analysis.targets import Targets
+from sim.scenario.schema import Scenario
 
 
 def verification_table(store, scenarios: list[Scenario], roles: dict[str, str], targets: Targets,

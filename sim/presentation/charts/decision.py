@@ -11,10 +11,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from sim.analysis.targets import load_targets
+from sim.inputs.region import load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.style import finish_chart  # the one place the slide theme and footnote are applied
-from sim.inputs.region import load_region
-from sim.analysis.targets import load_targets
 
 
 def value_chart(levers: pd.DataFrame, table: pd.DataFrame, lang: str = "zh", footnote: str = "") -> alt.VConcatChart:
