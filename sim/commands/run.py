@@ -104,6 +104,6 @@ def cli_main(args: argparse.Namespace) -> int:
                "all already in the store: none run this session")
     print(f"{status['runs_done']} runs in {out} ({session}); targets.csv, spending.parquet, manifest.json written")
     total = float(scenario.plan().total_spending().sum())
-    print(("city spending: " + L.money_text(total, scenario.start_year, scenario.end_year, args.lang)))
+    print("city spending: " + L.money_text(total, scenario.start_year, scenario.end_year, args.lang))
     print(f"parameters: {store.manifest.get('calibration', 'not recorded')}")
     return report_failures(store)

@@ -151,11 +151,11 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
             readings = C.board_table(table_b, scenario_b, lang, region).set_index("target")["reading"]
             unmoved = unmoved[unmoved["target"].map(readings).isin(["unlikely", "at_risk", "borderline"])]
         names = _names(unmoved, lang, region)
-        bullets.append(((f"本方案中没有杠杆能显著改变：{_first(names, lang)}（B下仍有风险或难以达成，且与A无显著差异）"
+        bullets.append((f"本方案中没有杠杆能显著改变：{_first(names, lang)}（B下仍有风险或难以达成，且与A无显著差异）"
                          if names else "B下仍有风险的目标都受到了方案的显著影响") if zh else
                         (f"No lever in the package moves: {_first(names, lang)} (still at risk or unlikely "
                          "under B, no clear difference from A)" if names else
-                         "Every target still at risk under B is clearly moved by the package")))
+                         "Every target still at risk under B is clearly moved by the package"))
     else:
         bullets.append("本页没有情景比较：方案带来的变化需用 weilai compare 计算后一并传入。" if zh else
                        "No comparison on this page: run weilai compare and brief its store to see what the package changes.")

@@ -77,6 +77,7 @@ from sim.presentation.charts.spending import (  # noqa: F401
 )
 from sim.presentation.charts.style import (  # noqa: F401
     AT_RISK_AT,
+    DESIGNATION_SET,
     INK,
     KEY_INDICATORS,
     LIKELIHOOD_COLOURS,
@@ -85,9 +86,8 @@ from sim.presentation.charts.style import (  # noqa: F401
     LIKELY_AT,
     MIN_TEXT_PX,
     MUTED,
-    DESIGNATION_SET,
-    PROJECTOR_WEIGHT,
     PROJECT_COLOURS,
+    PROJECTOR_WEIGHT,
     QUANTILES,
     READING_COLOURS,
     READING_LABELS,
