@@ -69,6 +69,7 @@ HISTORY = "history"
 FORWARD = "baseline"
 START_TARGET_YEAR = 2023  # the hindcast's end-of-2023 state is the forward runs' start-of-2024 state
 START_CHECK_YEAR = 2024
+START_CHECK_END_YEAR = 2025  # a scenario needs two years at least; the check reads 2024
 STAGES = {"fit": 1, "posterior_fit": 3, "draws": 5, "stylized": 6, "start": 7, "start_check": 8}
 START_CHECK_REPLICATES = 60  # forward runs of the start check (one year each)
 
@@ -428,7 +429,7 @@ class Calibration:
         """Forward runs of the baseline with this calibration's draws, one year (2024): their state
         against the hindcast's 2024 state (:func:`calibration.start.start_table`, ``start_2024.csv``)."""
         scenario = load_scenario(FORWARD).with_values({
-            "parameter_draws": str((self.out / "draws.csv").resolve()), "end_year": START_CHECK_YEAR})
+            "parameter_draws": str((self.out / "draws.csv").resolve()), "end_year": START_CHECK_END_YEAR})
         rows = run_points(scenario, [{}], self.out / "runs" / "start_check",
                           base_seed=stage_seed(self.seed, STAGES["start_check"]),
                           model=functools.partial(simulate, population_scale=self.config.population_scale),
