@@ -70,7 +70,7 @@ FORWARD = "baseline"
 START_TARGET_YEAR = 2023  # the hindcast's end-of-2023 state is the forward runs' start-of-2024 state
 START_CHECK_YEAR = 2024
 START_CHECK_END_YEAR = 2025  # a scenario needs two years at least; the check reads 2024
-STAGES = {"fit": 1, "posterior_fit": 3, "draws": 5, "stylized": 6, "start": 7, "start_check": 8}
+STAGES = {"fit": 1, "posterior_fit": 3, "draws": 5, "stylized": 6, "start": 7, "start_check": 8, "identification": 9}
 START_CHECK_REPLICATES = 60  # forward runs of the start check (one year each)
 
 
@@ -89,6 +89,7 @@ class Mode(BaseModel):
     stylized_population_scale: float = Field(gt=0.0, le=1.0)
     draws: int = Field(ge=2, le=10000)
     workers: int = Field(ge=1, le=256)
+    identification_samples: int = Field(0, ge=0, le=4096)
 
 
 class Method(BaseModel):
@@ -99,6 +100,14 @@ class Method(BaseModel):
     kernel_scale: float = Field(gt=0.0)
 
 
+class Identification(BaseModel):
+    """``[identification]``: the parameters of the identification sweep, and how many to report."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    top: int = Field(5, ge=1, le=20)
+    factors: list[str] = Field(min_length=2)
+
+
 class Settings(BaseModel):
     """The roles of the inputs and the modes (``calibration/settings.toml``)."""
 
@@ -106,6 +115,7 @@ class Settings(BaseModel):
     fitted: dict[str, str]
     start_state: dict[str, str]
     start_2024: dict[str, str] = Field(default_factory=dict)
+    identification: Identification | None = None
     method: Method
     modes: dict[str, Mode]
 
@@ -135,6 +145,11 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
         if role not in ("fit", "prior"):
             raise InputError("unknown role", file=path, key=f"start_state.{name}", value=role,
                              allowed='"fit" or "prior"')
+    if settings.identification is not None:
+        for i, name in enumerate(settings.identification.factors):
+            if name not in space.entries or space.entries[name].section != "parameters":
+                raise InputError("not a parameter of the parameter space", file=path,
+                                 key=f"identification.factors.{i}", value=name, allowed=", ".join(known))
     for name, quantity in settings.start_2024.items():
         if quantity not in QUANTITIES[:4]:
             raise InputError("not a quantity the 2024 start state can match", file=path,
@@ -453,6 +468,21 @@ class Calibration:
         table.to_csv(self.out / "stylized_facts.csv", index=False)
         return table
 
+    # -------------------------------------------------------------- identification
+
+    def identification(self) -> pd.DataFrame:
+        """The identification sweep (:func:`calibration.identification.target_sensitivity`) on this
+        calibration's draws; written to ``target_sensitivity.csv``."""
+        from calibration.identification import target_sensitivity
+
+        ident = self.settings.identification
+        table = target_sensitivity(self.out / "draws.csv", self.out / "identification", ident.factors,
+                                   self.config.identification_samples, top=ident.top,
+                                   seed=stage_seed(self.seed, STAGES["identification"]) % (2**31),
+                                   workers=self.workers, population_scale=self.config.population_scale)
+        table.to_csv(self.out / "target_sensitivity.csv", index=False)
+        return table
+
     # -------------------------------------------------------------- all stages
 
     def run(self, install: bool = False) -> dict[str, Any]:
@@ -483,6 +513,11 @@ class Calibration:
         self._log("stylized facts of the calibrated baseline")
         stylized = self.stylized_facts()
         self.timings["stylized_facts"] = time.perf_counter() - t0
+        if self.config.identification_samples and self.settings.identification is not None:
+            t0 = time.perf_counter()
+            self._log("identification sweep (target probabilities across the priors)")
+            self.identification()
+            self.timings["identification"] = time.perf_counter() - t0
         self.timings["session_total"] = time.perf_counter() - started
         manifest = json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
         self.timings["all_sessions_total"] = self.timings["session_total"] + sum(

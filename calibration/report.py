@@ -237,6 +237,9 @@ def write(calibration: Calibration, results: dict[str, Any], stylized: pd.DataFr
     pd.concat([obs, hold_obs]).to_csv(folder / "observations.csv", index=False)
     identification = _identification_file(calibration)
     if identification is not None:
+        status = dict(zip(parameters["parameter"], parameters["status"]))
+        identification["status"] = identification["parameter"].map(status).fillna(
+            "not fitted: drawn from its prior (an assumption)")
         identification.to_csv(folder / "target_sensitivity.csv", index=False)
 
     rms = float(np.sqrt(np.mean(np.square(fit["scaled_error"]))))
@@ -457,20 +460,21 @@ def _identification_section(table: pd.DataFrame | None) -> list[str]:
     if table is None or table.empty:
         return lines + ["(target sensitivity not computed in this run: `weilai calibrate --identification`)", ""]
     lines += [
-        "For the parameters with the largest Sobol' total indices on the 2035 targets, the probability of "
-        "meeting each target with the parameter held at the 5th, 50th and 95th percentile of its prior "
-        "(every other input from the calibrated draws); `ST` is the parameter's largest total index over "
-        "the targets. A large swing on a parameter the data leave wide means the forecast rests on an "
-        "assumption.",
+        "For the parameters with the largest Sobol' total indices (ST) on the probability of meeting a 2035 "
+        "target (a Sobol' sweep of the baseline over the parameters of `[identification]` in "
+        "`calibration/settings.toml`, every other input from the calibrated draws): the share of the sweep's "
+        "runs meeting each target when the parameter lies in the low, middle or high third of its prior range. "
+        "A large swing on a parameter the data leave wide means the forecast rests on an assumption.",
         "",
     ]
     wide = table.pivot_table(index=["parameter", "status", "sobol_total", "target"], columns="level",
                              values="probability").reset_index()
     wide.columns = [str(c) for c in wide.columns]
-    levels = [c for c in ("p05", "p50", "p95") if c in wide.columns]
+    levels = [c for c in ("low", "mid", "high") if c in wide.columns]
     wide["swing"] = wide[levels].max(axis=1) - wide[levels].min(axis=1)
-    wide = wide.sort_values(["sobol_total", "swing"], ascending=[False, False])
+    wide = wide[wide["swing"] > 0].sort_values(["sobol_total", "swing"], ascending=[False, False])
     lines += [markdown_table(wide, ["parameter", "sobol_total", "status", "target", *levels, "swing"],
-                             ["parameter", "ST", "status", "target", *[f"P at prior {c[1:]}%" for c in levels],
-                              "swing"]), ""]
+                             ["parameter", "ST", "status", "target", *[f"P, {c} third" for c in levels],
+                              "swing"]) if len(wide) else "(no target probability moves across these priors)",
+              "", "Targets whose probability does not move across any of these priors are left out.", ""]
     return lines
