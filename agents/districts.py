@@ -18,7 +18,7 @@ import numpy as np
 from agents.firms import NO_YEAR
 
 if TYPE_CHECKING:
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 NONE, MUNICIPAL, PROVINCIAL, NATIONAL = range(4)
 LEVEL_NAMES = ("none", "municipal", "provincial", "national")

@@ -1,6 +1,6 @@
 """Firms: per-firm state in arrays (one per attribute), and the Mesa agent that views one row.
 
-The arrays are the model's state; the step rules of ``sim.rules`` update them all at once. A
+The arrays are the model's state; the step rules of ``sim.model.rules`` update them all at once. A
 :class:`Firm` agent is a Mesa agent that views one row (it holds only its row index); the model makes
 them on demand (``model.firm(row)``, ``model.live_firms()``) for inspection in notebooks and
 per-firm decisions, and removes them when their firm exits.
@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 NO_YEAR = -9999
 

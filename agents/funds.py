@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import integer_draw, top_k_noisy
+from sim.model.rules import integer_draw, top_k_noisy
 
 if TYPE_CHECKING:
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 STAGES = ("seed", "early", "growth")
 DEAL_MULTIPLE = np.array([1.0, 5.0, 20.0])  # round size relative to a seed round (assumption)

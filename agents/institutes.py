@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-
 if TYPE_CHECKING:
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 STAFF_YEAR = 2024  # institutes.csv gives staff in this year; published growth plans run from it
 PLATFORM_KINDS = ("innovation_centre", "platform", "lab")  # count as platforms for national zones

@@ -21,7 +21,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from agents.institutes import Institute
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
 GRADUATE_PROMOTION_RATE = 0.5  # share of graduates in training who become researchers each year (assumption)
 LEADING_OUTFLOW_FACTOR = 0.5   # leading talent leaves at half the researchers' rate (assumption)

@@ -1,10 +1,10 @@
 """Benchmark of the experiment engine: throughput, parallel efficiency, overhead, a full Sobol sweep.
 
-Prints, for the baseline scenario and the real model (``sim.model.simulate``):
+Prints, for the baseline scenario and the real model (``sim.model.model.simulate``):
 
 1. single-core rate: runs per second of a bare ``for`` loop of model runs in one process (the faster
    of two passes, alternating with item 2);
-2. engine overhead: the same runs through :func:`sim.experiment.run_design` with ``workers=1``
+2. engine overhead: the same runs through :func:`sim.engine.runner.run_design` with ``workers=1``
    (chunking, result tables, Parquet parts, manifest), as seconds per run above the bare loop;
 3. parallel efficiency on all local cores: the engine's process pool against cores x the single-core
    rate (goal >= 0.95), wall time from the call to the last part on disk (pool start-up included),
@@ -38,9 +38,9 @@ DETAIL = "city"  # what sweeps keep; ensembles keep "full" (more rows per run, s
 
 def bare_loop(n: int, seed: int) -> tuple[float, float]:
     """Wall and CPU seconds for n model runs in a plain loop in this process."""
-    from sim.model import simulate
-    from sim.scenario import load_scenario
-    from sim.seeds import replicate_seeds
+    from sim.core.seeds import replicate_seeds
+    from sim.model.model import simulate
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario("baseline")
     seeds = replicate_seeds(seed, n)
@@ -63,9 +63,10 @@ def concurrent_bare_loops(n: int, seed: int, processes: int) -> float:
 
 def engine(n: int, seed: int, workers: int, folder: Path) -> tuple[float, dict]:
     """Wall seconds for n runs through the engine (result store written), and the session record."""
-    from sim.experiment import ensemble_design, run_design
-    from sim.model import simulate
-    from sim.scenario import load_scenario
+    from sim.engine.design import ensemble_design
+    from sim.engine.runner import run_design
+    from sim.model.model import simulate
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario("baseline")
     simulate(scenario, 1, detail=DETAIL)  # same warm-up as the bare loop
@@ -81,9 +82,9 @@ def engine(n: int, seed: int, workers: int, folder: Path) -> tuple[float, dict]:
 MESA_SCRIPT = r"""
 import json, sys, time
 import mesa
-from sim.model import FutureIndustryModel
-from sim.scenario import load_scenario
-from sim.seeds import replicate_seeds
+from sim.model.model import FutureIndustryModel
+from sim.scenario.loading import load_scenario
+from sim.core.seeds import replicate_seeds
 
 _SCENARIOS = {}
 
@@ -126,8 +127,8 @@ def mesa_batch_run(n: int, seed: int, processes: int, folder: Path) -> float:
 
 def sobol_sweep(out: Path, workers: int | None) -> dict:
     """Run (or resume) the baseline Sobol sweep and analyse it; seconds of each."""
-    from sim.sensitivity import analyze_store, format_summary
-    from sim.sweep import load_sweep, run_sweep
+    from sim.analysis.sensitivity import analyze_store, format_summary
+    from sim.analysis.sweep import load_sweep, run_sweep
 
     sweep = load_sweep("baseline_sobol")
     started = time.perf_counter()
@@ -145,7 +146,7 @@ def sobol_sweep(out: Path, workers: int | None) -> dict:
 
 
 def main() -> int:
-    from sim.experiment import default_workers
+    from sim.engine.runner import default_workers
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--single", type=int, default=30, help="runs of the single-core measurements")

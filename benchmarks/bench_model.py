@@ -4,7 +4,7 @@ Prints, for the calibrated-size population (about 10,000 firms at the start) and
 seconds per replicate of 2024-2035, firm-steps per second, peak memory (measured in a fresh
 process per size), and the cost ratio 10x/1x. Then it runs the firm rules (R&D, knowledge, growth,
 certification, exit) two ways in the same run, on the same firms and for the same 12 years:
-  * arrays: the model's way, one array operation per rule for all firms (``sim.rules``);
+  * arrays: the model's way, one array operation per rule for all firms (``sim.model.rules``);
   * per agent: the way a Mesa user would write them, one ``Firm.step()`` per agent through
     ``AgentSet.shuffle_do`` with plain Python arithmetic;
 and prints the speed ratio, plus the aggregate outcome of both so that a reader can see they follow
@@ -29,8 +29,8 @@ import time
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.scenario import load_scenario
+from sim.model import rules
+from sim.scenario.loading import load_scenario
 
 YEARS = 12
 
@@ -39,7 +39,7 @@ def time_model(scale: float, replicates: int) -> dict:
     """Seconds per replicate, firm-steps per second and peak memory, in this process."""
     import resource
 
-    from sim.model import FutureIndustryModel
+    from sim.model.model import FutureIndustryModel
 
     scenario = load_scenario("baseline")
     times, firm_steps, firms_start = [], 0, 0

@@ -12,7 +12,7 @@ agent-based models (e.g. Grazzini, Richiardi & Tsionas 2017; van der Vaart et al
 3. it stops once a generation reaches ``epsilon_min``, after ``max_generations``, or when a generation
    would accept less than ``min_acceptance`` of its proposals (the last complete generation is kept).
 
-Parameters live on the unit cube (the prior is uniform there; :meth:`sim.space.Factor.from_unit` maps
+Parameters live on the unit cube (the prior is uniform there; :meth:`sim.inputs.space.Factor.from_unit` maps
 to each factor's range and distribution) and are perturbed component by component with Gaussian
 kernels truncated to [0, 1] (standard deviation ``sqrt(kernel_scale x weighted variance)`` per
 parameter), so proposals never leave the prior's support and the importance weights are

@@ -33,7 +33,6 @@ runner (STYLE.md), stored and resumable like any other batch.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import json
@@ -41,6 +40,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -50,17 +50,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from calibration.abc import ABCSMC, resample
 from calibration.runs import hindcast_model, run_points
 from calibration.series import (
-    FACTS_FILE, SeriesSet, distances, load_facts, load_holdout, load_series, scaled_errors,
+    FACTS_FILE,
+    SeriesSet,
+    distances,
+    load_facts,
+    load_holdout,
+    load_series,
+    scaled_errors,
 )
 from calibration.start import QUANTITIES, start_table, start_values
 from calibration.stylized import compare, stylized_model_at
-from sim.errors import InputError, from_validation_error
-from sim.paths import CALIBRATION_DIR, REPO_ROOT
-from sim.model import simulate
-from sim.region import load_region
-from sim.scenario import load_scenario
-from sim.store import ResultStore
-from sim.space import Factor, ParameterSpace
+from sim.core.errors import InputError, from_validation_error
+from sim.core.paths import CALIBRATION_DIR, REPO_ROOT
+from sim.engine.store import ResultStore
+from sim.inputs.region import load_region
+from sim.inputs.space import Factor, ParameterSpace
+from sim.model.model import simulate
+from sim.scenario.loading import load_scenario
 
 SETTINGS_FILE = CALIBRATION_DIR / "settings.toml"
 INSTALLED_DRAWS = CALIBRATION_DIR / "draws.csv"
@@ -126,7 +132,7 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
     Raises:
         InputError: on bad TOML, an unknown key, or a name that is not a parameter of the space.
     """
-    from sim.scenario import read_toml
+    from sim.scenario.loading import read_toml
 
     path = Path(path)
     try:
@@ -222,6 +228,8 @@ class Calibration:
         settings: Roles and modes (default: ``calibration/settings.toml``).
         series: Compared series (default: ``calibration/data/series.toml``); the hold-out file is read
             only after the fit (:meth:`holdout_series`).
+        identify: The identification sweep ``identify(draws, folder, factors, samples, top=, seed=,
+            workers=, population_scale=) -> table`` (from the analysis layer; None: skipped).
     """
 
     out: Path
@@ -231,6 +239,7 @@ class Calibration:
     settings: Settings = field(default_factory=load_settings)
     series: SeriesSet = field(default_factory=load_series)
     progress: bool = True
+    identify: Callable[..., pd.DataFrame] | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -267,7 +276,7 @@ class Calibration:
         }
 
     def _open(self) -> None:
-        from sim.store import code_version
+        from sim.engine.store import code_version
 
         manifest = self.out / "manifest.json"
         ident = json.loads(json.dumps(self.identity(), sort_keys=True))
@@ -471,12 +480,10 @@ class Calibration:
     # -------------------------------------------------------------- identification
 
     def identification(self) -> pd.DataFrame:
-        """The identification sweep (:func:`calibration.identification.target_sensitivity`) on this
-        calibration's draws; written to ``target_sensitivity.csv``."""
-        from calibration.identification import target_sensitivity
-
+        """The identification sweep (``self.identify``, e.g. :func:`sim.analysis.identification.target_sensitivity`,
+        handed in by the command) on this calibration's draws; written to ``target_sensitivity.csv``."""
         ident = self.settings.identification
-        table = target_sensitivity(self.out / "draws.csv", self.out / "identification", ident.factors,
+        table = self.identify(self.out / "draws.csv", self.out / "identification", ident.factors,
                                    self.config.identification_samples, top=ident.top,
                                    seed=stage_seed(self.seed, STAGES["identification"]) % (2**31),
                                    workers=self.workers, population_scale=self.config.population_scale)
@@ -513,7 +520,7 @@ class Calibration:
         self._log("stylized facts of the calibrated baseline")
         stylized = self.stylized_facts()
         self.timings["stylized_facts"] = time.perf_counter() - t0
-        if self.config.identification_samples and self.settings.identification is not None:
+        if self.identify and self.config.identification_samples and self.settings.identification is not None:
             t0 = time.perf_counter()
             self._log("identification sweep (target probabilities across the priors)")
             self.identification()
@@ -534,36 +541,3 @@ class Calibration:
             shutil.copytree(self.out / "report", INSTALLED_REPORT)
             self._log(f"installed {INSTALLED_DRAWS.relative_to(REPO_ROOT)} and {INSTALLED_REPORT.relative_to(REPO_ROOT)}/")
         return summary
-
-
-# ------------------------------------------------------------------ command line
-
-
-def cli_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``weilai calibrate``."""
-    parser.add_argument("--mode", default="full", help="quick (a smoke-sized fit, about a minute) or full "
-                        "(the calibration whose draws the project uses; under an hour on 2 cores)")
-    parser.add_argument("--out", default=None, help="folder for the state, runs and report "
-                        "(default results/calibration/<mode>); the same command resumes an interrupted run")
-    parser.add_argument("--seed", type=int, default=2024, help="base seed (default 2024)")
-    parser.add_argument("--workers", type=int, default=None, help="processes for model runs (default: the mode's)")
-    parser.add_argument("--install", dest="install", action="store_true", default=None,
-                        help="copy the draws to calibration/draws.csv and the report to calibration/report/ "
-                        "(default in full mode)")
-    parser.add_argument("--no-install", dest="install", action="store_false",
-                        help="leave calibration/draws.csv and calibration/report/ alone")
-
-
-def cli_main(args: argparse.Namespace) -> int:
-    """``weilai calibrate``: run or resume a calibration; print where the draws and report are."""
-    if args.seed < 0:
-        raise InputError("the seed must not be negative", key="--seed", value=args.seed, allowed="0 or more")
-    if args.workers is not None and args.workers < 1:
-        raise InputError("at least one worker is needed", key="--workers", value=args.workers, allowed="1 or more")
-    out = Path(args.out) if args.out else Path("results") / "calibration" / args.mode
-    install = args.install if args.install is not None else args.mode == "full"
-    calibration = Calibration(out=out, mode=args.mode, seed=args.seed, workers=args.workers)
-    summary = calibration.run(install=install)
-    print(f"calibration ({args.mode}) finished: {summary['headline']}")
-    print(f"report: {out / 'report' / 'report.md'}; draws: {out / 'draws.csv'}")
-    return 0

@@ -195,7 +195,7 @@ def write(calibration: Calibration, results: dict[str, Any], stylized: pd.DataFr
         stylized: The stylized-fact comparison.
     """
     from calibration.series import load_facts
-    from sim.store import code_version
+    from sim.engine.store import code_version
 
     folder = calibration.out / "report"
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
-"""Model runs of the calibration, through the project's experiment engine (:mod:`sim.experiment`).
+"""Model runs of the calibration, through the project's experiment engine (:mod:`sim.engine.runner`).
 
 :func:`run_points` is the calibration's one way to run the model: it turns a batch of parameter sets
-into an engine :class:`~sim.experiment.Design` and runs it with :func:`~sim.experiment.run_design`,
+into an engine :class:`~sim.engine.design.Design` and runs it with :func:`~sim.engine.runner.run_design`,
 which stores every finished run in a result store and resumes an interrupted batch.
 
 One difference from ensembles and sweeps: the engine gives replicate ``r`` the same seed at every
@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiment import Design, Point, run_design
-from sim.model import simulate
-from sim.scenario import Scenario
+from sim.engine.design import Design, Point
+from sim.engine.runner import run_design
+from sim.model.model import simulate
+from sim.scenario.schema import Scenario
 
 ModelFn = Callable[..., pd.DataFrame]
 SEED_RULE = "SeedSequence([replicate seed, int(scenario.content_hash(), 16)])"
@@ -40,7 +41,7 @@ def run_seed(seed: int, scenario: Scenario) -> int:
 
 def hindcast(scenario: Scenario, seed: int, *, detail: str = "directions", population_scale: float = 1.0
              ) -> pd.DataFrame:
-    """Model function of the calibration: :func:`sim.model.simulate` on :func:`run_seed`."""
+    """Model function of the calibration: :func:`sim.model.model.simulate` on :func:`run_seed`."""
     return simulate(scenario, run_seed(seed, scenario), detail=detail, population_scale=population_scale)
 
 

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError, from_validation_error
-from sim.paths import CALIBRATION_DATA_DIR
-from sim.space import Factor
+from sim.core.errors import InputError, from_validation_error
+from sim.core.paths import CALIBRATION_DATA_DIR
+from sim.inputs.space import Factor
 
 SERIES_FILE = CALIBRATION_DATA_DIR / "series.toml"
 HOLDOUT_FILE = CALIBRATION_DATA_DIR / "holdout.toml"
@@ -207,7 +207,7 @@ def load_series(path: str | Path = SERIES_FILE) -> SeriesSet:
     Raises:
         InputError: on bad TOML, an unknown key or a malformed entry.
     """
-    from sim.scenario import read_toml
+    from sim.scenario.loading import read_toml
 
     path = Path(path)
     try:
@@ -222,7 +222,7 @@ def load_holdout(fitted: SeriesSet, path: str | Path = HOLDOUT_FILE) -> SeriesSe
     Raises:
         InputError: on bad TOML, an unknown key, a malformed entry or an unknown scope share.
     """
-    from sim.scenario import read_toml
+    from sim.scenario.loading import read_toml
 
     path = Path(path)
     data = dict(read_toml(path))

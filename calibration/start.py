@@ -24,10 +24,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from sim.model import FutureIndustryModel
-from sim.region import Region
-from sim.scenario import Scenario
-from sim.space import resolve_values
+from sim.model.model import FutureIndustryModel
+from sim.inputs.region import Region
+from sim.scenario.schema import Scenario
+from sim.inputs.space import resolve_values
 
 QUANTITIES = ("firms", "revenue_100m_yuan", "high_tech_firms", "listed_firms", "head_enterprises")
 START_YEAR = 2024

@@ -1,7 +1,7 @@
 """Stylized facts of firm populations: their statistics, and the comparison with published values.
 
 The statistics are pure functions of arrays or of a firm panel (one row per live firm and year, from
-:func:`sim.model.simulate_firm_panel`), tested on constructed samples with known answers. A model run
+:func:`sim.model.model.simulate_firm_panel`), tested on constructed samples with known answers. A model run
 is summarised by :func:`stylized_model` into tidy rows (indicator ``sf_*``), so that many runs can go
 through the calibration's runner and be stored like any result. The published values and the criteria
 are data (``calibration/data/stylized_facts.toml``); :func:`compare` applies them and reports what
@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from agents.firms import SPUN_OFF, STARTED
-from sim.paths import CALIBRATION_DATA_DIR
+from sim.core.paths import CALIBRATION_DATA_DIR
 
 FACTS_FILE = CALIBRATION_DATA_DIR / "stylized_facts.toml"
 TAIL_SHARE = 0.05          # Hill estimator on the top 5% of firms
@@ -171,7 +171,7 @@ def firm_statistics(panel: pd.DataFrame, seed: int = 0) -> dict[str, float]:
     """All stylized-fact statistics of one run's firm panel.
 
     Args:
-        panel: From :func:`sim.model.simulate_firm_panel`.
+        panel: From :func:`sim.model.model.simulate_firm_panel`.
         seed: Seeds the subsample of the Subbotin fit.
 
     Returns:
@@ -217,7 +217,7 @@ def stylized_model(scenario, seed: int, *, population_scale: float = 1.0) -> pd.
     Returns:
         Columns year (last simulated year), direction and district (``all``), indicator (``sf_*``), value.
     """
-    from sim.model import simulate_firm_panel
+    from sim.model.model import simulate_firm_panel
 
     panel = simulate_firm_panel(scenario, seed, population_scale=population_scale)
     values = firm_statistics(panel, seed=seed % (2**32))
@@ -236,7 +236,7 @@ def stylized_model_at(population_scale: float):
 
 def load_references(path: str | Path = FACTS_FILE) -> pd.DataFrame:
     """The published regularities and criteria, one row per fact."""
-    from sim.scenario import read_toml
+    from sim.scenario.loading import read_toml
 
     return pd.DataFrame(read_toml(Path(path))["fact"])
 

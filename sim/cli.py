@@ -1,8 +1,8 @@
 """The ``weilai`` command line (also ``python -m sim``).
 
-Each command lives in the module that owns its work and exposes ``cli_arguments(parser)`` and
+Each command is a module of :mod:`sim.commands` exposing ``cli_arguments(parser)`` and
 ``cli_main(args) -> int``; only the chosen command's module is imported. Input problems
-(:class:`~sim.errors.InputError`) print one line and exit with status 2, without a traceback.
+(:class:`~sim.core.errors.InputError`) print one line and exit with status 2, without a traceback.
 """
 
 from __future__ import annotations
@@ -11,37 +11,19 @@ import argparse
 import importlib
 import sys
 
-from sim.errors import InputError
+from sim.core.errors import InputError
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("sim.experiment", "run a seeded ensemble of a scenario; print the target table"),
-    "compare": ("sim.compare", "compare two scenarios with common random numbers"),
-    "check": ("sim.cli", "validate a scenario file and print its spending plan"),
-    "sweep": ("sim.sweep", "run (or resume) a sensitivity sweep into a result store"),
-    "analyze": ("sim.sensitivity", "sensitivity indices and target probabilities from a store"),
-    "status": ("sim.store", "progress of a result store"),
-    "calibrate": ("calibration.fit", "fit the behavioural parameters to Ningbo's data; write the report"),
-    "brief": ("sim.brief", "write the one-page briefing (HTML) from result stores"),
+    "run": ("sim.commands.run", "run a seeded ensemble of a scenario; print the target table"),
+    "compare": ("sim.commands.compare", "compare two scenarios with common random numbers"),
+    "check": ("sim.commands.check", "validate a scenario file and print its spending plan"),
+    "sweep": ("sim.commands.sweep", "run (or resume) a sensitivity sweep into a result store"),
+    "analyze": ("sim.commands.analyze", "sensitivity indices and target probabilities from a store"),
+    "status": ("sim.commands.status", "progress of a result store"),
+    "calibrate": ("sim.commands.calibrate", "fit the behavioural parameters to Ningbo's data; write the report"),
+    "brief": ("sim.commands.brief", "write the one-page briefing (HTML) from result stores"),
 }
 
-
-def cli_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``weilai check``."""
-    parser.add_argument("scenario", help="scenario file or name (e.g. baseline)")
-
-
-def cli_main(args: argparse.Namespace) -> int:
-    """``weilai check``: load, validate, print the spending plan by lever and year."""
-    from sim.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    plan = scenario.plan()
-    table = plan.spending.pivot_table(index="lever", columns="year", values="value", aggfunc="sum")
-    print(f"{scenario.name}: valid ({scenario.source}); content hash {scenario.content_hash()}")
-    print("Spending plan, 100m yuan (亿元) per year:")
-    print(table.round(2).to_string())
-    print(f"total per year: {', '.join(f'{v:.1f}' for v in plan.total_spending())}")
-    return 0
 
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, dict]:

@@ -27,7 +27,7 @@ def require(condition: bool, reason: str) -> None:
 @pytest.fixture(scope="session")
 def ensemble_store(tmp_path_factory):
     """A synthetic ensemble store with indices and a comparison table beside its results."""
-    from sim import charts as C
+    from sim.presentation import charts as C
 
     path = tmp_path_factory.mktemp("stores") / "ensemble"
     store = make_ensemble_store(path)
@@ -44,14 +44,14 @@ def results(ensemble_store):
 
 @pytest.fixture(scope="session")
 def targets_table(ensemble_store, results):
-    from sim import charts as C
+    from sim.presentation import charts as C
 
     return C.evaluated_targets(ensemble_store, C.city_totals(results))
 
 
 @pytest.fixture(scope="session")
 def source(ensemble_store, results):
-    from sim import charts as C
+    from sim.presentation import charts as C
 
     return C.Provenance.from_store(ensemble_store, results)
 
@@ -63,7 +63,7 @@ def comparison_file(ensemble_store):
 
 @pytest.fixture(scope="session")
 def cjk_font_available():
-    from sim.fonts import CjkFontMissingError, cjk_font
+    from sim.presentation.fonts import CjkFontMissingError, cjk_font
 
     try:
         cjk_font()

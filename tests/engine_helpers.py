@@ -13,7 +13,7 @@ REPO_ROOT = TESTS_DIR.parent
 
 def baseline():
     """The baseline scenario."""
-    from sim.scenario import load_scenario
+    from sim.scenario.loading import load_scenario
 
     return load_scenario("baseline")
 

@@ -1,6 +1,6 @@
 """Model functions with known behaviour for testing the experiment engine (not the project's model).
 
-The engine takes any ``model(scenario, seed) -> DataFrame``; these stand in for ``sim.model.simulate``
+The engine takes any ``model(scenario, seed) -> DataFrame``; these stand in for ``sim.model.model.simulate``
 in the engine's tests: a small seeded toy with the model's table shape, the Ishigami function and a
 linear function whose sensitivity indices are known analytically, and switches that make chosen runs
 raise, hang, kill their worker process or kill the whole program, to test failure recording and resume.
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.region import load_region
+from sim.inputs.region import load_region
 
 TOY_INDICATORS = ("innovation_platforms", "breakthroughs", "standards", "head_enterprises",
                   "new_star_enterprises", "chain_leaders")

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.region import load_region
-from sim.scenario import load_scenario
-from sim.seeds import replicate_seeds
-from sim.store import ResultStore
+from sim.core.seeds import replicate_seeds
+from sim.engine.store import ResultStore
+from sim.inputs.region import load_region
+from sim.scenario.loading import load_scenario
 
 YEARS = np.arange(2024, 2036)
 DISTRICTS = ("high_tech_zone", "yinzhou", "beilun", "cixi", "xiangshan", "qianwan")

@@ -7,12 +7,12 @@ import re
 
 import pandas as pd
 import pytest
-
 from conftest import require
 from devtools import Browser, find_chromium
-from sim import brief
+
 from sim.cli import main
-from sim.errors import InputError
+from sim.core.errors import InputError
+from sim.presentation import brief
 
 CHART_CHECK = """Array.from(document.querySelectorAll('div.vega')).map(function (div) {
   var svg = div.querySelector('svg');
@@ -142,7 +142,7 @@ def test_chromium_check_catches_a_broken_chart(page, tmp_path):
 
 
 def test_the_sobol_bars_shown_are_the_first_target_the_sweep_analysed():
-    from sim.region import load_region
+    from sim.inputs.region import load_region
 
     indices = pd.DataFrame({"output": ["application_scenarios", "innovation_platforms", "breakthroughs"],
                             "year": [2035, 2027, 2027]})

@@ -10,18 +10,25 @@ import pandas as pd
 import pytest
 
 from calibration import fit as F
-from calibration.abc import ABCSMC, effective_sample_size, log_kernel_mixture, perturb, resample, weighted_quantile
+from calibration.abc import (
+    ABCSMC,
+    effective_sample_size,
+    log_kernel_mixture,
+    perturb,
+    resample,
+    weighted_quantile,
+)
 from calibration.runs import hindcast_model, run_points, run_seed
 from calibration.series import distances, load_facts, load_holdout, load_series, scaled_errors
 from calibration.start import QUANTITIES, TOLERANCE, start_table, start_values
 from sim.cli import main as cli
-from sim.draws import draw_for_seed, load_draws
-from sim.errors import InputError
-from sim.model import FutureIndustryModel
-from sim.region import load_region
-from sim.scenario import load_scenario
-from sim.space import resolve_values
-from sim.store import ResultStore
+from sim.core.errors import InputError
+from sim.engine.store import ResultStore
+from sim.inputs.draws import draw_for_seed, load_draws
+from sim.inputs.region import load_region
+from sim.inputs.space import resolve_values
+from sim.model.model import FutureIndustryModel
+from sim.scenario.loading import load_scenario
 
 SERIES = load_series()
 HOLDOUT = load_holdout(SERIES)
@@ -89,8 +96,7 @@ def test_simulated_statistics_sum_directions_and_index_to_the_base_year():
 
 
 def test_a_level_is_the_model_quantity_over_its_runs_scope_share():
-    rows = {(k, 2020, "quantum", "high_tech_firms"): 100.0 for k in (0, 1)}
-    rows.update({(k, 2020, "new_drugs", "high_tech_firms"): 200.0 for k in (0, 1)})
+    rows = {(k, 2020, "all", "high_tech_firms"): 300.0 for k in (0, 1)}  # the city total of the model
     shares = _unit_shares([0, 1])
     shares.loc[0, "high_tech_firms"], shares.loc[1, "high_tech_firms"] = 0.1, 0.3
     sim = SERIES.simulated(_results(rows), shares=shares)
@@ -217,11 +223,15 @@ def test_hindcast_produces_every_compared_statistic_for_every_year(tmp_path):
     history = load_scenario("history").with_values({"parameter_draws": "defaults"})
     rows = run_points(history, [{}], tmp_path / "h", base_seed=5, model=hindcast_model(0.3))
     sim = pd.concat([SERIES.simulated(rows, shares=_unit_shares([0])), HOLDOUT.simulated(rows, shares=_unit_shares([0]))])
+    sim = sim.drop_duplicates(["sample", "series", "year"])  # a series may have fitted and held-out years
     years = list(range(2019, 2025))
     for s in SERIES.series + HOLDOUT.series:
         got = sim[sim["series"] == s.id].set_index("year")["simulated"]
         assert got.index.tolist() == years, s.id
-        assert np.isfinite(got).all() and (got > 0).all(), s.id
+        if s.model_indicator == "listings":  # a small yearly count: zero is a possible year
+            assert np.isfinite(got).all() and (got >= 0).all() and got.sum() > 0, s.id
+        else:
+            assert np.isfinite(got).all() and (got > 0).all(), s.id
     # and the data-driven events of the history happen in their year
     model = FutureIndustryModel(history, 5, population_scale=0.3)
     opened = {}

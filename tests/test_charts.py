@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import charts as C
-from sim.errors import InputError
-from sim.scenario import load_scenario
+from sim.core.errors import InputError
+from sim.presentation import charts as C
+from sim.scenario.loading import load_scenario
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -227,9 +227,10 @@ def test_spending_outcome_and_breakdowns(ensemble_store, results, source):
 
 
 def test_save_chart_writes_png_svg_and_offline_html(tmp_path, targets_table, source, cjk_font_available):
+    import xml.etree.ElementTree as ET
+
     from conftest import require
     from PIL import Image
-    import xml.etree.ElementTree as ET
 
     require(cjk_font_available, "no CJK font: apt-get install fonts-wqy-microhei")
     chart = C.target_board(targets_table, "baseline", "zh", source)

@@ -7,9 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import COLUMNS, run_comparison
-from sim.scenario import load_scenario
-from sim.targets import evaluate_targets, load_targets, paired_difference_interval
+from sim.analysis.compare import COLUMNS, run_comparison
+from sim.analysis.targets import (
+    evaluate_targets,
+    load_targets,
+    paired_difference_interval,
+)
+from sim.scenario.loading import load_scenario
 
 
 def test_paired_interval_worked_example_and_bounds():
@@ -69,7 +73,7 @@ def test_comparison_table_matches_the_stored_runs(comparison):
 
 
 def test_comparison_store_gets_the_comparison_chart_and_both_target_boards(comparison, tmp_path):
-    from sim.charts import write_run_charts
+    from sim.presentation.charts.export import write_run_charts
 
     a, b, store, table = comparison
     files = write_run_charts(store.path, tmp_path, lang="en")
@@ -83,8 +87,8 @@ def test_comparison_store_gets_the_comparison_chart_and_both_target_boards(compa
 
 
 def test_comparison_provenance_names_each_scenario_with_hash_file_and_the_calibration(comparison):
-    from sim.charts import Provenance
-    from sim.draws import draws_fingerprint
+    from sim.inputs.draws import draws_fingerprint
+    from sim.presentation.charts.provenance import Provenance
 
     a, b, store, _ = comparison
     source = Provenance.from_store(store)

@@ -9,9 +9,11 @@ import pytest
 from engine_helpers import baseline
 from engine_models import LINEAR_FACTORS, linear_model, toy_model
 
-from sim.experiment import ensemble_design, run_design, run_ensemble
-from sim.seeds import replicate_seeds
-from sim.sweep import Sweep, SweepSpec, run_sweep
+from sim.analysis.ensembles import run_ensemble
+from sim.analysis.sweep import Sweep, SweepSpec, run_sweep
+from sim.core.seeds import replicate_seeds
+from sim.engine.design import ensemble_design
+from sim.engine.runner import run_design
 
 SCENARIO = baseline()
 

@@ -2,13 +2,13 @@
 
 import pytest
 
-from sim.docs import GENERATED
-from sim.paths import REPO_ROOT
-from sim.region import load_region
+from sim.core.paths import REPO_ROOT
+from sim.inputs.region import load_region
+from sim.presentation.docs import GENERATED
 
 
 @pytest.mark.parametrize("file", sorted(GENERATED))
 def test_generated_docs_are_current(file):
     expected = GENERATED[file](load_region("ningbo"))
     assert (REPO_ROOT / "docs" / file).read_text(encoding="utf-8") == expected, \
-        f"docs/{file} is out of date: run python -m sim.docs"
+        f"docs/{file} is out of date: run python -m sim.presentation.docs"

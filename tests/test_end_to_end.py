@@ -1,4 +1,4 @@
-"""End to end on the real model: a small seeded ensemble (``sim.model.simulate``) written to a store,
+"""End to end on the real model: a small seeded ensemble (``sim.model.model.simulate``) written to a store,
 then the run charts and the briefing page from it. The numbers on the board are the evaluated ones."""
 
 from __future__ import annotations
@@ -6,16 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import require
-from sim import brief
-from sim import charts as C
-from sim.scenario import load_scenario
-from sim.seeds import replicate_seeds
-from sim.store import ResultStore
-from sim.targets import evaluate_targets, load_targets
 
-model = pytest.importorskip("sim.model")
+from sim.analysis.targets import evaluate_targets, load_targets
+from sim.core.seeds import replicate_seeds
+from sim.engine.store import ResultStore
+from sim.presentation import brief
+from sim.presentation import charts as C
+from sim.scenario.loading import load_scenario
+
+model = pytest.importorskip("sim.model.model")
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,12 @@ from engine_models import toy_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.errors import InputError, StoreMismatchError
-from sim.experiment import Design, Point, ensemble_design, run_design, run_ensemble
-from sim.seeds import replicate_seeds
-from sim.store import RESULT_COLUMNS, ResultStore
+from sim.analysis.ensembles import run_ensemble
+from sim.core.errors import InputError, StoreMismatchError
+from sim.core.seeds import replicate_seeds
+from sim.engine.design import Design, Point, ensemble_design
+from sim.engine.runner import run_design
+from sim.engine.store import RESULT_COLUMNS, ResultStore
 
 SCENARIO = baseline()
 
@@ -220,9 +222,10 @@ KILL_SCRIPT = textwrap.dedent("""
     import os, sys
     from functools import partial
     from engine_models import toy_model
-    from sim.experiment import ensemble_design, run_design
-    from sim.scenario import load_scenario
-    from sim.seeds import replicate_seeds
+    from sim.engine.design import ensemble_design
+    from sim.engine.runner import run_design
+    from sim.scenario.loading import load_scenario
+    from sim.core.seeds import replicate_seeds
 
     if __name__ == "__main__":
         out, workers, victim = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -284,7 +287,7 @@ def test_duckdb_reads_the_store_with_plain_sql(tmp_path):
 
 
 def test_scenarios_share_replicate_seeds_and_spending_is_written(tmp_path):
-    from sim.experiment import run_scenarios
+    from sim.engine.runner import run_scenarios
 
     more = SCENARIO.with_values({"levers.rd_grants.amount_100m_yuan_per_year": 20.0}, name="more_grants")
     store = run_scenarios([SCENARIO, more], 5, 13, tmp_path / "c", model=toy_model, workers=1, detail="city",

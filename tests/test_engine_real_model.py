@@ -1,13 +1,13 @@
-"""The engine with the project's model (``sim.model.simulate``, the default), at a tiny size."""
+"""The engine with the project's model (``sim.model.model.simulate``, the default), at a tiny size."""
 
 from __future__ import annotations
 
 import pandas as pd
 from engine_helpers import baseline
 
-from sim.experiment import run_ensemble
-from sim.sensitivity import analyze_store
-from sim.sweep import Sweep, SweepSpec, run_sweep
+from sim.analysis.ensembles import run_ensemble
+from sim.analysis.sensitivity import analyze_store
+from sim.analysis.sweep import Sweep, SweepSpec, run_sweep
 
 SCENARIO = baseline()
 
@@ -15,7 +15,7 @@ SCENARIO = baseline()
 def test_real_model_ensemble_is_bit_identical_serial_and_parallel(tmp_path):
     serial = run_ensemble(SCENARIO, 3, 2024, tmp_path / "serial", workers=1, progress=False)
     parallel = run_ensemble(SCENARIO, 3, 2024, tmp_path / "parallel", workers=2, progress=False)
-    assert serial.manifest["model"] == "sim.model:simulate"
+    assert serial.manifest["model"] == "sim.model.model:simulate"
     a, b = serial.results(), parallel.results()
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert {"all"} < set(a["district"]) and len(set(a["direction"])) == 10  # full detail by default

@@ -15,11 +15,11 @@ import pytest
 from engine_helpers import REPO_ROOT, TESTS_DIR, baseline, run_weilai
 from engine_models import bernoulli_model, slow_toy_model, toy_model
 
-from sim.errors import InputError
-from sim.experiment import run_adaptive_ensemble, run_ensemble
-from sim.seeds import replicate_seeds
-from sim.store import ResultStore
-from sim.targets import Targets, wilson_interval
+from sim.analysis.ensembles import run_adaptive_ensemble, run_ensemble
+from sim.analysis.targets import Targets, wilson_interval
+from sim.core.errors import InputError
+from sim.core.seeds import replicate_seeds
+from sim.engine.store import ResultStore
 
 SCENARIO = baseline()
 ONE_TARGET = Targets(policy="test", base_year=2024, target=[

@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from conftest import require
-from sim import fonts
+
+from sim.presentation import fonts
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def _no_cjk_environment(tmp_path: Path) -> dict[str, str]:
 def test_tofu_check_fails_without_a_cjk_font(tmp_path):
     require(shutil.which("fc-list") is not None, "fontconfig (fc-list) not installed")
     env = _no_cjk_environment(tmp_path)
-    code = ("import json; from sim.fonts import check_cjk_rendering; r = check_cjk_rendering(family='sans-serif'); "
+    code = ("import json; from sim.presentation.fonts import check_cjk_rendering; r = check_cjk_rendering(family='sans-serif'); "
             "print(json.dumps({'ok': r.ok, 'problems': r.problems}))")
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -70,7 +70,7 @@ def test_tofu_check_fails_without_a_cjk_font(tmp_path):
     assert result["ok"] is False
     assert len(result["problems"]) >= len(fonts.SAMPLE_CHARACTERS)
     # and the command-line check says what to install
-    cli = subprocess.run([sys.executable, "-m", "sim.fonts"], env=env, cwd=REPO, capture_output=True, text=True,
+    cli = subprocess.run([sys.executable, "-m", "sim.presentation.fonts"], env=env, cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert cli.returncode == 1
     assert "apt-get install fonts-wqy-microhei" in cli.stderr and fonts.FONT_DIR_ENV in cli.stderr

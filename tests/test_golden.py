@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.model import simulate
-from sim.scenario import load_scenario
+from sim.model.model import simulate
+from sim.scenario.loading import load_scenario
 
 GOLDEN = Path(__file__).parent / "golden" / "baseline_seed42_2027.csv"
 

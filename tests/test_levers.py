@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import simulate
-from sim.scenario import load_scenario
-from sim.targets import evaluate_targets, load_targets
+from sim.analysis.targets import evaluate_targets, load_targets
+from sim.model.model import simulate
+from sim.scenario.loading import load_scenario
 
 SEEDS = range(300, 310)
 

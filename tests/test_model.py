@@ -11,10 +11,10 @@ from agents.firms import Firm
 from agents.funds import Fund, assign_sub_funds, stage_of_firms
 from agents.institutes import Institute
 from agents.talent import TalentPool, TopScientist
-from sim.model import FutureIndustryModel, simulate
-from sim.region import load_region
-from sim.scenario import load_scenario
-from sim.targets import evaluate_targets, load_targets
+from sim.analysis.targets import evaluate_targets, load_targets
+from sim.inputs.region import load_region
+from sim.model.model import FutureIndustryModel, simulate
+from sim.scenario.loading import load_scenario
 
 REGION = load_region("ningbo")
 BY_DIRECTION = [

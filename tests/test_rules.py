@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import rules
-from sim.levers import apportion_counts, schedule, shares_by_year
-from sim.targets import wilson_interval
+from sim.analysis.targets import wilson_interval
+from sim.model import rules
+from sim.scenario.levers import apportion_counts, schedule, shares_by_year
 
 
 def test_exit_hazard_follows_the_saic_age_profile_at_reference_size():

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.errors import InputError
-from sim.scenario import load_scenario, scenario_names
+from sim.core.errors import InputError
+from sim.scenario.loading import load_scenario, scenario_names
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

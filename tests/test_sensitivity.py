@@ -25,10 +25,10 @@ from engine_models import (
     toy_model,
 )
 
-from sim.errors import InputError
-from sim.sensitivity import analyze_store, format_summary
-from sim.sweep import Sweep, SweepSpec, run_sweep
-from sim.targets import load_targets, wilson_interval
+from sim.analysis.sensitivity import analyze_store, format_summary
+from sim.analysis.sweep import Sweep, SweepSpec, run_sweep
+from sim.analysis.targets import load_targets, wilson_interval
+from sim.core.errors import InputError
 
 # Analytic Ishigami indices for a = 7, b = 0.1 (Saltelli et al. 2008; Sobol' & Levitan 1999).
 A, B = 7.0, 0.1
@@ -177,8 +177,8 @@ def test_a_partial_store_is_refused_unless_asked_and_then_uses_whole_blocks(tmp_
 
 
 def test_analyze_command_refuses_an_ensemble_store_without_a_traceback(tmp_path):
-    from sim.experiment import run_ensemble
-    from sim.scenario import load_scenario
+    from sim.analysis.ensembles import run_ensemble
+    from sim.scenario.loading import load_scenario
 
     run_ensemble(load_scenario("baseline"), 2, 1, tmp_path / "e", model=toy_model, workers=1, progress=False)
     proc = run_weilai("analyze", str(tmp_path / "e"))

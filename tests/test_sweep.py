@@ -8,11 +8,11 @@ import pytest
 from engine_helpers import REPO_ROOT, run_weilai
 from engine_models import toy_model
 
-from sim.errors import InputError, StoreMismatchError
-from sim.paths import SCENARIOS_DIR
-from sim.region import load_region
-from sim.store import ResultStore
-from sim.sweep import Sweep, SweepSpec, load_sweep, run_sweep, sweep_spending
+from sim.analysis.sweep import Sweep, SweepSpec, load_sweep, run_sweep, sweep_spending
+from sim.core.errors import InputError, StoreMismatchError
+from sim.core.paths import SCENARIOS_DIR
+from sim.engine.store import ResultStore
+from sim.inputs.region import load_region
 
 SPACE = load_region("ningbo").space
 
@@ -173,8 +173,8 @@ def test_an_interrupted_sweep_keeps_its_samples_and_finished_runs_and_can_be_ana
 
     from engine_models import LINEAR_FACTORS, interrupting_model, linear_model
 
-    from sim.sensitivity import analyze_store
-    from sim.seeds import replicate_seeds
+    from sim.analysis.sensitivity import analyze_store
+    from sim.core.seeds import replicate_seeds
 
     sweep = _sweep(method="morris", samples=10, replicates=2, factors=list(LINEAR_FACTORS),
                    outputs=["standards"], years=[2027])

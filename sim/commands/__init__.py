@@ -1,0 +1,1 @@
+"""Commands layer: one module per ``weilai`` subcommand (argparse and calls into the layers)."""

@@ -1,0 +1,1 @@
+"""Bottom layer: errors, repository paths, seeds. Imports nothing of the project."""

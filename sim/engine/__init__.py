@@ -1,0 +1,1 @@
+"""Engine layer: designs, workers, executors, the runner and the Parquet result store."""

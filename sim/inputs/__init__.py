@@ -1,0 +1,1 @@
+"""Inputs layer: region data, the parameter space, calibrated parameter draws."""

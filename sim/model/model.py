@@ -1,0 +1,342 @@
+"""The weilai model: Ningbo's future-industry firms, institutes, funds, talent and districts (Mesa).
+
+One step is one year. The order of actions within a year (docs/ODD.md, "Process overview"):
+
+ 1. environment: macro shock draw, world technology frontier moves, historical designations and
+    institutes that open this year;
+ 2. talent: graduates and programme recruits arrive (top scientists as agents), outflows to other cities;
+ 3. platforms founded by the new-platforms lever; top scientists act;
+ 4. funds: city money paid into the angel and guidance funds; every fund invests (deal selection);
+ 5. subsidies: R&D grants, loan-interest subsidies and direct subsidies are allocated to firms;
+ 6. R&D and hiring: firms and institutes hire researchers from the talent pool, R&D builds knowledge;
+ 7. institutes act: breakthroughs, technology transfers, spin-offs, platform standards;
+ 8. firms innovate: products (high-end ones validated, first-of-a-kind support), standards, breakthroughs;
+ 9. firms grow (revenue), hire employees; application scenarios opened by the city are won and deployed;
+10. certification and stages; listings; exits;
+11. entry: start-ups, spin-offs, firms attracted from outside; partner links;
+12. pilot zones: municipal designations by schedule, provincial and national by rule;
+13. designations: new-star enterprises, enterprise technology centres; indicators are recorded.
+
+Per-firm state lives in arrays (:class:`agents.firms.FirmTable`) updated by the pure rules of
+:mod:`sim.model.rules`; institutes, funds, districts and top scientists are Mesa agents acting one by one.
+
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from agents.districts import LEVEL_EFFECT, MUNICIPAL, NATIONAL, PROVINCIAL, District
+from agents.firms import (
+    INCUMBENT,
+    NO_YEAR,
+    Firm,
+    FirmTable,
+)
+from agents.funds import Fund, assign_sub_funds
+from agents.institutes import Institute
+from agents.talent import TalentPool, TopScientist
+from sim.inputs.draws import draw_for_seed
+from sim.inputs.region import Region, load_region
+from sim.inputs.space import Values, resolve_values
+from sim.model import rules
+from sim.model.constants import (
+    AGE_SCALE_YEARS,
+    EVENT_COUNTERS,
+    INITIAL_TECH_CENTRE_SHARE,
+    LEADING_GROUP_MIN,
+    LEADING_GROUP_SHARE,
+    LEADING_SHARE_OF_RESEARCHERS,
+    MAX_INITIAL_SHARE,
+    TALENT_SLACK,
+)
+from sim.model.mechanisms import YearMechanisms
+from sim.model.state import ModelState
+from sim.scenario.schema import Scenario
+
+
+class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
+    """Ningbo's future industries under a scenario, one replicate.
+
+    The scenario is kept as ``self.spec`` (Mesa's own ``scenario`` attribute holds Mesa's parameter
+    object).
+
+    Args:
+        scenario: A validated scenario.
+        seed: The replicate's seed; every random draw comes from a stream derived from it
+            (:meth:`stream`).
+        values: Resolved uncertainties and parameters; by default resolved from the scenario with
+            the calibration draw picked by the seed (see :func:`sim.inputs.draws.draw_for_seed`).
+        population_scale: Multiplies initial firms, revenue and talent (for benchmarks only).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, *, values: Values | None = None,
+                 population_scale: float = 1.0) -> None:
+        super().__init__(rng=int(seed))
+        self.spec = scenario
+        self.seed = int(seed)
+        self.region: Region = load_region(scenario.region)
+        self.draw_id: int | None = None
+        if values is None:
+            self.draw_id, draw = draw_for_seed(scenario, self.seed)
+            values = resolve_values(self.region.space, scenario.uncertainties, scenario.parameters, draw)
+        self.values = values
+        self.plan = scenario.plan(self.region)
+        self.population_scale = population_scale
+        self._streams: dict[str, np.random.Generator] = {}
+        self._streams_year: int | None = None
+        self.year = scenario.start_year
+        self.t = 0
+        self.base_year = 2024
+        n_dir, n_dist = self.region.n_directions, self.region.n_districts
+        self.cumulative = {k: np.zeros(n_dir) for k in EVENT_COUNTERS}
+        self.year_events = {k: np.zeros(n_dir) for k in ("entries", "exits", "young_exits", "young_at_start",
+                                                         "listings", "invention_patents_granted",
+                                                         *EVENT_COUNTERS)}
+        self.pending_transfers = np.zeros(n_dir, dtype=np.int64)
+        self.pending_spinoffs: list[tuple[int, int, int, str]] = []
+        self.talent_departures_top = np.zeros(n_dir)
+        self.shock = False
+        self.frontier = np.zeros(n_dir)
+        self.firms = FirmTable(capacity=int(16000 * population_scale))
+        self.firm_agents: dict[int, Firm] = {}
+        self._employment_prev = np.zeros((n_dir, n_dist))
+        self._agglomeration_growth = np.zeros((n_dir, n_dist))
+        self._partners: np.ndarray | None = None
+        self._records: list[tuple] = []
+        self._gdp_base = self._nearest_fact("gdp", scenario.start_year)
+        self._graduates_base = self._nearest_fact("graduates_arriving", scenario.start_year)
+        self._live: np.ndarray | None = None
+        self.districts = [District(self, i, key, n_dir) for i, key in enumerate(self.region.districts)]
+        self.institutes: list[Institute] = []
+        self._open_institutes(initial=True)
+        self._init_firms()
+        self._init_talent()
+        self._init_funds()
+        self._apply_historical_zones()
+        self._employment_prev = self._employment_by_cell()
+
+    # ================================================================== initialisation
+
+    def _init_firms(self) -> None:
+        v, rng, region = self.values, self.stream("init"), self.region
+        counts = np.round(region.initial(self.year, "firms") * v.initial_firms_scale
+                          * self.population_scale).astype(int)
+        revenue_totals = (region.initial(self.year, "revenue_100m_yuan") * v.initial_revenue_scale
+                          * self.population_scale)
+        ages_support = np.arange(31)
+        age_p = np.exp(-ages_support / AGE_SCALE_YEARS)
+        age_p /= age_p.sum()
+        for d, (n, total) in enumerate(zip(counts, revenue_totals)):
+            ages = rng.choice(ages_support, size=n, p=age_p)
+            sizes = np.sort(rules.pareto_sizes(n, total, v.initial_size_tail_exponent, MAX_INITIAL_SHARE, rng))[::-1]
+            order = np.argsort(-(ages + rng.normal(0.0, 4.0, size=n)), kind="stable")
+            revenue = np.empty(n)
+            revenue[order] = sizes
+            self._add_firms(d, revenue, ages, origin=INCUMBENT, knowledge=None, cash=None, district=None, rng=rng)
+        rows = self.firms.live()
+        f = self.firms
+        # history: revenue of earlier years grows at the direction's market rate (assumption)
+        growth = v.market_growth[f.direction[rows]]
+        for k, name in enumerate(("revenue_lag1", "revenue_lag2", "revenue_lag3"), start=1):
+            getattr(f, name)[rows] = np.where(f.age[rows] >= k, f.revenue[rows] * np.exp(-k * growth), 0.0)
+        # knowledge: steady state of the perpetual inventory, younger firms have had less time
+        years_of_rd = np.minimum(f.age[rows] + 1, 1.0 / v.knowledge_depreciation)
+        f.knowledge[rows] = f.rd_spend[rows] * years_of_rd * rng.lognormal(-0.045, 0.3, size=len(rows))
+        for d in range(self.region.n_directions):
+            knowledge = np.sort(f.knowledge[rows[f.direction[rows] == d]])[::-1]
+            leading = knowledge[: max(LEADING_GROUP_MIN, int(LEADING_GROUP_SHARE * len(knowledge)))]
+            level = float(np.median(leading)) if len(leading) else 1.0
+            self.frontier[d] = level / v.leader_relative_tech[d] ** (1.0 / v.tech_scale_exponent)
+        self._update_relative_tech(rows)
+        eligible = rules.high_tech_eligible(f.revenue[rows], f.rd_spend[rows], f.researchers[rows],
+                                            f.employees[rows], f.age[rows])
+        certified = eligible & (rng.random(len(rows)) < v.initial_high_tech_share)
+        f.high_tech[rows] = certified
+        f.certified_year[rows] = np.where(certified, self.year - rng.integers(0, 3, size=len(rows)), NO_YEAR)
+        f.listed[rows] = ((f.revenue[rows] >= 3.0) & (f.age[rows] >= 5)
+                          & (rng.random(len(rows)) < v.initial_listed_share))
+        rule = self.region.indicators["innovation_platforms"]
+        qualifies = (f.rd_spend[rows] >= rule["rd_min_100m_yuan"]) & (f.researchers[rows] >= rule["researchers_min"])
+        f.tech_centre[rows] = qualifies & (rng.random(len(rows)) < INITIAL_TECH_CENTRE_SHARE)
+        self._form_partnerships()
+        self._update_stages(rows)
+
+    def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
+                   knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
+                   rng: np.random.Generator, rd_boost: float = 1.0) -> np.ndarray:
+        """Create firms of direction ``d`` in the arrays; returns their rows."""
+        v, n = self.values, len(revenue)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        if district is None:
+            district = self._choose_districts(d, n, initial=(origin == INCUMBENT), rng=rng)
+        intensity = v.rd_intensity_mean * rd_boost * rng.lognormal(-0.125, 0.5, size=n)
+        cash = np.zeros(n) if cash is None else cash
+        rd, _ = rules.rd_spending(revenue, intensity, cash)
+        researchers = rd / v.cost_per_researcher_100m_yuan
+        employees = np.maximum.reduce([np.full(n, 3.0), revenue / v.revenue_per_employee_100m_yuan,
+                                       researchers / 0.6])
+        seeks_partner = rng.random(n) < v.local_partner_share
+        rows = self.firms.add(
+            n, direction=d, district=district, origin=origin, founded=self.year - ages, age=ages,
+            revenue=revenue, employees=employees, researchers=researchers, rd_intensity=intensity,
+            rd_spend=rd, knowledge=rd if knowledge is None else knowledge, cash=cash,
+            anchor=np.where(seeks_partner, -1, -2),
+        )
+        self._live = None
+        return rows
+
+    def _choose_districts(self, d: int, n: int, initial: bool, rng: np.random.Generator) -> np.ndarray:
+        """Districts for new firms of direction ``d``.
+
+        At the start, ``named_district_share`` of firms sit in the districts the policy names for the
+        direction. Entrants choose in proportion to (firms there + 5) x (2 if named) x (1 + zone entry
+        effect), so they follow existing clusters, the policy's map and pilot zones.
+        """
+        named = self.region.named[d]
+        if initial:
+            share = self.values.named_district_share
+            p = np.where(named, share / named.sum(), (1 - share) / max(1, (~named).sum()))
+        else:
+            f = self.firms
+            rows = self.live_rows_of(d)
+            present = np.bincount(f.district[rows], minlength=self.region.n_districts)
+            zone = LEVEL_EFFECT[self.zone_levels()[d]] * self._zone_support_factor(d)
+            p = (present + 5.0) * np.where(named, 2.0, 1.0) * (1.0 + self.values.pilot_zone_entry_effect * zone)
+        return rng.choice(self.region.n_districts, size=n, p=p / p.sum())
+
+    def _init_talent(self) -> None:
+        f, rows, n_dir = self.firms, self.firms.live(), self.region.n_directions
+        employed = (np.bincount(f.direction[rows], weights=f.researchers[rows], minlength=n_dir)
+                    + self.institute_researchers())
+        researchers = employed * (1 + TALENT_SLACK)
+        self.talent = TalentPool(researchers=researchers * (1 - LEADING_SHARE_OF_RESEARCHERS),
+                                 leading=researchers * LEADING_SHARE_OF_RESEARCHERS,
+                                 graduates=self._graduates_in())
+
+    def _init_funds(self) -> None:
+        n_dir = self.region.n_directions
+        vc_shares = np.array([0.3, 0.5, 0.2])
+        self.private_vc = [Fund(self, "private_vc", [d], vc_shares, f"private_vc_{self.region.directions[d]}")
+                           for d in range(n_dir)]
+        self.angel = Fund(self, "angel", list(range(n_dir)), np.array([1.0, 0.0, 0.0]), "angel_guidance_fund")
+        guidance = self.spec.levers.guidance_fund
+        money = self.plan.money["guidance_fund"]
+        focus = guidance.stage_focus
+        self.sub_funds = []
+        self._sub_fund_share = np.zeros((0, n_dir))
+        if money.sum() > 0:
+            groups = assign_sub_funds(guidance.n_sub_funds, money.sum(axis=0))
+            holders = np.zeros(n_dir)
+            for group in groups:
+                holders[group] += 1
+            for j, group in enumerate(groups):
+                self.sub_funds.append(Fund(self, "guidance", group, np.array([focus.seed, focus.early, focus.growth]),
+                                           f"guidance_sub_fund_{j + 1}"))
+            share = np.zeros((len(groups), n_dir))
+            for j, group in enumerate(groups):
+                share[j, group] = 1.0 / holders[group]
+            self._sub_fund_share = share
+
+    def _open_institutes(self, initial: bool = False) -> None:
+        """Add the institutes of the data file founded by this year (all at the start year, or later ones)."""
+        known = {i.key for i in self.institutes}
+        table = self.region.institutes
+        if initial is False and len(known) >= len(table) + sum(i.founded_in_run for i in self.institutes):
+            return
+        for row in table.itertuples():
+            if row.institute in known or row.founded > self.year:
+                continue
+            target = None if pd.isna(row.target_researchers) else float(row.target_researchers)
+            target_year = None if pd.isna(row.target_year) else int(row.target_year)
+            institute = Institute(
+                self, row.institute, row.name_zh, row.kind, self.region.district_index(row.district),
+                row.weights, row.researchers * self.population_scale, row.budget_100m_yuan_per_year,
+                int(row.founded), target, target_year)
+            self.institutes.append(institute)
+            if not initial:  # founded during the run (a hindcast): its staff come with it from outside
+                self.talent.arrive(institute.researchers_by_direction)
+
+    def _apply_historical_zones(self) -> None:
+        for row in self.region.existing_zones.itertuples():
+            if row.year <= self.year:
+                level = {"provincial": PROVINCIAL, "national": NATIONAL, "municipal": MUNICIPAL}[row.level]
+                self.districts[self.region.district_index(row.district)].designate(
+                    self.region.direction_index(row.direction), level, int(row.year))
+
+    # ================================================================== the year
+
+    def step(self) -> None:
+        """Simulate one year (see the module docstring for the order)."""
+        f = self.firms
+        live = f.live()
+        f.age[live] = self.year - f.founded[live]
+        f.equity_this_year[live] = 0.0
+        for k in self.year_events:
+            self.year_events[k][:] = 0.0
+        self._environment()
+        self._talent_flows()
+        self._found_platforms()
+        if TopScientist in self.agent_types:
+            self.agents_by_type[TopScientist].shuffle_do("step")
+        self._commit_fund_capital()
+        self.agents_by_type[Fund].shuffle_do("step")
+        self._allocate_subsidies()
+        knowledge_before = self._rd_and_hiring()
+        self.agents_by_type[Institute].shuffle_do("step")
+        self._absorb_transfers()
+        self._innovate()
+        self._grow(knowledge_before)
+        self._application_scenarios()
+        self._certify_and_list()
+        self._exit()
+        self._enter()
+        self._form_partnerships()
+        self._update_stages(self.firms.live())
+        self._pilot_zones()
+        self._designate()
+        self._record()
+        if self.year >= self.spec.end_year:
+            self.running = False
+        self.year += 1
+        self.t += 1
+
+    def run(self) -> FutureIndustryModel:
+        """Run from the start year to the end year."""
+        while self.running:
+            self.step()
+        return self
+
+
+
+def simulate(scenario: Scenario, seed: int, *, detail: str = "full", population_scale: float = 1.0) -> pd.DataFrame:
+    """Run one replicate of a scenario and return its tidy indicator table.
+
+    Deterministic in (scenario, seed): the calibration draw, if any, is picked from the seed.
+
+    Returns:
+        Columns year, direction, district, indicator, value (see :meth:`FutureIndustryModel.results`).
+    """
+    model = FutureIndustryModel(scenario, seed, population_scale=population_scale)
+    return model.run().results(detail)
+
+
+def simulate_firm_panel(scenario: Scenario, seed: int, *, population_scale: float = 1.0) -> pd.DataFrame:
+    """Run one replicate and return every live firm's state at the end of every year.
+
+    The same run as :func:`simulate` (same scenario and seed, same draws), observed firm by firm.
+
+    Returns:
+        Columns year and those of :meth:`FutureIndustryModel.firm_snapshot`, at the end of each simulated
+        year (as the indicators of :func:`simulate` are).
+    """
+    model = FutureIndustryModel(scenario, seed, population_scale=population_scale)
+    frames = []
+    while model.running:
+        year = model.year
+        model.step()
+        frames.append(model.firm_snapshot().assign(year=year))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,1 @@
+"""Presentation layer: user-facing labels, fonts, charts, the briefing page, generated docs."""

@@ -1,0 +1,169 @@
+"""Fan charts: an indicator's median and 50%/90% bands over the years, per scenario."""
+
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from sim.analysis.targets import Targets, load_targets
+from sim.core.errors import InputError
+from sim.inputs.region import Region, load_region
+from sim.presentation import labels as L
+from sim.presentation.charts.provenance import Provenance
+from sim.presentation.charts.style import (
+    INK,
+    KEY_INDICATORS,
+    QUANTILES,
+    SCENARIO_COLOURS,
+    _finish,
+    _footnote,
+    _titles,
+    _unit_suffix,
+    city_totals,
+    summarise,
+)
+
+# ------------------------------------------------------------------------------ fan charts
+
+
+def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None = None,
+              direction: str = "all", district: str = "all", lang: str = "zh",
+              titles: dict[str, tuple[str, str]] | None = None, region: Region | None = None) -> pd.DataFrame:
+    """Quantiles per scenario and year of one indicator in one scope (what a fan chart draws).
+
+    Shares are converted to percent. Adds ``scenario_title``.
+    """
+    region = region or load_region("ningbo")
+    rows = results[(results["indicator"] == indicator) & (results["direction"] == direction)]
+    if "district" in rows:
+        rows = rows[rows["district"] == district]
+    if scenarios is not None:
+        rows = rows[rows["scenario"].isin(scenarios)]
+    if rows.empty:
+        raise InputError("no results for this indicator and scope", key="indicator", value=indicator,
+                         allowed=", ".join(sorted(results["indicator"].unique())))
+    table = summarise(rows, ["scenario", "year"])
+    if L.is_share(indicator, region):
+        for col in QUANTILES:
+            table[col] = table[col] * 100
+    table["year"] = table["year"].astype(int)
+    table["scenario_title"] = [L.scenario_title(s, lang, titles) for s in table["scenario"]]
+    return table
+
+
+def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, targets: Targets | None,
+               scope_is_city: bool, width: int, height: int) -> alt.LayerChart:
+    zh = lang == "zh"
+    order = list(dict.fromkeys(table["scenario_title"]))
+    colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])
+    legend_spec = alt.Legend(title=None, orient="top", direction="horizontal", symbolType="stroke",
+                             symbolStrokeWidth=4, symbolSize=300, symbolOpacity=1) if len(order) > 1 else None
+    # Every layer carries the same legend: Vega-Lite merges the legends of a shared colour scale, and
+    # one layer with ``legend=None`` would hide the merged legend of the small multiples.
+    colour = alt.Color("scenario_title:N", scale=colour_scale, legend=legend_spec)
+    years = sorted(table["year"].unique())
+    x = alt.X("year:Q", title=None, scale=alt.Scale(domain=[years[0], years[-1]], nice=False),
+              axis=alt.Axis(format="d", values=years[::2] if len(years) > 8 else years, labelAngle=0))
+    base = alt.Chart(table)  # no y title: the unit is in the panel's title, upright
+    outer = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("p05:Q", title=None), y2="p95:Q", color=colour)
+    inner = base.mark_area(opacity=0.35).encode(x=x, y="p25:Q", y2="p75:Q", color=colour)
+    line = base.mark_line(strokeWidth=3).encode(x=x, y="median:Q", color=colour)
+    layers = [outer, inner, line]
+    if targets is not None and scope_is_city:
+        goals = [t for t in targets.target if t.indicator == indicator and years[0] <= t.year <= years[-1]]
+        if goals:
+            sign = {">=": "≥", "<=": "≤"}
+            goal_frame = pd.DataFrame({
+                "year": [t.year for t in goals], "threshold": [t.threshold for t in goals],
+                "text": [(f"{t.year}年目标 {sign.get(t.comparator, '')}{t.threshold:g}" if zh else
+                          f"{t.year} target {sign.get(t.comparator, '')}{t.threshold:g}") for t in goals],
+            })
+            marks = alt.Chart(goal_frame)
+            layers.append(marks.mark_point(shape="diamond", size=200, filled=True, color=INK).encode(
+                x="year:Q", y="threshold:Q"))
+            layers.append(marks.mark_text(align="right", dx=-10, dy=-12, fontSize=14, color=INK,
+                                          fontWeight="bold").encode(x="year:Q", y="threshold:Q", text="text:N"))
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def fan_chart(results: pd.DataFrame, indicator: str, scenarios: list[str] | None = None, direction: str = "all",
+              district: str = "all", lang: str = "zh", source: Provenance | None = None,
+              targets: Targets | None = None, region: Region | None = None) -> alt.VConcatChart:
+    """Fan chart of one indicator 2024-2035: median line, 50% and 90% bands, one colour per scenario,
+    and the indicator's targets as diamonds.
+
+    Args:
+        results: Tidy results (store schema).
+        indicator: Indicator id.
+        scenarios: Scenarios to draw (default: all in ``results``).
+        direction, district: Scope (default the city total).
+        lang: ``zh`` or ``en``.
+        source: Provenance for the footnote and scenario titles.
+        targets: Targets to mark (default: the region's).
+        region: The region (default Ningbo).
+    """
+    region = region or load_region("ningbo")
+    L.check_lang(lang)
+    targets = targets or load_targets(region=region)
+    table = fan_table(results, indicator, scenarios, direction, district, lang, _titles(source), region)
+    scope_is_city = direction == "all" and district == "all"
+    panel = _fan_panel(table, indicator, lang, region, targets, scope_is_city, 820, 400)
+    scope = L.scope_label(direction, district, lang, region)
+    name = L.indicator_label(indicator, lang, region)
+    note = L.indicator_note(indicator, lang, region)
+    titles = list(dict.fromkeys(table["scenario_title"]))
+    if lang == "zh":
+        title = f"{scope}{name}{_unit_suffix(indicator, lang, region)}，{table['year'].min()}–{table['year'].max()}年"
+        subtitle = (f"{'、'.join(titles)} · 实线为中位数，深色带为50%区间，浅色带为90%区间"
+                    + (f" · {note}" if note else ""))
+    else:
+        title = f"{name}{_unit_suffix(indicator, lang, region)}, {scope.lower() if scope == 'City' else scope}, " \
+                f"{table['year'].min()}-{table['year'].max()}"
+        subtitle = (f"{'; '.join(titles)} · line: median; dark band: 50% range; light band: 90% range"
+                    + (f" · {note}" if note else ""))
+    return _finish(panel, title, subtitle, _footnote(source, results, lang, list(table["scenario"].unique())),
+                   lang, "fan_chart")
+
+
+def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scenarios: list[str] | None = None,
+               lang: str = "zh", source: Provenance | None = None, targets: Targets | None = None,
+               region: Region | None = None, columns: int = 2) -> alt.VConcatChart:
+    """Small multiples of fan charts (city totals), one panel per indicator, each with its own scale.
+
+    Args:
+        indicators: Indicator ids (default: the key indicators present in the results).
+        columns: Panels per row.
+        Other arguments as :func:`fan_chart`.
+    """
+    region = region or load_region("ningbo")
+    L.check_lang(lang)
+    targets = targets or load_targets(region=region)
+    present = set(results["indicator"].unique())
+    if indicators is None:
+        indicators = [i for i in KEY_INDICATORS if i in present] or sorted(present)[:4]
+    missing = [i for i in indicators if i not in present]
+    if missing:
+        raise InputError("indicator not in the results", key="indicators", value=missing[0],
+                         allowed=", ".join(sorted(present)))
+    city = city_totals(results)
+    width = 440 if columns >= 2 else 820
+    height = 230 if len(indicators) > columns else 300
+    panels = []
+    scenario_names: list[str] = []
+    for indicator in indicators:
+        table = fan_table(city, indicator, scenarios, lang=lang, titles=_titles(source), region=region)
+        scenario_names = list(table["scenario"].unique())
+        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height)
+        panels.append(panel.properties(title=alt.TitleParams(
+            L.indicator_label(indicator, lang, region) + _unit_suffix(indicator, lang, region),
+            anchor="start", fontSize=17, fontWeight="bold", color=INK)))
+    chart = alt.concat(*panels, columns=columns).resolve_scale(y="independent", color="shared")
+    titles = [L.scenario_title(s, lang, _titles(source)) for s in scenario_names]
+    if lang == "zh":
+        title = "关键指标走势（全市）"
+        subtitle = f"{'、'.join(titles)} · 实线为中位数，深色带为50%区间，浅色带为90%区间，菱形为政策目标"
+    else:
+        title = "Key indicators (city)"
+        subtitle = f"{'; '.join(titles)} · line: median; dark band: 50% range; light band: 90% range; diamond: target"
+    return _finish(chart, title, subtitle, _footnote(source, results, lang, scenario_names), lang, "fan_charts")

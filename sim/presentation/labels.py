@@ -1,0 +1,305 @@
+"""Display labels for charts and the briefing page, Chinese first and English on request.
+
+Indicator labels and units come from the region's ``indicators.toml`` where the indicator is defined
+there; the model's other outputs (firms, revenue, ...) and the sensitivity factors have a small table
+here. Directions, districts and scenario titles come from their own data files; levers and the six
+major projects (重大工程) from the scenario schema. Nothing here is a number shown to users.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from sim.inputs.region import Region, load_region
+
+Lang = str  # "zh" or "en"
+LANGS = ("zh", "en")
+
+# The model's outputs that indicators.toml does not define: id -> (zh label, en label, zh unit, en unit).
+OUTPUT_LABELS: dict[str, tuple[str, str, str, str]] = {
+    "firms": ("未来产业企业数", "Future-industry firms", "家", "firms"),
+    "revenue_100m_yuan": ("未来产业营业收入", "Future-industry revenue", "亿元", "100m yuan"),
+    "value_added_100m_yuan": ("未来产业增加值", "Future-industry value added", "亿元", "100m yuan"),
+    "employees": ("从业人员", "Employees", "人", "people"),
+    "researchers": ("研发人员", "Researchers", "人", "people"),
+    "rd_spend_100m_yuan": ("研发投入", "R&D spending", "亿元", "100m yuan"),
+    "talent_pool": ("研发与工程人才", "R&D and engineering talent pool", "人", "people"),
+    "high_tech_firms": ("高新技术企业", "High-tech firms", "家", "firms"),
+    "entries": ("新进入企业", "Firm entries", "家/年", "firms per year"),
+    "exits": ("退出企业", "Firm exits", "家/年", "firms per year"),
+    "equity_invested_100m_yuan": ("股权投资额", "Equity invested", "亿元/年", "100m yuan per year"),
+    "spending_100m_yuan": ("财政投入", "City spending", "亿元/年", "100m yuan per year"),
+    "listed_firms": ("上市企业", "Listed firms", "家", "firms"),
+    "gdp_100m_yuan": ("全市GDP", "City GDP", "亿元", "100m yuan"),
+}
+
+# Units of indicators.toml in Chinese (the file's ``unit`` is an English word).
+UNIT_ZH = {
+    "platforms": "个", "breakthroughs": "项", "clusters": "个", "zones": "个", "standards": "项",
+    "firms": "家", "scenarios": "个", "products": "件", "share": "%",
+}
+
+# Short names of the uncertain inputs and behavioural parameters (parameter_space.toml entries).
+FACTOR_LABELS: dict[str, tuple[str, str]] = {
+    "uncertainties.market_growth": ("全球市场增速", "World market growth"),
+    "uncertainties.tech_progress": ("全球技术进步速度", "World technology progress"),
+    "uncertainties.talent_competition": ("城市间人才竞争", "Talent competition from other cities"),
+    "uncertainties.vc_climate": ("创投环境", "Venture-capital climate"),
+    "uncertainties.macro_shock_probability": ("宏观冲击概率", "Macro-shock probability"),
+    "uncertainties.macro_shock_severity": ("宏观冲击强度", "Macro-shock severity"),
+    "parameters.growth_volatility": ("企业增长波动", "Firm growth volatility"),
+    "parameters.volatility_size_exponent": ("波动的规模指数", "Volatility size exponent"),
+    "parameters.young_firm_growth_premium": ("年轻企业增长溢价", "Young-firm growth premium"),
+    "parameters.rd_output_elasticity": ("研发产出弹性", "R&D output elasticity"),
+    "parameters.knowledge_depreciation": ("知识折旧率", "Knowledge depreciation"),
+    "parameters.innovation_elasticity": ("创新弹性", "Innovation elasticity"),
+    "parameters.product_rate": ("新产品产出率", "New-product rate"),
+    "parameters.standard_rate": ("标准产出率", "Standards rate"),
+    "parameters.breakthrough_rate": ("技术突破率", "Breakthrough rate"),
+    "parameters.firm_breakthrough_share": ("企业突破率", "Firm breakthrough rate"),
+    "parameters.exit_hazard_multiplier": ("企业退出风险倍数", "Exit-hazard multiplier"),
+    "parameters.exit_size_elasticity": ("退出风险的规模弹性", "Exit size elasticity"),
+    "parameters.startup_rate": ("创业率", "Start-up rate"),
+    "parameters.spinoffs_per_1000_researchers": ("科研机构衍生企业率", "Institute spin-off rate"),
+    "parameters.transfers_per_1000_researchers": ("技术转移率", "Technology-transfer rate"),
+    "parameters.transfer_knowledge_gain": ("技术转移知识增益", "Knowledge gain per transfer"),
+    "parameters.agglomeration_elasticity": ("集聚弹性", "Agglomeration elasticity"),
+    "parameters.pilot_zone_growth_effect": ("先导区增长效应", "Pilot-zone growth effect"),
+    "parameters.pilot_zone_entry_effect": ("先导区进入效应", "Pilot-zone entry effect"),
+    "parameters.rd_grant_additionality": ("研发补助额外性", "R&D-grant additionality"),
+    "parameters.loan_subsidy_growth_effect": ("贴息增长效应", "Loan-subsidy growth effect"),
+    "parameters.direct_subsidy_hazard_reduction": ("直接补助降低退出风险", "Direct-subsidy hazard reduction"),
+    "parameters.funding_hazard_reduction": ("融资降低退出风险", "Funding hazard reduction"),
+    "parameters.funding_growth_effect": ("融资增长效应", "Funding growth effect"),
+    "parameters.guidance_fund_leverage": ("引导基金杠杆", "Guidance-fund leverage"),
+    "parameters.angel_fund_leverage": ("天使基金杠杆", "Angel-fund leverage"),
+    "parameters.private_vc_100m_yuan_per_year": ("社会创投规模", "Private venture capital"),
+    "parameters.talent_outflow_rate": ("人才流失率", "Talent outflow rate"),
+    "parameters.recruit_retention": ("引进人才留存率", "Recruit retention"),
+    "parameters.graduate_share_future": ("毕业生进入未来产业比例", "Graduates entering future industries"),
+    "parameters.recruit_productivity_gain": ("引进人才生产率增益", "Recruit productivity gain"),
+    "parameters.top_scientist_breakthrough_gain": ("顶尖科学家突破增益", "Top-scientist breakthrough gain"),
+    "parameters.high_tech_certification_probability": ("高企认定概率", "High-tech certification probability"),
+    "parameters.attraction_cost_per_firm_100m_yuan": ("招引单家企业成本", "Attraction cost per firm"),
+    "parameters.scenario_absorption": ("场景订单转化", "Scenario absorption"),
+    "parameters.first_of_a_kind_validation_gain": ("首台套验证增益", "First-of-a-kind validation gain"),
+    "parameters.initial_revenue_scale": ("2024年营收基数倍数", "Initial revenue scale"),
+}
+# Lever factors whose scenario path names a part of a lever (the talent tiers): path attribute -> suffix.
+LEVER_PART_LABELS = {
+    "top_scientists_per_year": ("顶尖科学家", "top scientists"),
+    "leading_talent_per_year": ("领军人才", "leading talent"),
+    "young_talent_per_year": ("青年人才", "young talent"),
+    "support_100m_yuan_per_zone_per_year": ("每区支持", "support per zone"),
+}
+SECTION_LABELS = {
+    "levers": ("政策杠杆", "Policy lever"),
+    "uncertainties": ("外部不确定性", "External uncertainty"),
+    "parameters": ("行为参数", "Behavioural parameter"),
+}
+SCOPE_ALL = {"zh": "全市", "en": "City"}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a supported language, else raise ValueError."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return lang
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    """The Chinese or English element of a (zh, en) pair."""
+    return pair[0] if check_lang(lang) == "zh" else pair[1]
+
+
+def indicator_label(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
+    """Short name of an indicator, without unit or notes (e.g. ``未来产业头部企业``)."""
+    region = region or load_region("ningbo")
+    if indicator in region.indicators:
+        text = region.indicators[indicator]["label_zh" if check_lang(lang) == "zh" else "label_en"]
+        return re.sub(r"\s*(（[^（）]*）|\([^()]*\))\s*$", "", text).strip()  # drop a trailing (qualifier)
+    if indicator in OUTPUT_LABELS:
+        return pick(OUTPUT_LABELS[indicator][:2], lang)
+    return indicator
+
+
+def indicator_unit(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
+    """Display unit of an indicator (``家``, ``亿元``, ``%``; English ``firms``, ``100m yuan``)."""
+    region = region or load_region("ningbo")
+    if indicator in region.indicators:
+        unit = str(region.indicators[indicator].get("unit", ""))
+        if check_lang(lang) == "zh":
+            return UNIT_ZH.get(unit, unit)
+        return "%" if unit == "share" else unit
+    if indicator in OUTPUT_LABELS:
+        return OUTPUT_LABELS[indicator][2 if check_lang(lang) == "zh" else 3]
+    return ""
+
+
+def indicator_note(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
+    """The label's qualifier in parentheses, if any (``2024年起累计``, ``cumulative since 2024``)."""
+    region = region or load_region("ningbo")
+    if indicator not in region.indicators:
+        return ""
+    text = region.indicators[indicator]["label_zh" if check_lang(lang) == "zh" else "label_en"]
+    match = re.search(r"(?:（([^（）]*)）|\(([^()]*)\))\s*$", text)
+    if not match:
+        return ""
+    inner = match.group(1) or match.group(2)
+    parts = [p.strip() for p in re.split(r"，|,", inner)]
+    return "，".join(p for p in parts if p not in UNIT_ZH.values())
+
+
+def indicator_definition(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
+    """The model-level definition of a target indicator (empty for other outputs)."""
+    region = region or load_region("ningbo")
+    entry = region.indicators.get(indicator, {})
+    return str(entry.get("definition_zh" if check_lang(lang) == "zh" else "definition_en", ""))
+
+
+def is_share(indicator: str, region: Region | None = None) -> bool:
+    """Whether an indicator is a share (shown in percent)."""
+    region = region or load_region("ningbo")
+    return region.indicators.get(indicator, {}).get("unit") == "share"
+
+
+def scope_label(direction: str, district: str, lang: str = "zh", region: Region | None = None) -> str:
+    """``全市``, a direction name, a district name, or both."""
+    region = region or load_region("ningbo")
+    parts = []
+    if direction != "all":
+        parts.append(direction_label(direction, lang, region))
+    if district != "all":
+        parts.append(district_label(district, lang, region))
+    return " · ".join(parts) if parts else SCOPE_ALL[check_lang(lang)]
+
+
+def direction_label(direction: str, lang: str = "zh", region: Region | None = None) -> str:
+    region = region or load_region("ningbo")
+    if direction == "all":
+        return SCOPE_ALL[check_lang(lang)]
+    if direction in region.direction_table.index:
+        return region.direction_label(direction, lang)
+    return direction
+
+
+def district_label(district: str, lang: str = "zh", region: Region | None = None) -> str:
+    region = region or load_region("ningbo")
+    if district == "all":
+        return SCOPE_ALL[check_lang(lang)]
+    if district in region.district_table.index:
+        return region.district_label(district, lang)
+    return district
+
+
+@lru_cache(maxsize=1)
+def _lever_classes() -> dict[str, type]:
+    from sim.scenario.lever_schemas import Levers
+
+    return {name: type(lever) for name, lever in Levers().items()}
+
+
+def lever_label(lever: str, lang: str = "zh") -> str:
+    """Name of a lever of the scenario schema (``rd_grants`` -> ``研发补助``)."""
+    cls = _lever_classes().get(lever)
+    if cls is None:
+        return lever
+    return cls.NAME_ZH if check_lang(lang) == "zh" else cls.NAME_EN
+
+
+def lever_project(lever: str) -> int:
+    """Number (1-6) of the major project (重大工程) a lever belongs to, 0 if unknown."""
+    cls = _lever_classes().get(lever)
+    return int(cls.PROJECT) if cls is not None else 0
+
+
+def project_label(project: int, lang: str = "zh", numbered: bool = True) -> str:
+    """Name of one of the six major projects (``3 未来平台提升``)."""
+    from sim.scenario.lever_schemas import PROJECTS
+
+    if int(project) not in PROJECTS:
+        return "其他" if check_lang(lang) == "zh" else "Other"
+    name = pick(PROJECTS[int(project)], lang)
+    return f"{int(project)} {name}" if numbered else name
+
+
+def factor_section(factor: str) -> str:
+    """Section of a factor name: ``levers``, ``uncertainties`` or ``parameters`` (``other`` if none)."""
+    head = factor.split(".", 1)[0]
+    return head if head in SECTION_LABELS else "other"
+
+
+def section_label(section: str, lang: str = "zh") -> str:
+    return pick(SECTION_LABELS.get(section, ("其他", "Other")), lang)
+
+
+def factor_label(factor: str, lang: str = "zh", region: Region | None = None) -> str:
+    """Short name of a sensitivity factor.
+
+    ``levers.talent_leading`` -> ``甬江人才工程·领军人才``;
+    ``uncertainties.market_growth.quantum`` -> ``全球市场增速·量子科技``.
+    """
+    region = region or load_region("ningbo")
+    check_lang(lang)
+    space = region.space
+    if factor.startswith("levers."):
+        entry = space.factors.get(factor)
+        path = entry.path if entry is not None else factor
+        parts = path.split(".")
+        lever = parts[1] if len(parts) > 1 else factor
+        name = lever_label(lever, lang)
+        if len(parts) > 2 and parts[2] in LEVER_PART_LABELS:
+            name += "·" + pick(LEVER_PART_LABELS[parts[2]], lang)
+        return name
+    for entry_name, pair in FACTOR_LABELS.items():
+        if factor == entry_name:
+            return pick(pair, lang)
+        if factor.startswith(entry_name + "."):
+            direction = factor[len(entry_name) + 1:]
+            return f"{pick(pair, lang)}·{direction_label(direction, lang, region)}"
+    entry = space.factors.get(factor)
+    return entry.description if entry is not None else factor
+
+
+def target_label(indicator: str, year: int, comparator: str, threshold: float, lang: str = "zh",
+                 region: Region | None = None) -> str:
+    """A target as a row label: ``未来产业头部企业（2027年 ≥ 10）``."""
+    sign = {">=": "≥", "<=": "≤"}.get(comparator, comparator)
+    goal = f"{threshold:g}"
+    if check_lang(lang) == "zh":
+        return f"{indicator_label(indicator, lang, region)}（{int(year)}年 {sign} {goal}）"
+    return f"{indicator_label(indicator, lang, region)} ({int(year)} {sign} {goal})"
+
+
+def output_label(output: str, lang: str = "zh", region: Region | None = None) -> str:
+    """Label of a sensitivity output: an indicator, or ``P(<target id>)`` for a target's probability."""
+    match = re.fullmatch(r"P\((.+)\)", output)
+    if not match:
+        return indicator_label(output, lang, region)
+    from sim.analysis.targets import load_targets
+
+    target_id = match.group(1)
+    targets = {t.id: t for t in load_targets(region=region or load_region("ningbo")).target}
+    if target_id not in targets:
+        return output
+    t = targets[target_id]
+    prefix = "达成概率：" if check_lang(lang) == "zh" else "P(met): "
+    return prefix + target_label(t.indicator, t.year, t.comparator, t.threshold, lang, region)
+
+
+def scenario_title(name: str, lang: str = "zh", titles: dict[str, tuple[str, str]] | None = None) -> str:
+    """Display title of a scenario: from ``titles`` (name -> (zh, en)), its scenario file, or its name."""
+    check_lang(lang)
+    if titles and name in titles:
+        title = pick(titles[name], lang)
+        if title:
+            return title
+    try:
+        from sim.scenario.loading import load_scenario
+
+        scenario = load_scenario(name)
+    except Exception:  # noqa: BLE001 - an ad-hoc or renamed scenario is shown by its name
+        return name
+    title = scenario.title_zh if lang == "zh" else scenario.title_en
+    return title or name

@@ -1,0 +1,1 @@
+"""Scenario layer: lever schemas, the root schema, the spending plan, scenario files."""
