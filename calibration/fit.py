@@ -457,7 +457,7 @@ class Calibration:
         rows = run_points(scenario, [{}], self.out / "runs" / "start_check",
                           base_seed=stage_seed(self.seed, STAGES["start_check"]),
                           model=functools.partial(simulate, population_scale=self.config.population_scale),
-                          replicates=min(START_CHECK_REPLICATES, 2 * self.config.draws), detail="city",
+                          replicates=min(START_CHECK_REPLICATES, self.config.draws), detail="city",
                           indicators=QUANTITIES, workers=self.workers)
         table = start_table(states, rows, START_CHECK_YEAR)
         table.to_csv(self.out / "start_2024.csv", index=False)
