@@ -157,9 +157,9 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
                 raise InputError("not a parameter of the parameter space", file=path,
                                  key=f"identification.factors.{i}", value=name, allowed=", ".join(known))
     for name, quantity in settings.start_2024.items():
-        if quantity not in QUANTITIES[:4]:
+        if quantity not in QUANTITIES:
             raise InputError("not a quantity the 2024 start state can match", file=path,
-                             key=f"start_2024.{name}", value=quantity, allowed=", ".join(QUANTITIES[:4]))
+                             key=f"start_2024.{name}", value=quantity, allowed=", ".join(QUANTITIES))
         if name in settings.fitted:
             raise InputError("a fitted behavioural parameter cannot also be set per draw for 2024", file=path,
                              key=f"start_2024.{name}", allowed="a start-state parameter")
@@ -195,7 +195,7 @@ def roles(space: ParameterSpace, settings: Settings) -> Roles:
     nuisance = tuple(f for f in space.factors.values()
                      if f.section in ("parameters", "uncertainties") and f.name not in names)
     carried = tuple(f.name for f in behavioural)
-    start_2024 = tuple(f"parameters.{n}" for n in settings.start_2024)
+    start_2024 = tuple(f.name for n in settings.start_2024 for f in space.entries[f"parameters.{n}"].factors)
     draw_prior = tuple(f for f in space.factors.values()
                        if f.section == "parameters" and f.name not in carried and f.name not in start_2024)
     return Roles(fitted=fitted, carried=carried, nuisance=nuisance, start_2024=start_2024, draw_prior=draw_prior)

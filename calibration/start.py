@@ -10,11 +10,14 @@ forward model's state at the start of 2024 equals the state the draw's hindcast 
 - the two scales are ratios of the hindcast's totals to the initial-state totals;
 - the two shares are ratios of the hindcast's counts to the counts of firms *eligible* in the 2024
   initial population (certification rules; the listing rule), counted on the model's own initial state
-  built with both shares at 1 (one model construction per draw, about 0.1 s).
+  built with both shares at 1 (one model construction per draw, about 0.1 s);
+- head enterprises: the leading group's relative technology (``leader_relative_tech``, per direction)
+  is scaled by one common factor, chosen on a grid so that the initial population holds as many head
+  enterprises as the hindcast (relative technology is proportional to it, so the same construction
+  serves every grid point).
 
 Every value is clipped to its prior range (so the draws stay inside the parameter space); the report
-says how many were clipped. Head enterprises are not set directly: they follow from revenue and
-technology, and the report's start table shows how close they come.
+says how many were clipped.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from sim.model.indicators import head_mask
 from sim.model.model import FutureIndustryModel
 from sim.inputs.region import Region
 from sim.scenario.schema import Scenario
@@ -32,6 +36,7 @@ from sim.inputs.space import resolve_values
 QUANTITIES = ("firms", "revenue_100m_yuan", "high_tech_firms", "listed_firms", "head_enterprises")
 START_YEAR = 2024
 TOLERANCE = 0.10  # forward and hindcast medians must agree within this relative difference
+LEADER_FACTORS = np.exp(np.linspace(np.log(0.3), np.log(3.0), 81))  # grid of the common factor on leader_relative_tech
 
 
 def start_values(region: Region, scenario: Scenario, draw: Mapping[str, float], target: Mapping[str, float],
@@ -67,16 +72,45 @@ def start_values(region: Region, scenario: Scenario, draw: Mapping[str, float], 
     if "revenue_100m_yuan" in by_quantity:
         put(by_quantity["revenue_100m_yuan"], target["revenue_100m_yuan"]
             / (region.initial(START_YEAR, "revenue_100m_yuan").sum() * population_scale))
-    counted = {"high_tech_firms", "listed_firms"} & set(by_quantity)
+    counted = {"high_tech_firms", "listed_firms", "head_enterprises"} & set(by_quantity)
     if counted:
         trial = {**draw, **values, **{f"parameters.{by_quantity[q]}": 1.0 for q in counted}}
         resolved = resolve_values(space, scenario.uncertainties, scenario.parameters, trial)
         model = FutureIndustryModel(scenario, seed, values=resolved, population_scale=population_scale)
         f, rows = model.firms, model.firms.live()
         eligible = {"high_tech_firms": float(f.high_tech[rows].sum()), "listed_firms": float(f.listed[rows].sum())}
-        for quantity in sorted(counted):
+        for quantity in sorted(counted - {"head_enterprises"}):
             put(by_quantity[quantity], target[quantity] / eligible[quantity] if eligible[quantity] > 0 else 1.0)
+        if "head_enterprises" in counted:
+            clipped += _match_heads(model, rows, space, by_quantity["head_enterprises"],
+                                    target["head_enterprises"], values)
     return values, clipped
+
+
+def _match_heads(model: FutureIndustryModel, rows: np.ndarray, space, short: str, target: float,
+                 values: dict[str, float]) -> int:
+    """Scale the per-direction ``short`` (the leading group's relative technology) by the common factor of
+    :data:`LEADER_FACTORS` whose initial population holds the number of head enterprises closest to
+    ``target``; writes the per-direction values into ``values``, returns how many were clipped."""
+    f = model.firms
+    entry = space.entries[f"parameters.{short}"]
+    current = np.asarray(getattr(model.values, short), dtype=float)
+    low = np.array([fac.low for fac in entry.factors])
+    high = np.array([fac.high for fac in entry.factors])
+    base = f.relative_tech[rows].copy()
+    direction = f.direction[rows]
+    best, best_gap = None, np.inf
+    for k in LEADER_FACTORS:
+        chosen = np.clip(current * k, low, high)
+        f.relative_tech[rows] = base * (chosen / current)[direction]
+        gap = abs(float(head_mask(model, rows).sum()) - target)
+        if gap < best_gap - 1e-9 or (abs(gap - best_gap) <= 1e-9 and abs(np.log(k)) < abs(np.log(best[0]))):
+            best, best_gap = (k, chosen), gap
+    f.relative_tech[rows] = base
+    k, chosen = best
+    for fac, value in zip(entry.factors, chosen):
+        values[fac.name] = float(value)
+    return int(np.sum(~np.isclose(chosen, current * k, rtol=1e-9)))
 
 
 def start_table(hindcast: pd.DataFrame, forward: pd.DataFrame, year: int = START_YEAR) -> pd.DataFrame:
