@@ -19,7 +19,7 @@ from calibration.abc import (
     weighted_quantile,
 )
 from calibration.runs import hindcast_model, run_points, run_seed
-from calibration.series import distances, load_facts, load_holdout, load_series, scaled_errors
+from calibration.series import SeriesSet, distances, load_facts, load_holdout, load_series, scaled_errors
 from calibration.start import QUANTITIES, TOLERANCE, start_table, start_values
 from sim.cli import main as cli
 from sim.core.errors import InputError
@@ -190,13 +190,13 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
     truth = {f.name: float(f.from_unit(u)) for f, u in zip(factors, truth_unit)}
     history = load_scenario("history").with_values({"parameter_draws": "defaults"})
     model = hindcast_model(population_scale=0.5)
-    both = SERIES.model_copy(update={"series": SERIES.series + [HOLDOUT.by_id["new_materials_high_tech_firms"]]})
+    index = SERIES.by_id["high_tech_enterprises"].model_copy(update={
+        "transform": "index", "scope_share": None, "base_year": 2019, "years": [2020, 2022]})
+    both = SeriesSet(series=[index, HOLDOUT.by_id["new_materials_high_tech_firms"]])  # the index, as synthetic data
     rows = run_points(history, [truth], tmp_path / "truth", base_seed=99, replicates=4, model=model,
                       indicators=both.indicators(), workers=2)
-    obs = both.simulated(rows, shares=_unit_shares([0])).groupby(["series", "year"])["simulated"].mean().rename(
-        "observed").reset_index()
-    obs = obs[obs["series"].isin(["high_tech_enterprises", "new_materials_high_tech_firms"])
-              & ~((obs["series"] == "high_tech_enterprises") & (obs["year"] == 2019))]
+    obs = both.simulated(rows).groupby(["series", "year"])["simulated"].mean().rename("observed").reset_index()
+    obs = obs[obs["series"].isin(["high_tech_enterprises", "new_materials_high_tech_firms"]) & (obs["observed"] != 1.0)]
     obs = obs.assign(transform="index", sd=0.05, holdout=False)
     assert len(obs) == 11
 
@@ -204,8 +204,7 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
         points = [{f.name: float(f.from_unit(u[j])) for j, f in enumerate(factors)} for u in unit]
         runs = run_points(history, points, tmp_path / f"g{key[0]}-b{key[1]}", base_seed=1000 + 100 * key[0] + key[1],
                           model=model, indicators=both.indicators(), workers=2)
-        simulated = both.simulated(runs, shares=_unit_shares(range(len(unit))))
-        d = distances(scaled_errors(obs, simulated), n_observations=len(obs))
+        d = distances(scaled_errors(obs, both.simulated(runs)), n_observations=len(obs))
         return d.reindex(range(len(unit)), fill_value=np.inf).to_numpy()
 
     abc = ABCSMC(2, 40, epsilon_min=1.0, max_generations=3, max_batch=80, seed=7).fit(evaluate)
