@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from sim.model.model import FutureIndustryModel
 
 NONE, MUNICIPAL, PROVINCIAL, NATIONAL = range(4)
-LEVEL_NAMES = ("none", "municipal", "provincial", "national")
 # Strength of a zone's effects by level, relative to a municipal zone (assumption, ODD "Pilot zones").
 LEVEL_EFFECT = np.array([0.0, 1.0, 1.5, 2.0])
 

@@ -23,11 +23,12 @@ NO_YEAR = -9999
 # Stages of the development ladder the policy describes (科技型中小企业-高新技术企业-科技小巨人-领军企业):
 STARTUP, SME, HIGH_TECH, LITTLE_GIANT, HEAD, CHAIN_LEADER = range(6)
 STAGE_NAMES = ("startup", "sme", "high_tech", "little_giant", "head", "chain_leader")
-STAGE_NAMES_ZH = ("初创企业", "科技型中小企业", "高新技术企业", "科技小巨人", "头部企业", "链主企业")
 
 # Origins of a firm.
-INCUMBENT, STARTED, SPUN_OFF, ATTRACTED = range(4)
-ORIGIN_NAMES = ("incumbent", "start-up", "spin-off", "attracted")
+# DIVERSIFIED: an established Ningbo manufacturer from outside the nine directions that opened a
+# business in one of them during the run (传统优势企业布局未来产业赛道; agents/incumbents.py).
+INCUMBENT, STARTED, SPUN_OFF, ATTRACTED, DIVERSIFIED = range(5)
+ORIGIN_NAMES = ("incumbent", "start-up", "spin-off", "attracted", "diversified")
 
 # name: (dtype, value for a new row)
 FIELDS: dict[str, tuple[Any, Any]] = {
@@ -48,6 +49,7 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "rd_spend": (np.float64, 0.0),         # 100m yuan in the last year, incl. grants
     "knowledge": (np.float64, 0.0),        # R&D stock, 100m yuan
     "relative_tech": (np.float64, 0.0),    # technology relative to the world frontier (1 = frontier)
+    "productivity": (np.float64, 0.0),     # log efficiency relative to the direction's typical firm, AR(1)
     "cash": (np.float64, 0.0),             # raised equity and subsidies not yet spent, 100m yuan
     "equity_raised": (np.float64, 0.0),    # cumulative equity raised, 100m yuan
     "equity_this_year": (np.float64, 0.0), # equity raised in the current year
@@ -61,6 +63,9 @@ FIELDS: dict[str, tuple[Any, Any]] = {
     "grant": (np.float64, 0.0),            # R&D grant this year, 100m yuan
     "loan_subsidy": (np.float64, 0.0),     # interest subsidy this year
     "direct_subsidy": (np.float64, 0.0),   # direct subsidy this year
+    "contract_revenue": (np.float64, 0.0), # revenue from city contracts in force (scenarios, first purchases)
+    "project_funding": (np.float64, 0.0),  # municipal major-project money for its R&D this year
+    "bond_subsidy": (np.float64, 0.0),     # bond and M&A interest support this year
     "listed": (bool, False),
     "stage": (np.int8, STARTUP),
 }
@@ -68,6 +73,40 @@ FIELDS: dict[str, tuple[Any, Any]] = {
 
 class FirmTable:
     """Struct of arrays for all firms ever created; grows by doubling its capacity."""
+
+    # One array per entry of FIELDS (made in __init__; declared here for readers and type checkers).
+    direction: np.ndarray
+    district: np.ndarray
+    alive: np.ndarray
+    origin: np.ndarray
+    founded: np.ndarray
+    age: np.ndarray
+    revenue: np.ndarray
+    revenue_lag1: np.ndarray
+    revenue_lag2: np.ndarray
+    revenue_lag3: np.ndarray
+    last_growth: np.ndarray
+    employees: np.ndarray
+    researchers: np.ndarray
+    rd_intensity: np.ndarray
+    rd_spend: np.ndarray
+    knowledge: np.ndarray
+    relative_tech: np.ndarray
+    cash: np.ndarray
+    equity_raised: np.ndarray
+    equity_this_year: np.ndarray
+    funded_year: np.ndarray
+    rounds: np.ndarray
+    high_tech: np.ndarray
+    certified_year: np.ndarray
+    tech_centre: np.ndarray
+    new_star_until: np.ndarray
+    anchor: np.ndarray
+    grant: np.ndarray
+    loan_subsidy: np.ndarray
+    direct_subsidy: np.ndarray
+    listed: np.ndarray
+    stage: np.ndarray
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
@@ -102,10 +141,6 @@ class FirmTable:
             getattr(self, name)[rows] = value
         self.n += count
         return rows
-
-    def view(self, name: str) -> np.ndarray:
-        """The used part of a field's array (a view: writes go to the table)."""
-        return getattr(self, name)[: self.n]
 
     def live(self) -> np.ndarray:
         """Row indices of live firms."""

@@ -7,6 +7,15 @@ recent growth, and a bonus for firms already in its portfolio: follow-on rounds)
 the firm (spent on R&D and costs over the following years), protects it against exit for three years
 and raises its growth. Money it cannot place is kept (dry powder) for later years. Funds record exits:
 a write-off when a portfolio firm dies, proceeds when it lists (valued at 3x revenue, assumption).
+
+Deployment depends on the pipeline of investable firms: a firm takes at most one round a year from
+all funds together (funds act in a random order drawn each year), so when the start-ups and
+growing firms are few, capital stays undeployed; social investors' commitments that stay uncalled
+lapse at ``uncalled_commitment_lapse_rate`` a year, so a fund with a thin pipeline ends short of its
+target capital (city money x (1 + leverage)); Wei, Ang & Jia (2023) find only about a quarter of
+China's guidance funds reached their target size. Capital and pipeline are therefore complements.
+Every fund draws from its own stream (:meth:`FutureIndustryModel.agent_stream`), so a new fund does
+not change the draws of the others.
 """
 
 from __future__ import annotations
@@ -57,7 +66,10 @@ class Fund(mesa.Agent):
         stage_shares: Share of money per stage (seed, early, growth).
         dry_powder: Money available to invest, by direction (100m yuan).
         invested, proceeds, written_off: Totals so far (100m yuan).
-        city_paid_in, social_paid_in: Capital committed by the city and by social investors.
+        city_paid_in, social_paid_in: Capital committed by the city and by social investors (less
+            social commitments that lapsed uncalled).
+        target_capital: City money times (1 + leverage): the capital the fund was meant to raise.
+        lapsed: Social commitments that lapsed uncalled (100m yuan).
     """
 
     def __init__(self, model: FutureIndustryModel, kind: str, directions: list[int],
@@ -75,6 +87,9 @@ class Fund(mesa.Agent):
         self.written_off = 0.0
         self.city_paid_in = 0.0
         self.social_paid_in = 0.0
+        self.target_capital = 0.0
+        self.lapsed = 0.0
+        self.social_share = 0.0
         self.portfolio_rows: list[int] = []
         self.portfolio_amount: list[float] = []
         self.portfolio_share: list[float] = []
@@ -87,6 +102,8 @@ class Fund(mesa.Agent):
         total = city_money * (1.0 + leverage)
         self.city_paid_in += float(city_money.sum())
         self.social_paid_in += float((city_money * leverage).sum())
+        self.target_capital += float(total.sum())
+        self.social_share = leverage / (1.0 + leverage)
         for k in range(deployment_years):
             self.scheduled[year + k] = self.scheduled.get(year + k, 0.0) + total / deployment_years
 
@@ -99,6 +116,11 @@ class Fund(mesa.Agent):
         for d in self.directions:
             if self.dry_powder[d] > 1e-9:
                 self._invest_direction(d)
+        if self.social_share > 0:
+            lapse = np.maximum(self.dry_powder, 0.0) * self.social_share * model.values.uncalled_commitment_lapse_rate
+            self.dry_powder -= lapse
+            self.social_paid_in -= float(lapse.sum())
+            self.lapsed += float(lapse.sum())
         self._book_exits()
 
     def _invest_direction(self, d: int) -> None:
@@ -107,12 +129,15 @@ class Fund(mesa.Agent):
         if len(rows) == 0:
             return
         stages = stage_of_firms(firms.age[rows], firms.revenue[rows], firms.listed[rows])
+        stages[firms.equity_this_year[rows] > 0] = -1  # one round a year per firm, from any fund
+        stages[firms.relative_tech[rows] < v.venture_relative_tech_min] = -1  # no fundable technology
         budget = self.dry_powder[d]
         in_portfolio = np.isin(rows, np.asarray(self.portfolio_rows, dtype=np.int64))
+        rng = model.agent_stream("funds", self.name)
         for s, share in enumerate(self.stage_shares):
             money = budget * share
             deal = v.seed_deal_100m_yuan * DEAL_MULTIPLE[s]
-            n_deals = integer_draw(money / deal, model.stream("funds"))
+            n_deals = integer_draw(money / deal, rng)
             candidates = np.flatnonzero(stages == s)
             if n_deals == 0 or len(candidates) == 0:
                 continue
@@ -120,7 +145,7 @@ class Fund(mesa.Agent):
             score = (np.log(np.maximum(firms.relative_tech[c_rows], 1e-6))
                      + 0.5 * np.clip(firms.last_growth[c_rows], -1.0, 1.0)
                      + FOLLOW_ON_BONUS * in_portfolio[candidates])
-            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, model.stream("funds"))]
+            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, rng)]
             self._make_deals(chosen, deal, d)
 
     def _make_deals(self, rows: np.ndarray, deal: float, d: int) -> None:
@@ -155,9 +180,9 @@ class Fund(mesa.Agent):
         for i in np.flatnonzero(dead | listed):
             self.portfolio_open[i] = False
 
-    def multiple(self) -> float:
-        """Realised proceeds over invested capital so far."""
-        return self.proceeds / self.invested if self.invested > 0 else 0.0
+    def raised_share_of_target(self) -> float:
+        """Capital raised (city money plus social capital not lapsed) over the target capital."""
+        return (self.city_paid_in + self.social_paid_in) / self.target_capital if self.target_capital > 0 else 1.0
 
 
 def assign_sub_funds(n_sub_funds: int, shares: np.ndarray) -> list[list[int]]:

@@ -3,9 +3,20 @@ concept-verification centres, and platforms founded through the new-platforms le
 
 An institute employs researchers (split over directions by fixed weights), and each year produces
 knowledge events: key breakthroughs, technology transfers to firms, spin-off firms and, for
-innovation centres and new platforms, standards (``platform_standards_per_year``). Rates are per 1,000 researchers (parameter space: ``breakthrough_rate``,
-``transfers_per_1000_researchers``, ``spinoffs_per_1000_researchers``); money of the tech-transfer
-lever raises the transfer and spin-off rates of its direction.
+innovation centres and new platforms, standards (``platform_standards_per_year``). Rates are per
+1,000 researchers (parameter space: ``breakthrough_rate``, ``transfers_per_1000_researchers``,
+``spinoffs_per_1000_researchers``); money of the tech-transfer lever raises the transfer and spin-off
+rates of its direction.
+
+Breakthroughs and platform standards have diminishing returns in the direction's public research:
+each institute's rate is multiplied by ``(R_d / R_ref_d) ** (research_output_elasticity - 1)``, where
+``R_d`` is all institute researchers of the direction and ``R_ref_d`` those at the start. Talent
+multiplies research: the programme recruits' productivity gain and the top scientists hosted scale
+the breakthrough rate (top scientists' gain grows with the research resources around them), so
+talent and research money are complements. The model draws every institute's events at once
+(:meth:`event_rates`, :func:`sim.model.rules.poisson_from_uniforms`), one uniform per institute, direction
+and event kind, so a lever that changes one institute or one kind of event leaves the others' draws
+as they were.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ if TYPE_CHECKING:
 STAFF_YEAR = 2024  # institutes.csv gives staff in this year; published growth plans run from it
 PLATFORM_KINDS = ("innovation_centre", "platform", "lab")  # count as platforms for national zones
 STANDARD_SETTERS = ("innovation_centre", "platform")        # write standards at a fixed rate
+EVENT_KINDS = ("breakthroughs", "tech_transfers", "spinoffs", "standards")  # rows of event_rates
 
 
 class Institute(mesa.Agent):
@@ -67,7 +79,7 @@ class Institute(mesa.Agent):
         """
         base = self.base_researchers
         if self.target_researchers and self.target_year and year > self.founded:
-            start = max(self.model.spec.start_year, STAFF_YEAR)
+            start = max(self.model.start_year, STAFF_YEAR)
             span = max(1, self.target_year - start)
             progress = min(1.0, max(0.0, (year - start) / span))
             base = self.base_researchers + progress * (self.target_researchers - self.base_researchers)
@@ -77,24 +89,30 @@ class Institute(mesa.Agent):
     def researchers_by_direction(self) -> np.ndarray:
         return self.researchers * self.weights
 
-    def step(self) -> None:
-        """Produce this year's knowledge events and hand them to the model."""
-        model, v, rng = self.model, self.model.values, self.model.stream("institutes")
+    def event_rates(self, research_ratio: np.ndarray, productivity: np.ndarray, tops: np.ndarray,
+                    transfer_boost: np.ndarray) -> np.ndarray:
+        """Expected events this year by kind and direction, shape (4, n_directions).
+
+        Rows: breakthroughs, technology transfers, spin-offs, standards (see :data:`EVENT_KINDS`).
+
+        Args:
+            research_ratio: Institute researchers of each direction over those at the start
+                (1 where there were none); sets the diminishing-returns factor
+                ``research_ratio ** (research_output_elasticity - 1)``.
+            productivity: Talent productivity multiplier by direction (programme recruits).
+            tops: Top scientists hosted here, by direction.
+            transfer_boost: Multiplier of transfer and spin-off rates (tech-transfer lever).
+        """
+        v = self.model.values
         per_k = self.researchers_by_direction / 1000.0
-        transfer_boost = 1.0 + v.tech_transfer_lever_effect * model.lever_money("tech_transfer")
-        tops = model.top_scientists_at(self)
-        breakthroughs = rng.poisson(
-            v.breakthrough_rate * per_k * model.talent.productivity()
-            + v.top_scientist_breakthrough_gain * tops
-        )
-        transfers = rng.poisson(v.transfers_per_1000_researchers * per_k * transfer_boost)
-        spinoffs = rng.poisson(v.spinoffs_per_1000_researchers * per_k * transfer_boost)
-        standards = np.zeros_like(per_k, dtype=np.int64)
+        if self.kind == "rd_institution":  # new-type R&D institutions are set up to transfer
+            transfer_boost = transfer_boost * v.rd_institution_transfer_multiplier
+        scale = research_ratio ** (v.research_output_elasticity - 1.0)
+        out = np.zeros((len(EVENT_KINDS), len(per_k)))
+        out[0] = (v.breakthrough_rate * per_k * productivity * scale
+                  + v.top_scientist_breakthrough_gain * tops * research_ratio ** v.research_output_elasticity)
+        out[1] = v.transfers_per_1000_researchers * per_k * transfer_boost
+        out[2] = v.spinoffs_per_1000_researchers * per_k * transfer_boost
         if self.kind in STANDARD_SETTERS:
-            standards = rng.poisson(v.platform_standards_per_year * self.weights)
-        model.count("breakthroughs", breakthroughs)
-        model.count("standards", standards)
-        model.pending_transfers += transfers
-        model.count("tech_transfers", transfers)
-        for d in np.flatnonzero(spinoffs):
-            model.pending_spinoffs.append((int(d), self.district, int(spinoffs[d]), self.key))
+            out[3] = v.platform_standards_per_year * self.weights * scale
+        return out

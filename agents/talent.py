@@ -8,8 +8,12 @@ cohort per year), and each tier loses a share to other cities (scaled by the tal
 uncertainty; recruits leave at their own retention rate, lowered by retention support).
 
 Stocks are conserved: stock' = stock + inflow - outflow for the sum of the tiers, which the tests check.
-Firms and institutes hire researchers from the direction's researcher stock; talent not hired stays
-in the pool. Talent by district is where it works (see the model's district indicators).
+Firms and institutes hire researchers from the direction's researcher stock, sharing a scarce stock
+in proportion to their demand (nobody hires first); unfilled demand draws researchers from outside
+within the year (``talent_supply_response`` of the shortage), who join the stock and this year's
+inflow. Talent not hired stays in the pool. Talent by district is where it works (see the model's
+district indicators). The productivity gain of programme recruits saturates with their share of
+the researchers (``recruit_share_half``): the first recruits are the most selected.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+
+from sim.model.rules import outside_hires, saturating, scarce_talent_fill
 
 if TYPE_CHECKING:
     from agents.institutes import Institute
@@ -49,6 +55,8 @@ class TalentPool:
         self.outflow = np.zeros_like(self.researchers)
         self.employed = np.zeros_like(self.researchers)
         self.gain = 0.0
+        self.share_half = np.inf
+        self.outside_hired = np.zeros_like(self.researchers)
         self.arriving = np.zeros_like(self.researchers)
 
     def arrive(self, researchers: np.ndarray) -> None:
@@ -61,12 +69,18 @@ class TalentPool:
         return self.researchers + self.leading + self.graduates
 
     def productivity(self) -> np.ndarray:
-        """Knowledge productivity multiplier: 1 + gain x share of recruits among researchers."""
+        """Knowledge productivity multiplier: 1 + gain x saturating(share of recruits among researchers).
+
+        ``saturating(s, half) = s / (1 + s / half)`` (see :func:`sim.model.rules.saturating`): with the
+        default half-saturation share, doubling a large programme less than doubles its gain.
+        """
         recruits = self.recruits_leading + self.recruits_young
-        return 1.0 + self.gain * recruits / np.maximum(self.researchers + self.leading, 1.0)
+        share = recruits / np.maximum(self.researchers + self.leading, 1.0)
+        return 1.0 + self.gain * saturating(share, self.share_half)
 
     def step(self, graduates_in: np.ndarray, leading_in: np.ndarray, young_in: np.ndarray,
-             outflow_rate: float, recruit_leave_rate: np.ndarray, productivity_gain: float) -> None:
+             outflow_rate: float, recruit_leave_rate: np.ndarray, productivity_gain: float,
+             recruit_share_half: float = np.inf) -> None:
         """One year of flows.
 
         Args:
@@ -75,8 +89,10 @@ class TalentPool:
             outflow_rate: Share of researchers and graduates leaving this year (competition included).
             recruit_leave_rate: Share of programme recruits leaving, by direction.
             productivity_gain: Extra knowledge productivity of recruit-led teams.
+            recruit_share_half: Recruit share at which their gain is half of the linear one.
         """
         self.gain = productivity_gain
+        self.share_half = recruit_share_half
         promoted = GRADUATE_PROMOTION_RATE * self.graduates
         leaving_graduates = outflow_rate * self.graduates
         leaving_recruits_leading = recruit_leave_rate * self.recruits_leading
@@ -94,19 +110,26 @@ class TalentPool:
         self.arriving = np.zeros_like(self.researchers)
         self.outflow = leaving_leading + leaving_researchers + leaving_graduates
 
-    def hire(self, institute_demand: np.ndarray, firm_demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Match demand for researchers to the stock: institutes first, then firms.
+    def hire(self, institute_demand: np.ndarray, firm_demand: np.ndarray,
+             supply_response: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Match demand for researchers to the stock, by direction.
+
+        First, ``supply_response`` of the shortage (demand above the stock) is hired from outside
+        the city; they join the researcher stock and this year's inflow. Then institutes and firms
+        share the stock in proportion to their demand (:func:`sim.model.rules.scarce_talent_fill`).
 
         Returns:
-            (fill rate of institutes, fill rate of firms), each in [0, 1] by direction.
+            (fill rate of institutes, fill rate of firms), each in [0, 1] by direction; equal
+            where talent is scarce.
         """
-        supply = self.researchers + self.leading
-        inst = np.minimum(institute_demand, supply)
-        firms = np.minimum(firm_demand, supply - inst)
-        self.employed = inst + firms
-        inst_fill = np.divide(inst, institute_demand, out=np.ones_like(inst), where=institute_demand > 0)
-        firm_fill = np.divide(firms, firm_demand, out=np.ones_like(firms), where=firm_demand > 0)
-        return inst_fill, firm_fill
+        demand = institute_demand + firm_demand
+        hired = outside_hires(demand, self.researchers + self.leading, supply_response)
+        self.outside_hired = hired
+        self.researchers = self.researchers + hired
+        self.inflow = self.inflow + hired
+        fill = scarce_talent_fill(self.researchers + self.leading, institute_demand, firm_demand)
+        self.employed = fill * demand
+        return fill.copy(), fill.copy()
 
 
 class TopScientist(mesa.Agent):
@@ -119,18 +142,27 @@ class TopScientist(mesa.Agent):
 
     FOUNDING_PROBABILITY = 0.04  # per year (assumption)
 
-    def __init__(self, model: FutureIndustryModel, direction: int, host: Institute, arrived: int) -> None:
+    def __init__(self, model: FutureIndustryModel, direction: int, host: Institute, arrived: int,
+                 serial: int = 0) -> None:
         super().__init__(model)
         self.direction = direction
         self.host = host
         self.arrived = arrived
+        self.serial = serial  # k-th recruit of its direction in its arrival year: its key for random draws
 
     def step(self) -> None:
+        """Leave (with the recruits' leave rate) or, while staying, found a firm with a small probability.
+
+        The two uniforms come from the model's per-scientist draws (:meth:`FutureIndustryModel.scientist_uniforms`),
+        keyed by (arrival year, direction, serial), so another scenario's extra recruits do not
+        change this scientist's fate.
+        """
         model = self.model
         leave = model.recruit_leave_rate()[self.direction]
-        if model.stream("talent").random() < leave:
+        u_leave, u_found = model.scientist_uniforms(self)
+        if u_leave < leave:
             model.talent_departures_top[self.direction] += 1
             self.remove()
             return
-        if model.stream("talent").random() < self.FOUNDING_PROBABILITY:
+        if u_found < self.FOUNDING_PROBABILITY:
             model.pending_spinoffs.append((self.direction, self.host.district, 1, f"top_scientist_{self.unique_id}"))

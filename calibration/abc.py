@@ -143,7 +143,7 @@ class ABCSMC:
             raise RuntimeError("fewer than two prior runs finished; see the failures of the first batch")
         self.generations_ = [Generation(
             index=0, epsilon=np.inf, unit=unit[keep], weights=np.full(keep.sum(), 1.0 / keep.sum()),
-            distances=distances[keep], keys=[(0, 0, i) for i in np.flatnonzero(keep)],
+            distances=distances[keep], keys=[(0, 0, int(i)) for i in np.flatnonzero(keep)],
             proposed=self.n_particles, seconds=clock() - start)]
         self.stop_reason_ = "max_generations"
         for t in range(1, self.max_generations + 1):
@@ -166,6 +166,7 @@ class ABCSMC:
         mean = np.average(centres, axis=0, weights=last.weights)
         variance = np.average((centres - mean) ** 2, axis=0, weights=last.weights)
         sigma = np.maximum(np.sqrt(self.kernel_scale * variance), 1e-3)
+        accepted_u: list[np.ndarray]
         accepted_u, accepted_d, keys = [], [], []
         # expected acceptance: a little below the last generation's (the tolerance shrinks)
         previous = len(last.weights) / last.proposed if last.index > 0 else 0.4

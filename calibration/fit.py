@@ -539,5 +539,6 @@ class Calibration:
             if INSTALLED_REPORT.exists():
                 shutil.rmtree(INSTALLED_REPORT)
             shutil.copytree(self.out / "report", INSTALLED_REPORT)
-            self._log(f"installed {INSTALLED_DRAWS.relative_to(REPO_ROOT)} and {INSTALLED_REPORT.relative_to(REPO_ROOT)}/")
+            self._log(f"installed {INSTALLED_DRAWS.relative_to(REPO_ROOT)} and "
+                      f"{INSTALLED_REPORT.relative_to(REPO_ROOT)}/")
         return summary

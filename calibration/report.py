@@ -245,7 +245,7 @@ def write(calibration: Calibration, results: dict[str, Any], stylized: pd.DataFr
     rms = float(np.sqrt(np.mean(np.square(fit["scaled_error"]))))
     rms_hold = float(np.sqrt(np.mean(np.square(holdout["scaled_error"])))) if len(holdout) else float("nan")
     timings = dict(calibration.timings)
-    summary = {
+    summary: dict[str, Any] = {
         "mode": calibration.mode, "seed": calibration.seed, "code_version": code_version(),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workers": calibration.workers,
         "population_scale": calibration.config.population_scale,

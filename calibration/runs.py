@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine.design import Design, Point
+from sim.engine.design import Design, Detail, Point
 from sim.engine.runner import run_design
 from sim.model.model import simulate
 from sim.scenario.schema import Scenario
@@ -58,9 +58,9 @@ def run_points(
     base_seed: int,
     model: ModelFn | None = None,
     replicates: int = 1,
-    detail: str = "directions",
+    detail: Detail = "directions",
     indicators: Sequence[str] | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> pd.DataFrame:
     """Run the model at each point (scenario values set by dotted paths) through the engine.
 

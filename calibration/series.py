@@ -1,7 +1,7 @@
 """The series the model is compared with (``calibration/data/series.toml``), the hold-out
 (``calibration/data/holdout.toml``), and the distance.
 
-Observations come from the sourced facts (``calibration/data/ningbo_facts.csv``); the model's matching
+Observations come from the sourced facts (``sim/data/ningbo/facts.csv``); the model's matching
 statistics are computed from tidy result rows (never from a live model). A ``level`` series divides the
 model quantity by a scope share (an observation parameter declared in series.toml, fitted with the
 behavioural parameters): the model covers that share of the city statistic. Each comparison is in logs:
@@ -15,7 +15,7 @@ The hold-out file has the same format and uses the scope shares of series.toml; 
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -24,12 +24,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.core.errors import InputError, from_validation_error
-from sim.core.paths import CALIBRATION_DATA_DIR
+from sim.core.paths import CALIBRATION_DATA_DIR, DATA_DIR
+from sim.inputs.region import DEFAULT_REGION
 from sim.inputs.space import Factor
 
 SERIES_FILE = CALIBRATION_DATA_DIR / "series.toml"
 HOLDOUT_FILE = CALIBRATION_DATA_DIR / "holdout.toml"
-FACTS_FILE = CALIBRATION_DATA_DIR / "ningbo_facts.csv"
+FACTS_FILE = DATA_DIR / DEFAULT_REGION / "facts.csv"  # the calibrated region's sourced facts
 SCALED_ERROR_CAP = 10.0  # a scaled error beyond this counts as this (a run far off, or a zero count)
 TINY = 1e-9
 
@@ -185,7 +186,7 @@ class SeriesSet(_Frozen):
         for s in self.series:
             rows = results[(results["indicator"] == s.model_indicator)
                            & results["direction"].isin(s.model_directions)]
-            total = rows.groupby(keys + ["year"], sort=True)["value"].sum().unstack("year")
+            total = rows.groupby([*keys, "year"], sort=True)["value"].sum().unstack("year")
             if s.transform == "index":
                 if s.base_year not in total.columns:
                     continue
@@ -197,7 +198,7 @@ class SeriesSet(_Frozen):
             long = total.stack().rename("simulated").reset_index()
             long.insert(len(keys), "series", s.id)
             frames.append(long)
-        columns = keys + ["series", "year", "simulated"]
+        columns = [*keys, "series", "year", "simulated"]
         return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
@@ -274,7 +275,7 @@ def scaled_errors(observations: pd.DataFrame, simulated: pd.DataFrame,
     scaled = np.where(np.isfinite(sim), np.clip(scaled, -SCALED_ERROR_CAP, SCALED_ERROR_CAP), np.nan)
     merged["log_error"] = np.where(np.isfinite(sim), log_error, np.nan)
     merged["scaled"] = scaled
-    return merged[list(keys) + ["series", "year", "observed", "simulated", "log_error", "scaled", "holdout"]]
+    return merged[[*list(keys), "series", "year", "observed", "simulated", "log_error", "scaled", "holdout"]]
 
 
 def distances(errors: pd.DataFrame, keys: tuple[str, ...] = ("sample",), n_observations: int | None = None

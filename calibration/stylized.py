@@ -26,6 +26,7 @@ SIZE_BINS = 10             # size deciles for conditioning growth on size
 SUBBOTIN_SAMPLE = 20000    # growth rates used in the Subbotin fit (a seeded subsample)
 PERSISTENCE_LAG = 5        # years
 SURVIVAL_YEARS = 5
+ABOVE_SIZE_REVENUE_100M_YUAN = 0.2  # China's statistical size line for industry (规模以上: sales >= 20m yuan)
 
 
 # ------------------------------------------------------------------ statistics of arrays
@@ -188,6 +189,9 @@ def firm_statistics(panel: pd.DataFrame, seed: int = 0) -> dict[str, float]:
     beta, bins = volatility_size_exponent(growth["size"].to_numpy(), growth["growth"].to_numpy())
     productivity = last["revenue"] / last["employees"]
     by_direction = [percentile_ratio(productivity[last["direction"] == d]) for d in last["direction"].unique()]
+    above = last["revenue"] >= ABOVE_SIZE_REVENUE_100M_YUAN
+    by_direction_above = [percentile_ratio(productivity[above & (last["direction"] == d)])
+                          for d in last["direction"].unique()]
     tech = [percentile_ratio(last["relative_tech"][last["direction"] == d]) for d in last["direction"].unique()]
     survival = startup_survival(panel)
     out = {
@@ -197,6 +201,8 @@ def firm_statistics(panel: pd.DataFrame, seed: int = 0) -> dict[str, float]:
         "sf_growth_excess_kurtosis": float(stats.kurtosis(sample)) if len(sample) > 50 else float("nan"),
         "sf_volatility_size_exponent": beta,
         "sf_labour_productivity_90_10": float(np.nanmedian(by_direction)),
+        "sf_labour_productivity_90_10_above_size": float(np.nanmedian(by_direction_above))
+        if np.isfinite(by_direction_above).any() else float("nan"),
         "sf_relative_tech_90_10": float(np.nanmedian(tech)),
         "sf_top_quintile_retention_5y": top_quintile_retention(panel),
         "sf_startup_survival_5y": float(survival.get(SURVIVAL_YEARS, np.nan)),

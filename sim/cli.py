@@ -17,17 +17,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("sim.commands.run", "run a seeded ensemble of a scenario; print the target table"),
     "compare": ("sim.commands.compare", "compare two scenarios with common random numbers"),
     "check": ("sim.commands.check", "validate a scenario file and print its spending plan"),
+    "fonts": ("sim.commands.fonts", "print the chart font for Chinese and run the glyph (tofu) check"),
     "sweep": ("sim.commands.sweep", "run (or resume) a sensitivity sweep into a result store"),
     "analyze": ("sim.commands.analyze", "sensitivity indices and target probabilities from a store"),
     "status": ("sim.commands.status", "progress of a result store"),
     "calibrate": ("sim.commands.calibrate", "fit the behavioural parameters to Ningbo's data; write the report"),
-    "brief": ("sim.commands.brief", "write the one-page briefing (HTML) from result stores"),
+    "brief": ("sim.commands.brief", "write the briefing (HTML page, pptx slides or PDF) from result stores"),
+    "export": ("sim.commands.export", "write a store's tables to an Excel workbook (Chinese column names)"),
+    "value": ("sim.commands.value", "what each 亿元 buys: every lever +10亿 (or +10%) on common random numbers"),
+    "emulate": ("sim.commands.emulate", "train an emulator of the targets on sweep stores, or predict with it"),
+    "allocate": ("sim.commands.allocate", "best split of a yearly budget across levers, verified on the model"),
+    "discover": ("sim.commands.discover", "scenario discovery (PRIM, CART): where a target fails in a sweep"),
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: a bad option or value is an :class:`InputError` (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(message, allowed=f"see `{self.prog} --help`")
+
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, dict]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="weilai",
         description="Simulate Ningbo's nine future industries under policy levers (2024-2035).",
     )

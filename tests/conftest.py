@@ -1,6 +1,7 @@
 """Shared fixtures: a synthetic ensemble store (2 scenarios x 20 replicates, 2024-2035), its
-evaluated targets, indices and a comparison table; and the rule that tests needing Chromium or a CJK
-font fail in CI (``CI=true``) instead of skipping."""
+evaluated targets, indices and a comparison table; the rule that tests needing Chromium fail in CI
+(``CI=true``) instead of skipping; and the chart font, which every installation has (noto-cjk[sans] is a
+dependency), so its absence fails the tests that draw Chinese."""
 
 from __future__ import annotations
 
@@ -63,10 +64,11 @@ def comparison_file(ensemble_store):
 
 @pytest.fixture(scope="session")
 def cjk_font_available():
+    """True once the chart font is found; a missing font is a broken installation, so the test fails."""
     from sim.presentation.fonts import CjkFontMissingError, cjk_font
 
     try:
         cjk_font()
-        return True
-    except CjkFontMissingError:
-        return False
+    except CjkFontMissingError as exc:
+        pytest.fail(f"no CJK font for the charts (weilai installs noto-cjk[sans]): {exc.message()}")
+    return True

@@ -18,6 +18,23 @@ def baseline():
     return load_scenario("baseline")
 
 
+def weilai_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """Run the ``weilai`` command in this process (``sim.cli.main``) and capture what it prints.
+
+    For the command-line bad-input tests: the same exit status and messages as the installed command,
+    without starting a Python process per test. ``capsys`` is pytest's fixture.
+    """
+    from sim.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code if isinstance(exc.code, int) else 2
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(["weilai", *args], code, printed.out, printed.err)
+
+
 def run_weilai(*args: str, cwd: Path | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """Run the ``weilai`` command in a subprocess (test helper models importable via PYTHONPATH)."""
     env = dict(os.environ)

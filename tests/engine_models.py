@@ -71,7 +71,18 @@ def toy_model(scenario, seed, *, detail="full", fail_seeds=(), crash_seeds=(), c
                     if detail == "full" and k == 0:
                         rows.append((int(year), direction, region.districts[d % len(region.districts)],
                                      indicator, float(by_direction[t, d])))
+    # the toy pays out exactly its plan (the real model records what it delivered)
+    for row in scenario.plan(region).spending.itertuples():
+        if detail != "city":
+            rows.append((int(row.year), row.direction, "all", f"spending_{row.lever}", float(row.value)))
+    city = scenario.plan(region).spending.groupby(["year", "lever"], as_index=False)["value"].sum()
+    rows += [(int(r.year), "all", "all", f"spending_{r.lever}", float(r.value)) for r in city.itertuples()]
     return pd.DataFrame(rows, columns=["year", "direction", "district", "indicator", "value"])
+
+
+# fault injection does not change what a successful run computes: not part of the store's model identity
+toy_model.execution_keywords = ("fail_seeds", "crash_seeds", "crash_once_dir", "kill_pid_at_seeds", "kill_pid",
+                                "hang_seeds")
 
 
 def _unit_values(scenario, names):
@@ -163,3 +174,21 @@ def rare_step_model(scenario, seed):
     value = float(np.dot(LINEAR_COEFFICIENTS, u))
     return pd.DataFrame({"year": [2027, 2027], "direction": "all", "district": "all",
                          "indicator": ["standards", "breakthroughs"], "value": [step, value]})
+
+
+interrupting_model.execution_keywords = ("at_seeds",)  # fault injection: not part of the model identity
+
+
+def wrong_result_chunk(job, scenarios, *, bad_seeds=()):
+    """The engine's ``run_chunk``, except that a chunk holding one of ``bad_seeds`` returns a text instead
+    of a ChunkResult (as a worker with other code might)."""
+    from sim.engine.worker import run_chunk
+
+    if any(run.seed in bad_seeds for run in job.runs):
+        return "not a chunk result"
+    return run_chunk(job, scenarios)
+
+
+GOOD_LINEAR_SWEEP = (  # a small Morris sweep of linear_model, as a sweep file
+    'scenario = "baseline"\nmethod = "morris"\nsamples = 4\nseed = 2\ntargets = false\noutputs = ["standards"]\n'
+    'years = [2027]\nfactors = [' + ", ".join(f'"{f}"' for f in LINEAR_FACTORS) + "]\n")

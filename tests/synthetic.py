@@ -183,3 +183,60 @@ def synthetic_comparison(targets_table: pd.DataFrame) -> pd.DataFrame:
         "difference_low": (diff - half).clip(-1, 1).to_numpy(), "difference_high": (diff + half).clip(-1, 1).to_numpy(),
         "cost_a_100m_yuan": 310.5, "cost_b_100m_yuan": 402.25,
     }).reset_index(drop=True)
+
+
+# A second, synthetic region folder: two directions and three districts made from a subset of Ningbo's
+# data files (renamed), so that a run of another city can be tested end to end without real data.
+SYNTHETIC_DIRECTIONS = {"alpha": "frontier_materials", "beta": "quantum"}  # new id -> Ningbo row it copies
+SYNTHETIC_DISTRICTS = ("north", "south", "rest")
+
+
+def write_region(folder: Path, base_year: int = 2025) -> Path:
+    """Write a synthetic region folder (every file a region needs) and return it.
+
+    The targets' base year is ``base_year`` (not Ningbo's 2024), so that tests can see it comes from the data.
+    """
+    import re
+    import shutil
+
+    ningbo = load_region().folder
+    folder.mkdir(parents=True, exist_ok=True)
+    rename = {old: new for new, old in SYNTHETIC_DIRECTIONS.items()}
+    directions = pd.read_csv(ningbo / "directions.csv")
+    directions = directions[directions["direction"].isin(rename)].copy()
+    directions["direction"] = directions["direction"].map(rename)
+    directions["order"] = range(1, len(directions) + 1)
+    directions["districts"] = ["north;south", "south"]
+    directions.to_csv(folder / "directions.csv", index=False)
+    pd.DataFrame({"district": SYNTHETIC_DISTRICTS, "name_zh": ["北区", "南区", "其他"],
+                  "name_en": ["North", "South", "Rest"], "kind": "district",
+                  "note": "synthetic"}).to_csv(folder / "districts.csv", index=False)
+    pd.DataFrame([{"level": "provincial", "district": "north", "direction": "alpha", "year": 2022,
+                   "source": "synthetic", "note": ""}]).to_csv(folder / "pilot_zones_existing.csv", index=False)
+    institutes = pd.read_csv(ningbo / "institutes.csv").head(1).copy()
+    institutes["district"] = "north"
+    institutes["directions"] = "alpha:0.6;beta:0.4"
+    institutes.to_csv(folder / "institutes.csv", index=False)
+    initial = pd.read_csv(ningbo / "initial_state.csv")
+    initial = initial[initial["direction"].isin(rename)].copy()
+    initial["direction"] = initial["direction"].map(rename)
+    initial.to_csv(folder / "initial_state.csv", index=False)
+    facts = pd.read_csv(ningbo / "facts.csv")
+    facts = facts[facts["indicator"].isin(["gdp", "graduates_arriving"])].copy()
+    facts["value"] = facts["value"] * 0.5
+    facts.to_csv(folder / "facts.csv", index=False)
+
+    def per_direction(match: re.Match) -> str:  # an inline table by Ningbo direction -> by synthetic direction
+        cells = dict(re.findall(r"(\w+)\s*=\s*([-0-9.eE+]+)", match.group(0)))
+        if not set(rename) <= set(cells):
+            return match.group(0)
+        return "{ " + ", ".join(f"{new} = {cells[old]}" for new, old in SYNTHETIC_DIRECTIONS.items()) + " }"
+
+    space = (ningbo / "parameter_space.toml").read_text(encoding="utf-8")
+    (folder / "parameter_space.toml").write_text(re.sub(r"\{[^{}\n]*\}", per_direction, space), encoding="utf-8")
+    shutil.copy(ningbo / "indicators.toml", folder / "indicators.toml")
+    targets = (ningbo / "targets.toml").read_text(encoding="utf-8")
+    targets, n = re.subn(r"(?m)^base_year = \d+$", f"base_year = {base_year}", targets)
+    assert n == 1
+    (folder / "targets.toml").write_text(targets, encoding="utf-8")
+    return folder

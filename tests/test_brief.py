@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import require
@@ -148,3 +149,115 @@ def test_the_sobol_bars_shown_are_the_first_target_the_sweep_analysed():
                             "year": [2035, 2027, 2027]})
     assert brief._first_target_output(indices, load_region("ningbo")) == ("innovation_platforms", 2027)
     assert brief._first_target_output(indices.assign(output="firms"), load_region("ningbo")) == ("firms", None)
+
+
+def test_first_screen_has_headline_tiles_decision_and_caveat(page, targets_table, comparison_file):
+    from sim.presentation import charts as C
+    from sim.presentation.first_screen import reading_counts
+
+    text = page.read_text(encoding="utf-8")
+    start = text.index("<section id='first-screen'>")
+    first = text[start:text.index("</section>", start)]
+    assert first.index("class='headline'") < first.index("class='tiles'") < first.index("class='decision'") \
+        < first.index("class='caveat'")
+    for word in ("情景比较", "非预测", "假设", "留出检验"):
+        assert word in first
+    # tiles: counts per reading from the evaluated table, and money over the period with a yearly figure
+    from sim.inputs.region import load_region
+
+    counts = reading_counts(targets_table, "baseline", load_region())
+    assert sum(counts.values()) == 14
+    assert f"<b>{counts['likely']}</b><span>很可能</span>" in first
+    assert re.search(r"2024–2035年合计[\d,.]+亿元，年均[\d,.]+亿元", first)
+    # the comparison's clearly better targets are named with their change in percentage points
+    table = pd.read_csv(comparison_file)
+    better = table[table["difference_low"] > 0]
+    if len(better):
+        assert "个百分点" in first
+    assert "每亿元能买到什么：本页未计算" in first  # no value.csv given
+    assert C.READINGS  # the tiles' classes
+
+
+def test_first_screen_value_bullet_reads_value_csv(ensemble_store, tmp_path):
+    from sim.presentation.first_screen import value_bullet
+    from sim.inputs.region import load_region
+
+    value = pd.DataFrame({"lever": ["rd_grants", "talent_programme", "new_platforms"],
+                          "target": ["head_enterprises_2027", "standards_2027", "platforms_2027"],
+                          "delta_p": [0.10, 0.05, 0.02], "delta_p_low": [0.04, -0.01, 0.01],
+                          "delta_p_high": [0.16, 0.11, 0.03], "extra_cost_100m_yuan": [10.0, 10.0, 10.0],
+                          "delta_p_per_100m_yuan": [0.010, 0.005, 0.002]})
+    text = value_bullet(value, "zh", load_region())
+    assert "研发补助→未来产业头部企业（2027年） +1.0个百分点" in text or "研发补助→未来产业头部企业（2027年） +1个百分点" in text
+    assert "甬江人才工程" not in text  # its interval crosses 0
+    path = tmp_path / "value.csv"
+    value.to_csv(path, index=False)
+    out = brief.write_brief([ensemble_store.path], tmp_path / "b.html", value=path)
+    assert "每亿元能买到什么（达成概率变化" in out.read_text(encoding="utf-8")
+    value.drop(columns=["delta_p_low"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="delta_p_low"):
+        brief.write_brief([ensemble_store.path], tmp_path / "c.html", value=path)
+
+
+def test_ties_are_named_and_an_unconverged_sweep_is_caveated():
+    table = pd.DataFrame({
+        "scenario": "s", "target": ["a", "b", "c"], "indicator": ["head_enterprises", "standards", "chain_leaders"],
+        "year": [2027, 2027, 2035], "comparator": ">=", "threshold": [10.0, 30.0, 2.0], "clause": "",
+        "n_replicates": 50, "median": [12.0, 28.0, 0.0], "p05": [9.0, 20.0, 0.0], "p95": [15.0, 35.0, 1.0],
+        "probability": [0.9, 0.34, 0.34], "probability_low": 0.0, "probability_high": 1.0,
+        "first_year_median_meets": float("nan")})
+    text = brief.target_summary(table, "s", "zh")
+    assert "达成概率最低的2项并列（均为34%）：牵头或参与制定的未来产业标准和具有全球影响力的“链主”企业（2035年）" in text
+    from synthetic import synthetic_indices
+
+    indices = synthetic_indices()
+    assert "尚未收敛" in brief.sensitivity_summary(indices, "zh")  # no convergence check given
+    converged = pd.DataFrame({"relative_change": [0.01, 0.03]})
+    clean = indices.assign(conf=0.001)
+    assert "尚未收敛" not in brief.sensitivity_summary(clean, "zh", convergence=converged)
+    inflated = clean.copy()
+    inflated.loc[inflated["index"] == "ST", "value"] += 1.0
+    assert "总效应指数大于1" in brief.sensitivity_summary(inflated, "zh", convergence=converged)
+
+
+def test_exports_pptx_xlsx_and_pdf(ensemble_store, comparison_file, tmp_path, cjk_font_available):
+    import openpyxl
+    from pptx import Presentation
+
+    from sim.presentation.exports import SLIDE_HEIGHT_EMU, SLIDE_WIDTH_EMU, chromium_binary
+
+    # slides: 16:9, title, a board per scenario, the comparison, what each 亿元 buys, the decision
+    out = tmp_path / "brief.pptx"
+    assert main(["brief", str(ensemble_store.path), str(comparison_file), "--format", "pptx", "--out", str(out)]) == 0
+    deck = Presentation(str(out))
+    assert (deck.slide_width, deck.slide_height) == (SLIDE_WIDTH_EMU, SLIDE_HEIGHT_EMU)
+    assert abs(deck.slide_width / deck.slide_height - 16 / 9) < 0.01
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert len(titles) == 6, titles
+    assert titles[1].startswith("目标达成看板") and titles[2].startswith("目标达成看板")
+    assert titles[3] == "情景比较" and titles[4] == "每亿元能买到什么" and titles[5] == "决策要点"
+    pictures = [sh for s in list(deck.slides)[1:4] for sh in s.shapes if sh.shape_type == 13]
+    assert len(pictures) == 3
+    text = " ".join(sh.text_frame.text for s in deck.slides for sh in s.shapes if sh.has_text_frame)
+    assert "非预测" in text and "假设" in text
+
+    # workbook: Chinese sheet and column names, numbers equal to the evaluated table
+    book = tmp_path / "tables.xlsx"
+    assert main(["export", str(ensemble_store.path), "--xlsx", str(book)]) == 0
+    wb = openpyxl.load_workbook(book)
+    assert {"目标达成", "财政投入", "关键指标", "来源"} <= set(wb.sheetnames)
+    sheet = pd.read_excel(book, sheet_name="目标达成")
+    assert {"情景", "目标", "达成概率", "判读"} <= set(sheet.columns)
+    from sim.presentation import charts as C
+
+    table = C.evaluated_targets(ensemble_store)
+    merged = sheet.merge(table, left_on=["情景", "目标编号"], right_on=["scenario", "target"])
+    assert len(merged) == len(table) and np.allclose(merged["达成概率"], merged["probability"], equal_nan=True)
+    assert main(["export", str(ensemble_store.path), "--xlsx", str(tmp_path / "x.csv")]) == 2
+
+    # PDF through Chromium's print (with the page's print stylesheet)
+    require(chromium_binary() is not None, "no Chromium for --format pdf")
+    pdf = tmp_path / "brief.pdf"
+    assert main(["brief", str(ensemble_store.path), "--format", "pdf", "--out", str(pdf)]) == 0
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 2

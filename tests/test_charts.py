@@ -263,3 +263,227 @@ def test_footnote_of_a_sweep_names_its_points_not_the_bare_base_hash():
     assert "情景 baseline_sobol 8704个样本点×1次重复 · 基准种子 2024" in source.footnote("zh")
     assert "5b7a8469" not in source.footnote("zh")
     assert "baseline_sobol, 8704 sample points x 1 replicates" in source.footnote("en")
+
+
+# ------------------------------------------------------------------------------ charts that cannot mislead
+
+
+def _board_rows(targets_table, **changes):
+    table = targets_table[targets_table["scenario"] == "baseline"].copy().reset_index(drop=True)
+    for (row, column), value in changes.items():
+        table.loc[row, column] = value
+    return table
+
+
+def test_board_marks_values_beyond_the_axis_with_their_value(targets_table):
+    table = targets_table[targets_table["scenario"] == "baseline"].copy().reset_index(drop=True)
+    i = int(table.index[table["indicator"] == "standards"][0])
+    table.loc[i, ["median", "p05", "p95"]] = [4.15 * table.loc[i, "threshold"], 3.5 * table.loc[i, "threshold"],
+                                              5.0 * table.loc[i, "threshold"]]
+    chart = C.target_board(table, "baseline")
+    drawn = dataset_with(chart, "beyond_axis", "beyond_text").set_index("target")
+    target = table.loc[i, "target"]
+    assert drawn.loc[target, "beyond_axis"] and drawn.loc[target, "beyond_text"] == "▶ 415%"
+    assert not drawn.drop(index=target)["beyond_axis"].any() or (
+        drawn.drop(index=target)[["progress_p95", "progress_median"]].max(axis=1) > 3).all()
+    # the marker layer draws exactly the rows beyond the axis
+    text = spec_text(chart)
+    assert "▶ 415%" in text
+
+
+def test_board_colour_comes_from_the_interval_with_a_borderline_class(targets_table):
+    table = targets_table[targets_table["scenario"] == "baseline"].copy().reset_index(drop=True)
+    i = int(table.index[table["indicator"] == "head_enterprises"][0])
+    table.loc[i, ["probability", "probability_low", "probability_high"]] = [0.80, 0.67, 0.89]
+    drawn = C.board_table(table, "baseline").set_index("target")
+    target = table.loc[i, "target"]
+    assert drawn.loc[target, "likelihood"] == "likely"  # the point estimate alone
+    assert drawn.loc[target, "reading"] == "borderline"
+    assert C.reading(0.9, 0.82, 0.97) == "likely" and C.reading(0.1, 0.0, 0.3) == "unlikely"
+    assert C.reading(0.6, 0.45, 0.75) == "at_risk" and C.reading(0.4, 0.3, 0.5) == "borderline"
+    spec = C.target_board(table, "baseline").to_dict()
+    colours = [e["color"] for e in _encodings(spec) if "color" in e and e["color"].get("field")]
+    assert colours and all(c["field"] == "reading_label" for c in colours)
+    assert "临界（区间跨越分界）" in json.dumps(spec, ensure_ascii=False)
+
+
+def _encodings(spec):
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "encoding" in node:
+                found.append(node["encoding"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(spec)
+    return found
+
+
+def test_designation_set_targets_are_drawn_without_intervals(targets_table):
+    drawn = dataset_with(C.target_board(targets_table, "baseline"), "designated", "probability_low").set_index("target")
+    assert drawn.loc["municipal_zones_2027", "designated"]
+    for column in ("probability_low", "probability_high", "progress_p05", "progress_p95"):
+        assert pd.isna(drawn.loc["municipal_zones_2027", column])
+    assert "认定计划" in drawn.loc["municipal_zones_2027", "value_text"]
+    others = drawn.drop(index="municipal_zones_2027")
+    assert not others["designated"].any() and others["probability_low"].notna().all()
+    # a set_by column of the targets table decides where present
+    marked = targets_table.assign(set_by=np.where(targets_table["target"] == "standards_2027", "designation", "model"))
+    redrawn = C.board_table(marked, "baseline").set_index("target")
+    assert redrawn.loc["standards_2027", "designated"] and not redrawn.loc["municipal_zones_2027", "designated"]
+
+
+def test_comparison_is_in_percentage_points_and_explains_zero_width_intervals(comparison_file):
+    table = pd.read_csv(comparison_file)
+    chart = C.comparison_chart(table, "zh")
+    drawn = dataset_with(chart, "difference_points", "difference_text").drop_duplicates("target").set_index("target")
+    for row in table.itertuples():
+        points = (row.probability_b - row.probability_a) * 100
+        assert drawn.loc[row.target, "difference_points"] == pytest.approx(points)
+        assert drawn.loc[row.target, "difference_text"].endswith("个百分点")
+    text = spec_text(chart)
+    assert "个百分点" in text and '"format": "+%"' not in text and "+76%" not in text
+    assert "区间宽度为0" not in json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+    same = table.assign(probability_b=table["probability_a"], difference=0.0, difference_low=0.0, difference_high=0.0)
+    title = json.dumps(C.comparison_chart(same, "zh").to_dict()["title"], ensure_ascii=False)
+    assert f"{len(same)}项目标的区间宽度为0" in title
+    assert C.points_text(0.76, "zh") == "+76个百分点" and C.points_text(-0.05, "en") == "-5 pp"
+
+
+def test_morris_chart_keeps_factors_without_sigma():
+    from synthetic import synthetic_indices
+
+    indices = synthetic_indices()
+    rows = indices[(indices["method"] == "morris") & (indices["output"] == "head_enterprises")]
+    top = rows[rows["index"] == "mu_star"].sort_values("value", ascending=False)["factor"].iloc[0]
+    grouped = indices.copy()
+    grouped.loc[(grouped["method"] == "morris") & (grouped["factor"] == top) & (grouped["index"] == "sigma"),
+                "value"] = float("nan")
+    chart = C.morris_chart(grouped, "head_enterprises", lang="zh")
+    drawn = pd.concat([d for d in datasets(chart) if "mu_star" in d])
+    assert top in set(drawn["factor"]) and drawn["factor"].nunique() == 8
+    assert not drawn.set_index("factor").loc[[top], "sigma_known"].any()
+    assert "σ无法估计" in json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+
+
+def test_sobol_chart_warns_on_first_order_above_total_and_intervals_across_zero():
+    from synthetic import synthetic_indices
+
+    indices = synthetic_indices().assign(conf=0.001)  # narrow intervals, S1 < ST everywhere
+    clean = json.dumps(C.sobol_chart(indices, "head_enterprises").to_dict()["title"], ensure_ascii=False)
+    assert "S1大于ST" not in clean and "跨过0" not in clean
+    bad = indices.copy()
+    mask = (bad["method"] == "sobol") & (bad["output"] == "head_enterprises")
+    st = bad[mask & (bad["index"] == "ST")].sort_values("value", ascending=False)
+    factor = st["factor"].iloc[0]
+    bad.loc[mask & (bad["factor"] == factor) & (bad["index"] == "S1"), "value"] = float(st["value"].iloc[0]) + 0.1
+    title = json.dumps(C.sobol_chart(bad, "head_enterprises").to_dict()["title"], ensure_ascii=False)
+    assert "1个因素的S1大于ST" in title
+    bad.loc[mask & (bad["factor"] == factor) & (bad["index"] == "ST"), "conf"] = 5.0
+    title = json.dumps(C.sobol_chart(bad, "head_enterprises").to_dict()["title"], ensure_ascii=False)
+    assert "置信区间跨过0" in title
+
+
+def test_fan_charts_with_two_scenarios_band_one_and_line_the_other(results, targets_table):
+    chart = C.fan_charts(results, ["head_enterprises"])
+    spec = chart.to_dict()
+    layers = spec["vconcat"][0]["concat"][0]["layer"]
+    areas = [layer for layer in layers if layer["mark"]["type"] == "area"]
+    dashed = [layer for layer in layers if layer["mark"]["type"] == "line" and layer["mark"].get("strokeDash")]
+    last = C.fan_table(results, "head_enterprises")["scenario_title"].iloc[-1]
+    # bands for one scenario only (the one compared), the other scenario a dashed median line
+    assert len(areas) == 2 and all(f"=== '{last}'" in json.dumps(a["transform"], ensure_ascii=False) for a in areas)
+    assert len(dashed) == 1 and f"!== '{last}'" in json.dumps(dashed[0]["transform"], ensure_ascii=False)
+    assert "区间带属于" in json.dumps(spec["title"], ensure_ascii=False)
+
+
+def test_fan_charts_show_the_at_risk_targets_by_default(results, targets_table):
+    present = set(results["indicator"].unique())
+    chosen = C.at_risk_indicators(targets_table, present)
+    rated = targets_table.dropna(subset=["probability"])
+    rated = rated[(rated["scenario"] == "talent_push") & (rated["indicator"] != "municipal_pilot_zones")]
+    worst = rated[rated["probability_low"] < C.LIKELY_AT].sort_values("probability", kind="stable")["indicator"]
+    assert "municipal_pilot_zones" not in chosen
+    assert chosen and chosen[0] == [i for i in worst if i in present][0]
+    chart = C.fan_charts(results, targets_table=targets_table)
+    titles = [p["title"]["text"] for p in chart.to_dict()["vconcat"][0]["concat"]]
+    from sim.presentation import labels as L
+
+    assert titles[0].startswith(L.indicator_label(chosen[0], "zh", __import__("sim.inputs.region", fromlist=["x"]).load_region()))
+    assert chart.to_dict()["title"]["text"] == "有风险目标的指标走势（全市）"
+
+
+def test_spending_outcome_chart_is_framed_as_side_by_side_not_a_return(ensemble_store, results):
+    chart = C.spending_outcome_chart(ensemble_store.spending(), results, ["head_enterprises"], lang="zh")
+    title = json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+    assert "不表示投入回报" in title and "weilai compare" in title and "投入与产出" not in title
+    drawn = dataset_with(chart, "spent", "start_median", "direction").set_index("direction")
+    rows = results[(results["scenario"] == "baseline") & (results["indicator"] == "head_enterprises")
+                   & (results["year"] == 2024) & (results["district"] == "all")]
+    assert drawn.loc["quantum", "start_median"] == pytest.approx(np.median(rows[rows["direction"] == "quantum"]["value"]))
+    en = C.spending_outcome_chart(ensemble_store.spending(), results, ["head_enterprises"], lang="en")
+    assert "not a return" in en.to_dict()["title"]["text"]
+
+
+def _font_sizes(node, found):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.lower().endswith("fontsize") and isinstance(value, (int, float)):
+                found.append((key, value))
+            _font_sizes(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _font_sizes(value, found)
+    return found
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_chart_text_is_large_and_dark_enough_to_project(targets_table, comparison_file, results):
+    from synthetic import synthetic_indices
+
+    charts = [C.target_board(targets_table, "baseline"), C.comparison_chart(pd.read_csv(comparison_file)),
+              C.fan_charts(results), C.morris_chart(synthetic_indices(), "head_enterprises")]
+    for chart in charts:
+        spec = chart.to_dict()
+        sizes = [v for k, v in _font_sizes(spec, []) if v > 1]  # fontSize 1: an empty spacer title
+        assert min(sizes) >= C.MIN_TEXT_PX, sorted(sizes)[:3]
+        config = spec["config"]
+        assert config["axis"]["labelFontSize"] >= 15 and config["axis"]["labelFontWeight"] >= 500
+        for colour in (config["axis"]["labelColor"], config["text"]["color"], spec["title"]["subtitleColor"]):
+            assert _luminance(colour) < 0.3, colour
+
+
+def test_district_tile_map_shows_district_values_and_pilot_zones(results):
+    from sim.inputs.region import load_region
+
+    region = load_region()
+    tiles = C.district_tiles(region)
+    assert set(tiles["district"]) == set(region.districts)
+    assert not tiles.duplicated(["col", "row"]).any()  # one tile per cell
+    designations = [{"district": "beilun", "direction": "quantum", "year": 2025},
+                    {"district": "beilun", "direction": "aerospace", "year": 2030},
+                    {"district": "cixi", "direction": "future_energy", "year": 2036}]
+    table = C.district_table(results, "baseline", year=2027, designations=designations).set_index("district")
+    rows = results[(results["scenario"] == "baseline") & (results["indicator"] == "revenue_100m_yuan")
+                   & (results["district"] != "all") & (results["year"] == 2027)]
+    for district in rows["district"].unique():
+        per_rep = rows[rows["district"] == district].groupby("replicate")["value"].sum()
+        assert table.loc[district, "median"] == pytest.approx(np.median(per_rep))
+    # zones: the sourced ones in place and the scenario's designated up to the year
+    existing = region.existing_zones
+    assert table.loc["haishu", "zones"] == int((existing["district"] == "haishu").sum())
+    assert table.loc["beilun", "zones"] == 1 and "市级1" in table.loc["beilun", "zones_text"]
+    assert table.loc["cixi", "zones"] == 0
+    chart = C.district_map(results, "baseline", designations=designations)
+    title = json.dumps(chart.to_dict()["title"], ensure_ascii=False)
+    assert "示意性方格图" in title and "不是行政区划边界图" in title
+    with pytest.raises(InputError, match="district rows"):
+        C.district_table(results, "baseline", indicator="gdp_100m_yuan")

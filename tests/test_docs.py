@@ -11,4 +11,4 @@ from sim.presentation.docs import GENERATED
 def test_generated_docs_are_current(file):
     expected = GENERATED[file](load_region("ningbo"))
     assert (REPO_ROOT / "docs" / file).read_text(encoding="utf-8") == expected, \
-        f"docs/{file} is out of date: run python -m sim.presentation.docs"
+        f"docs/{file} is out of date: run python docs/make_docs.py"

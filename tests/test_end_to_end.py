@@ -15,6 +15,8 @@ from sim.presentation import brief
 from sim.presentation import charts as C
 from sim.scenario.loading import load_scenario
 
+pytestmark = pytest.mark.slow  # long runs of the real model (CI runs them; -m "not slow" skips them)
+
 model = pytest.importorskip("sim.model.model")
 
 

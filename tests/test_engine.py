@@ -55,6 +55,7 @@ def test_rows_carry_keys_and_spawned_seeds(tmp_path):
     assert manifest["sessions"][0]["runs_ok"] == 6 and manifest["sessions"][0]["wall_seconds"] > 0
 
 
+@pytest.mark.slow
 def test_serial_equals_process_pool_for_any_chunking(tmp_path, tmp_path_factory):
     clean = _clean(tmp_path_factory)
     for workers, chunk in ((2, 1), (2, 3), (2, None)):
@@ -236,6 +237,7 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_killed_sweep_resumes_with_only_the_missing_runs_to_identical_results(tmp_path, tmp_path_factory,
                                                                                  workers):
@@ -259,6 +261,7 @@ def test_a_killed_sweep_resumes_with_only_the_missing_runs_to_identical_results(
     pd.testing.assert_frame_equal(resumed.results(), clean, check_exact=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(failing=st.sets(st.integers(0, 5), max_size=6), chunk=st.integers(1, 7))
 def test_property_fail_then_retry_equals_a_clean_run(tmp_path_factory, failing, chunk):
@@ -303,10 +306,10 @@ def test_scenarios_share_replicate_seeds_and_spending_is_written(tmp_path):
         run_scenarios([SCENARIO, SCENARIO], 2, 1, tmp_path / "d", model=toy_model, workers=1)
 
 
-def test_status_command_refuses_a_folder_that_is_no_store(tmp_path):
-    from engine_helpers import run_weilai
+def test_status_command_refuses_a_folder_that_is_no_store(tmp_path, capsys):
+    from engine_helpers import weilai_in_process
 
-    proc = run_weilai("status", str(tmp_path))
+    proc = weilai_in_process(capsys, "status", str(tmp_path))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not a result store" in proc.stderr
 
 

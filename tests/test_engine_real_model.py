@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from engine_helpers import baseline
 
 from sim.analysis.ensembles import run_ensemble
 from sim.analysis.sensitivity import analyze_store
 from sim.analysis.sweep import Sweep, SweepSpec, run_sweep
+
+pytestmark = pytest.mark.slow  # long runs of the real model (CI runs them; -m "not slow" skips them)
 
 SCENARIO = baseline()
 

@@ -12,7 +12,7 @@ from functools import partial
 
 import pandas as pd
 import pytest
-from engine_helpers import REPO_ROOT, TESTS_DIR, baseline, run_weilai
+from engine_helpers import REPO_ROOT, TESTS_DIR, baseline, run_weilai, weilai_in_process
 from engine_models import bernoulli_model, slow_toy_model, toy_model
 
 from sim.analysis.ensembles import run_adaptive_ensemble, run_ensemble
@@ -58,6 +58,7 @@ def test_adaptive_replication_stops_where_the_rule_says(tmp_path, ci_width, cap)
     assert table.loc[0, "n_replicates"] == expected_n
 
 
+@pytest.mark.slow
 def test_adaptive_replication_is_repeatable_and_resumable(tmp_path):
     kwargs = dict(ci_width=0.2, initial=10, batch=10, max_replicates=200, targets=ONE_TARGET,
                   model=bernoulli_model, progress=False)
@@ -74,6 +75,7 @@ def test_adaptive_replication_checks_its_arguments(tmp_path):
         run_adaptive_ensemble(SCENARIO, 1, tmp_path / "s", ci_width=1.5, model=bernoulli_model)
 
 
+@pytest.mark.slow
 def test_run_command_writes_the_store_and_prints_the_target_table(tmp_path):
     out = tmp_path / "run"
     proc = run_weilai("run", "baseline", "--replicates", "6", "--seed", "3", "--out", str(out),
@@ -105,21 +107,23 @@ def test_run_command_writes_the_store_and_prints_the_target_table(tmp_path):
     (["--model", "nowhere:nothing"], "--model"),
     (["--scheduler", "nonsense"], "--scheduler"),
 ])
-def test_run_command_refuses_bad_options_without_a_traceback(tmp_path, args, key):
-    proc = run_weilai("run", "baseline", "--out", str(tmp_path / "x"), "--no-progress", *args)
+def test_run_command_refuses_bad_options_without_a_traceback(tmp_path, args, key, capsys):
+    proc = weilai_in_process(capsys, "run", "baseline", "--out", str(tmp_path / "x"), "--no-progress", *args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"key '{key}'" in proc.stderr and "allowed" in proc.stderr
 
 
-def test_run_command_refuses_a_store_of_another_design(tmp_path):
+@pytest.mark.slow
+def test_run_command_refuses_a_store_of_another_design(tmp_path, capsys):
     out = str(tmp_path / "s")
     common = ["--out", out, "--model", "engine_models:toy_model", "--workers", "1", "--no-progress"]
-    assert run_weilai("run", "baseline", "--replicates", "2", "--seed", "1", *common).returncode == 0
-    proc = run_weilai("run", "baseline", "--replicates", "2", "--seed", "2", *common)
+    assert weilai_in_process(capsys, "run", "baseline", "--replicates", "2", "--seed", "1", *common).returncode == 0
+    proc = weilai_in_process(capsys, "run", "baseline", "--replicates", "2", "--seed", "2", *common)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "different design (base_seed: 1 here, 2 now)" in proc.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path):
     touch = tmp_path / "ran"
     touch.mkdir()
@@ -153,6 +157,7 @@ def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path):
     pd.testing.assert_frame_equal(ResultStore(out).results(), clean.results(), check_exact=True)
 
 
+@pytest.mark.slow
 def test_run_command_reports_failed_runs_with_exit_status_1(tmp_path):
     out = tmp_path / "f"
     proc = run_weilai("run", "baseline", "--replicates", "8", "--seed", "2", "--out", str(out),

@@ -10,6 +10,8 @@ from sim.analysis.targets import evaluate_targets, load_targets
 from sim.model.model import simulate
 from sim.scenario.loading import load_scenario
 
+pytestmark = pytest.mark.slow  # long runs of the real model (CI runs them; -m "not slow" skips them)
+
 SEEDS = range(300, 310)
 
 
@@ -91,8 +93,12 @@ def test_zero_policy_misses_what_only_policy_delivers():
     not_likely = {name: int((p[name][in_2027] < 0.8).sum()) for name in p}
     assert not_likely["zero"] > len(in_2027) / 2 and not_likely["full"] < not_likely["zero"], not_likely
     for target in ("platforms_2027", "municipal_zones_2027", "scenarios_2027"):
-        assert p["zero"][target] == 0.0, target
         assert p["full"][target] > 0.8, target
+    for target in ("municipal_zones_2027", "scenarios_2027"):  # only the city's own acts deliver these
+        assert p["zero"][target] == 0.0, target
+    # platforms also count enterprise technology centres that firms earn by themselves (since issue 12
+    # established manufacturers entering the directions bring R&D that qualifies): rarely 20 by 2027
+    assert p["zero"]["platforms_2027"] < 0.2
     # no target is more likely without policy than with the full package (allowing sampling noise)
     assert (p["zero"][in_2027] <= p["full"][in_2027] + 0.2).all()
 
@@ -140,7 +146,12 @@ def test_spending_is_accounted_exactly_in_every_run():
     scenario = load_scenario("full_package").with_values({"end_year": 2030})
     run = simulate(scenario, 1, detail="city")
     reported = run[run["indicator"] == "spending_100m_yuan"].set_index("year")["value"]
-    plan = scenario.plan()
-    by_lever = plan.spending.pivot_table(index="year", columns="lever", values="value", aggfunc="sum")
+    delivered = run[run["indicator"].str.startswith("spending_") & (run["indicator"] != "spending_100m_yuan")]
+    by_lever = delivered.assign(lever=delivered["indicator"].str.removeprefix("spending_")).pivot_table(
+        index="year", columns="lever", values="value", aggfunc="sum")
     assert np.allclose(reported.to_numpy(), by_lever.sum(axis=1).to_numpy())
     assert set(by_lever.columns) == {name for name, _ in scenario.levers.items()}
+    # delivered is close to planned: every lever pays for what it delivered, not more than a unit over
+    planned = scenario.plan().spending.pivot_table(index="year", columns="lever", values="value", aggfunc="sum")
+    assert (by_lever <= planned + 1.0).all().all()
+    assert by_lever.sum().sum() > 0.8 * planned.sum().sum()

@@ -159,3 +159,51 @@ def test_wilson_interval_known_values():
     assert wilson_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
     assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_productivity_step_hand_example_and_stationary_dispersion():
+    # 0.8 * 0.5 + sqrt(1 - 0.64) * 0.5 * 1.0 = 0.4 + 0.3
+    assert float(rules.productivity_step(np.array(0.5), 0.8, 0.5, np.array(1.0))) == pytest.approx(0.7)
+    rng = np.random.default_rng(3)
+    z = rng.normal(0.0, 0.55, 200_000)
+    z5 = z
+    for _ in range(5):
+        z5 = rules.productivity_step(z5, 0.8, 0.55, rng.standard_normal(len(z)))
+    assert np.std(z5) == pytest.approx(0.55, rel=0.01)         # the distribution is kept
+    assert np.corrcoef(z, z5)[0, 1] == pytest.approx(0.8**5, abs=0.01)  # ranks move: 5-year r = 0.33
+    top = z > np.quantile(z, 0.8)
+    retained = float(np.mean(z5[top] > np.quantile(z5, 0.8)))
+    assert 0.3 < retained < 0.5  # far from the 1.0 of a fixed ranking, above the 0.2 of none
+
+
+def test_ninety_ten_ratio_of_lognormal_productivity():
+    assert rules.ninety_ten_ratio(0.0) == 1.0
+    assert rules.ninety_ten_ratio(0.54) == pytest.approx(math.exp(2 * 1.2815516 * 0.54), rel=1e-6)
+    x = np.exp(np.random.default_rng(1).normal(0.0, 0.55, 200_000))
+    assert np.percentile(x, 90) / np.percentile(x, 10) == pytest.approx(rules.ninety_ten_ratio(0.55), rel=0.02)
+
+
+def test_attachment_weights_trade_size_for_technology():
+    w = rules.attachment_weights(np.array([4.0, 1.0, 1.0]), np.array([0.25, 1.0, 0.5]), 1.0, 1.0)
+    assert w.tolist() == pytest.approx([1.0, 1.0, 0.5])
+    # exponent 0 on technology is attachment by size alone
+    assert rules.attachment_weights(np.array([2.0, 1.0]), np.array([0.1, 1.0]), 1.0, 0.0).tolist() == [2.0, 1.0]
+
+
+def test_diversification_hazard_grows_with_demand_and_zones_and_saturates():
+    base = rules.diversification_hazard(0.01, np.array(0.0), 0.5, np.array(0.0), 0.4)
+    assert float(base) == pytest.approx(0.01)
+    # demand e - 1 (log1p = 1) and a municipal zone (strength 1): 0.01 * 1.5 * 1.4
+    assert float(rules.diversification_hazard(0.01, np.array(math.e - 1), 0.5, np.array(1.0), 0.4)) == \
+        pytest.approx(0.021)
+    demand = np.array([0.0, 1.0, 2.0, 4.0, 8.0])
+    h = rules.diversification_hazard(0.01, demand, 0.5, np.zeros(5), 0.4)
+    gains = np.diff(h) / np.diff(demand)
+    assert np.all(np.diff(h) > 0) and np.all(np.diff(gains) < 0)  # diminishing returns to demand
+    assert float(rules.diversification_hazard(0.9, np.array(100.0), 1.0, np.array(2.0), 0.8)) == 1.0
+
+
+def test_programme_success_falls_as_the_reservoir_empties():
+    assert rules.programme_success(0.6, np.array([100.0, 50.0, 0.0]), np.full(3, 100.0)).tolist() == \
+        pytest.approx([0.6, 0.3, 0.0])
+    assert rules.programme_success(0.6, np.array([5.0]), np.array([0.0])).tolist() == [0.0]  # no reservoir

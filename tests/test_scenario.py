@@ -1,12 +1,12 @@
 """Scenario files: loading, inheritance, validation, and every bad-input case through the command line."""
 
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from engine_helpers import weilai_in_process
 
 from sim.core.errors import InputError
 from sim.scenario.loading import load_scenario, scenario_names
@@ -18,8 +18,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", "check", str(path)], capture_output=True, text=True)
+def check(path: Path, capsys) -> subprocess.CompletedProcess:
+    return weilai_in_process(capsys, "check", str(path))
 
 
 BAD_INPUT = [
@@ -40,7 +40,7 @@ BAD_INPUT = [
     ('extends = "baseline"\n[levers.rd_grants]\nstart_year = 2020\n',
      "levers.rd_grants.start_year", ["2020", "2024 to 2035"]),
     ('extends = "baseline"\n[budget]\ncap_100m_yuan_per_year = 20\n',
-     "budget.cap_100m_yuan_per_year", ["exceeds", "2024: 32.5", "scale"]),
+     "budget.cap_100m_yuan_per_year", ["exceeds", "2024: 34.0", "scale"]),
     ('extends = "baseline"\n[uncertainties]\ntalent_competition = 3\n',
      "uncertainties.talent_competition", ["out of range", "0.7 to 1.6"]),
     ('extends = "baseline"\n[uncertainties]\ntalent_competiton = 1.2\n',
@@ -63,9 +63,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("content", "key", "words"), BAD_INPUT, ids=[c[1] for c in BAD_INPUT])
-def test_bad_scenario_is_refused_with_file_key_value_and_allowed(tmp_path, content, key, words):
+def test_bad_scenario_is_refused_with_file_key_value_and_allowed(tmp_path, content, key, words, capsys):
     path = write(tmp_path, "bad.toml", content)
-    result = check(path)
+    result = check(path, capsys)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     message = result.stderr.strip()
@@ -75,15 +75,14 @@ def test_bad_scenario_is_refused_with_file_key_value_and_allowed(tmp_path, conte
         assert word in message
 
 
-def test_syntax_error_names_the_file_and_line(tmp_path):
-    result = check(write(tmp_path, "broken.toml", 'extends = "baseline"\n[levers.rd_grants\n'))
+def test_syntax_error_names_the_file_and_line(tmp_path, capsys):
+    result = check(write(tmp_path, "broken.toml", 'extends = "baseline"\n[levers.rd_grants\n'), capsys)
     assert result.returncode == 2
     assert "broken.toml" in result.stderr and "line 2" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_missing_file_lists_the_scenarios():
-    result = subprocess.run([sys.executable, "-m", "sim", "check", "no_such_scenario"],
-                            capture_output=True, text=True)
+def test_missing_file_lists_the_scenarios(capsys):
+    result = weilai_in_process(capsys, "check", "no_such_scenario")
     assert result.returncode == 2
     assert "not found" in result.stderr and "baseline" in result.stderr and "Traceback" not in result.stderr
 
@@ -134,7 +133,14 @@ def test_every_scenario_in_the_library_loads_and_says_what_it_is():
     names = scenario_names()
     assert {"baseline", "full_package", "austerity", "zero_policy", "stress_talent_competition",
             "stress_weak_vc", "stress_slow_tech"} <= set(names)
-    assert sum(n.startswith("levers/") for n in names) == 14
+    # one single-lever scenario per lever, each in the full package
+    from sim.scenario.lever_schemas import Levers
+    levers = {name for name, _ in Levers().items()}
+    assert {n.removeprefix("levers/") for n in names if n.startswith("levers/")} == levers
+    full = load_scenario("full_package")
+    for name in levers:
+        single = load_scenario(f"levers/{name}")
+        assert getattr(full.levers, name) == getattr(single.levers, name), name
     for name in names:
         scenario = load_scenario(name)
         assert scenario.title_zh and scenario.title_en, name
@@ -149,8 +155,8 @@ def test_spending_is_the_sum_of_the_levers_and_the_cap_scales():
     austerity = load_scenario("austerity").plan()
     assert np.allclose(austerity.total_spending().to_numpy(), 20.0)
     baseline = load_scenario("baseline").plan()
-    ratio = austerity.money["rd_grants"].sum() / baseline.money["rd_grants"].sum()
-    assert ratio == pytest.approx(20.0 / 32.5)
+    ratio = austerity.rd_grants.money_100m_yuan.sum() / baseline.rd_grants.money_100m_yuan.sum()
+    assert ratio == pytest.approx(20.0 / 34.0)  # 32.5 of levers + 1.5 for the three zones in place
 
 
 def test_full_package_spending_by_lever_matches_hand_arithmetic():
@@ -162,9 +168,13 @@ def test_full_package_spending_by_lever_matches_hand_arithmetic():
     # platforms: 4 a year from 2025, 1亿 to set up, 0.5亿 a year to run those founded before
     assert s["new_platforms", 2025] == pytest.approx(4.0)
     assert s["new_platforms", 2027] == pytest.approx(4 * 1.0 + 8 * 0.5)
-    # zones: 3 designated in 2025, 3 more in 2026, 1亿 each per year
-    assert s["pilot_zones", 2025] == pytest.approx(3.0) and s["pilot_zones", 2026] == pytest.approx(6.0)
+    # zones: the 3 provincial zones in place, 3 designated in 2025, 3 more in 2026, 1亿 each per year
+    assert s["pilot_zones", 2024] == pytest.approx(3.0)
+    assert s["pilot_zones", 2025] == pytest.approx(6.0) and s["pilot_zones", 2026] == pytest.approx(9.0)
     # talent 2025: doubled from 4, 60, 140 recruits: 8 x 0.3 + 120 x 0.06 + 280 x 0.01 + 2 x 0.5 retention
     assert s["talent_programme", 2025] == pytest.approx(2.4 + 7.2 + 2.8 + 1.0)
     # basic research: 8 in 2024, doubled from 2025
     assert s["basic_research", 2024] == pytest.approx(8.0) and s["basic_research", 2025] == pytest.approx(16.0)
+    # incumbent diversification: 3亿 a year from 2025, nothing in 2024
+    assert s["incumbent_diversification", 2024] == 0
+    assert s["incumbent_diversification", 2025] == pytest.approx(3.0)

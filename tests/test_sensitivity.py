@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
-from engine_helpers import run_weilai
+from engine_helpers import weilai_in_process
 from engine_models import (
     ISHIGAMI_FACTORS,
     LINEAR_COEFFICIENTS,
@@ -61,6 +61,7 @@ def test_analytic_values_are_the_textbook_ones():
     np.testing.assert_allclose(ISHIGAMI_ST, [0.5576, 0.4424, 0.2437], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_ishigami_sobol_indices_are_recovered_through_the_runner(ishigami_store):
     result = analyze_store(ishigami_store)
     idx = result.indices.set_index(["index", "factor"])["value"]
@@ -74,6 +75,7 @@ def test_ishigami_sobol_indices_are_recovered_through_the_runner(ishigami_store)
     assert all(0 < confs[("ST", n)] < 0.15 for n in names)
 
 
+@pytest.mark.slow
 def test_ishigami_indices_on_disk_in_the_long_schema(ishigami_store):
     analyze_store(ishigami_store)
     indices = pd.read_parquet(ishigami_store.path / "indices.parquet")
@@ -83,6 +85,7 @@ def test_ishigami_indices_on_disk_in_the_long_schema(ishigami_store):
     assert len(indices) == 3 * 2 + 3
 
 
+@pytest.mark.slow
 def test_convergence_compares_half_and_full_sample(ishigami_store):
     result = analyze_store(ishigami_store, write=False)
     conv = result.convergence
@@ -93,6 +96,7 @@ def test_convergence_compares_half_and_full_sample(ishigami_store):
     assert "convergence (sobol ST" in format_summary(result)
 
 
+@pytest.mark.slow
 def test_common_random_numbers_cancel_replicate_noise_exactly(tmp_path):
     # The noise of replicate r is the same at every point (its seed is), so the replicate mean is
     # f(x) + constant and the indices equal the noiseless ones. Without common random numbers the
@@ -133,6 +137,7 @@ def test_rbd_fast_recovers_first_order_indices_of_a_linear_function(linear_latin
     np.testing.assert_allclose([idx[("S1", n)] for n in LINEAR_FACTORS], a2 / a2.sum(), **TOLERANCE)
 
 
+@pytest.mark.slow
 def test_delta_and_pawn_rank_the_factors_of_a_linear_function(linear_latin_store):
     result = analyze_store(linear_latin_store, methods=["delta", "pawn"], write=False)
     for method, index in (("delta", "delta"), ("pawn", "median")):
@@ -176,12 +181,12 @@ def test_a_partial_store_is_refused_unless_asked_and_then_uses_whole_blocks(tmp_
         assert idx[("mu_star", name)] == pytest.approx(abs(a), abs=1e-9)
 
 
-def test_analyze_command_refuses_an_ensemble_store_without_a_traceback(tmp_path):
+def test_analyze_command_refuses_an_ensemble_store_without_a_traceback(tmp_path, capsys):
     from sim.analysis.ensembles import run_ensemble
     from sim.scenario.loading import load_scenario
 
     run_ensemble(load_scenario("baseline"), 2, 1, tmp_path / "e", model=toy_model, workers=1, progress=False)
-    proc = run_weilai("analyze", str(tmp_path / "e"))
+    proc = weilai_in_process(capsys, "analyze", str(tmp_path / "e"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "not a sweep's store" in proc.stderr and "weilai sweep" in proc.stderr
 

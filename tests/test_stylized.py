@@ -108,3 +108,19 @@ def test_compare_reports_matches_against_the_stated_criteria():
     assert table.loc["size_tail", "matches"] and table.loc["size_tail", "model_median"] == pytest.approx(1.1)
     assert not table.loc["volatility_size", "matches"]  # no scaling: reported as a mismatch
     assert table.loc["growth_shape", "runs"] == 0 and not table.loc["growth_shape", "matches"]
+
+
+def test_labour_productivity_dispersion_above_the_size_line_ignores_micro_firms():
+    """Firms above 0.2亿 have revenue per employee 1..100 (x 0.001): 90/10 = 90.1/10.9; micro firms below
+    the line with 100x lower productivity change the all-firm ratio but not the above-size one."""
+    n = 100
+    big = pd.DataFrame({"firm": np.arange(n), "year": 2030, "direction": 0, "origin": INCUMBENT, "founded": 2000,
+                        "revenue": 1.0 + np.arange(n) / n,
+                        "employees": (1.0 + np.arange(n) / n) / (0.001 * np.arange(1.0, n + 1)),
+                        "relative_tech": 0.5})
+    micro = big.assign(firm=np.arange(n, 2 * n), revenue=0.01 + np.arange(n) / 1e4,
+                       employees=(0.01 + np.arange(n) / 1e4) / (0.00001 * np.arange(1.0, n + 1)))
+    year = pd.concat([big, micro], ignore_index=True)
+    stats = S.firm_statistics(pd.concat([year.assign(year=2029), year], ignore_index=True), seed=0)
+    assert stats["sf_labour_productivity_90_10_above_size"] == pytest.approx(90.1 / 10.9)
+    assert stats["sf_labour_productivity_90_10"] > 100  # the all-firm ratio is dominated by the micro firms

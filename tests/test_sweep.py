@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from engine_helpers import REPO_ROOT, run_weilai
+from engine_helpers import REPO_ROOT, run_weilai, weilai_in_process
 from engine_models import toy_model
 
 from sim.analysis.sweep import Sweep, SweepSpec, load_sweep, run_sweep, sweep_spending
@@ -133,11 +133,11 @@ def test_bad_sweep_files_are_refused_in_python_with_file_key_and_allowed(tmp_pat
 
 
 @pytest.mark.parametrize("case", ["unknown key", "unknown factor", "sobol size", "bad option"])
-def test_bad_sweep_files_exit_2_with_one_line_and_no_traceback(tmp_path, case):
+def test_bad_sweep_files_exit_2_with_one_line_and_no_traceback(tmp_path, case, capsys):
     _, text, key, allowed = next(c for c in BAD_SWEEPS if c[0] == case)
     file = tmp_path / "bad.toml"
     file.write_text(text)
-    proc = run_weilai("sweep", str(file), "--out", str(tmp_path / "out"))
+    proc = weilai_in_process(capsys, "sweep", str(file), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     [line] = proc.stderr.strip().splitlines()

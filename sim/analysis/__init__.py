@@ -1,1 +1,4 @@
-"""Analysis layer: targets, ensembles, comparisons, sweeps and sensitivity indices (with the top-level ``calibration`` package)."""
+"""Analysis layer: targets, ensembles, comparisons, sweeps and sensitivity indices.
+
+The top-level ``calibration`` package belongs to this layer too.
+"""

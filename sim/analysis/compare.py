@@ -51,8 +51,7 @@ def compare_store(store: ResultStore, a: Scenario, b: Scenario, targets: Targets
     if replicates is not None:
         results = results[results["replicate"] < replicates]
     evaluated = evaluate_targets(results, targets).set_index(["scenario", "target"])
-    cost_a = float(a.plan().total_spending().sum())
-    cost_b = float(b.plan().total_spending().sum())
+    cost_a, cost_b = (_delivered_cost(store, s) for s in (a, b))
     rows = []
     for t in targets.target:
         at_year = results[(results["indicator"] == t.indicator) & (results["year"] == t.year)]
@@ -72,6 +71,15 @@ def compare_store(store: ResultStore, a: Scenario, b: Scenario, targets: Targets
             "cost_a_100m_yuan": cost_a, "cost_b_100m_yuan": cost_b,
         })
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _delivered_cost(store: ResultStore, scenario: Scenario) -> float:
+    """City spending over the run as the model delivered it (mean over replicates, 100m yuan)."""
+    spent = store.results(indicators=["spending_100m_yuan"], city_only=True)
+    spent = spent[(spent["scenario"] == scenario.name) & (spent["district"] == "all")]
+    if spent.empty:  # runs that did not keep the spending indicator: the plan
+        return float(scenario.plan().total_spending().sum())
+    return float(spent.groupby("replicate")["value"].sum().mean())
 
 
 def run_comparison(a: Scenario, b: Scenario, replicates: int, seed: int, out: str | Path,

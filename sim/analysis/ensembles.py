@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from sim.core.errors import InputError
-from sim.engine.design import Detail, ModelFn, design_spending, ensemble_design
+from sim.engine.design import Detail, ModelFn, delivered_spending, ensemble_design
 from sim.engine.runner import run_design
 from sim.engine.store import ResultStore
 from sim.scenario.schema import Scenario
@@ -35,6 +35,7 @@ def run_ensemble(
     progress: bool = True,
     targets: Any = None,
     run_timeout: float | None = None,
+    **run_options: Any,
 ) -> ResultStore:
     """Run (or extend, or resume) a seeded ensemble of a scenario and write its target table.
 
@@ -52,19 +53,19 @@ def run_ensemble(
         model, workers, scheduler, retry_failures, progress, run_timeout: As in :func:`run_design`.
         detail: Rows kept per run (``full``, ``directions``, ``city``).
         targets: A :class:`sim.analysis.targets.Targets` (default: the region's targets file).
+        **run_options: More options of :func:`run_design` (``scheduler_source``, ``security``).
 
     Returns:
         The result store.
     """
     design = ensemble_design(scenario, replicates, seed, detail=detail)
     store = run_design(design, out, model=model, workers=workers, scheduler=scheduler,
-                       retry_failures=retry_failures, progress=progress, run_timeout=run_timeout,
+                       retry_failures=retry_failures, progress=progress, run_timeout=run_timeout, **run_options,
                        manifest={"name": scenario.name, "scenario": scenario.model_dump(mode="json"),
                                  "scenario_hash": scenario.content_hash(),
                                  "scenario_file": str(scenario.source) if scenario.source else None},
                        label=f"{scenario.name} x{replicates}")
-    if not (store.path / "spending.parquet").exists():
-        store.write_spending(design_spending(design))
+    store.write_spending(delivered_spending(store))
     table = ensemble_targets(store, replicates, targets)
     table.to_csv(store.path / "targets.csv", index=False)
     return store

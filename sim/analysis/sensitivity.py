@@ -123,9 +123,9 @@ def analyze_store(
             raise InputError("output not stored by this sweep", file=store.path, key="outputs", value=name,
                              allowed=", ".join(stored_outputs))
     years = list(years or spec.years)
-    methods = list(methods or [spec.method])
+    methods = list(methods or ["delta" if spec.method == "lhs" else spec.method])
     for m in methods:
-        allowed = LATIN_METHODS if spec.method in LATIN_METHODS else (spec.method,)
+        allowed = ("rbd_fast", "delta", "pawn") if spec.method in LATIN_METHODS else (spec.method,)
         if m not in allowed:
             raise InputError("method does not fit this sweep's sample", file=store.path, key="methods",
                              value=m, allowed=", ".join(allowed))
@@ -199,7 +199,7 @@ def analyze_store(
         y = np.full(n_samples, np.nan)
         y[share.index.to_numpy(dtype=int)] = share.to_numpy()
         series.append((f"P({t.id})", t.year, y))
-        base = met[met["sample"].isin(_base_points(spec.method, block, n_samples, use_rows))]
+        base = met[met["sample"].isin(_base_points(spec.method, block, use_rows))]
         hits, n = int(base["met"].sum()), len(base)
         low, high = wilson_interval(hits, n)
         target_rows.append({"target": t.id, "indicator": t.indicator, "year": t.year,
@@ -272,7 +272,7 @@ def _city_rows(store: ResultStore, indicators: list[str], years: list[int]) -> p
         "ORDER BY sample, replicate, indicator, year").df()
 
 
-def _base_points(method: str, block: int, n_samples: int, use_rows: np.ndarray) -> np.ndarray:
+def _base_points(method: str, block: int, use_rows: np.ndarray) -> np.ndarray:
     """Points that sample the factor space independently: Sobol' A-matrix rows, else all rows."""
     rows = np.flatnonzero(use_rows)
     if method == "sobol":

@@ -10,7 +10,9 @@ distribution (:meth:`sim.inputs.space.Factor.from_unit`).
 
 Methods: ``sobol`` (Saltelli/Sobol' sampling; S1, ST and optionally S2), ``morris`` (elementary
 effects: mu*, sigma), and three for many factors on one Latin-hypercube sample: ``rbd_fast`` (S1),
-``delta`` (delta and S1) and ``pawn`` (KS statistics). The indices are computed from the store by
+``delta`` (delta and S1) and ``pawn`` (KS statistics). ``lhs`` is a plain space-filling Latin
+hypercube (scipy.stats.qmc) for training emulators (:mod:`sim.analysis.decision.emulator`); ``weilai
+analyze`` gives it the delta method by default. The indices are computed from the store by
 :mod:`sim.analysis.sensitivity` (``weilai analyze``).
 
 Every sample point runs the same replicate seeds (common random numbers). The sample points are
@@ -31,15 +33,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.core.errors import InputError, from_validation_error
 from sim.engine.design import Design, Point
+from sim.engine.executors import SCHEDULER_PATTERN
 from sim.engine.runner import run_design
 from sim.engine.store import ResultStore
 from sim.inputs.region import load_region
 from sim.inputs.space import Factor, salib_problem
 from sim.scenario.loading import load_scenario, read_toml, resolve_path
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import NAME_PATTERN, Scenario
 
-METHODS: tuple[str, ...] = ("sobol", "morris", "rbd_fast", "delta", "pawn")
-LATIN_METHODS = ("rbd_fast", "delta", "pawn")
+LATIN_METHODS = ("rbd_fast", "delta", "pawn", "lhs")  # "lhs": a plain Latin hypercube (emulator training)
 
 
 class _Frozen(BaseModel):
@@ -86,10 +88,19 @@ class PawnOptions(_Frozen):
     S: int = Field(10, ge=2, le=100, description="conditioning slices")
 
 
+class LhsOptions(_Frozen):
+    """Options of a plain Latin-hypercube design (scipy ``stats.qmc.LatinHypercube``)."""
+
+    optimization: Literal["random-cd", "none"] = Field(
+        "random-cd", description="improve the space filling by coordinate swaps (centred discrepancy)")
+
+
 class Execution(_Frozen):
     """Where a sweep runs; not part of its design (changing it never invalidates a store)."""
 
-    scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    scheduler: str | None = Field(None, pattern=SCHEDULER_PATTERN, max_length=300,
+                                  description="Dask scheduler address, e.g. tcp://10.0.0.5:8786; used only "
+                                  "when confirmed on the command line")
     workers: int | None = Field(None, ge=1, le=4096)
     chunk_size: int | None = Field(None, ge=1, le=10_000)
 
@@ -97,12 +108,12 @@ class Execution(_Frozen):
 class SweepSpec(_Frozen):
     """A validated sweep file."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$", max_length=80)
+    name: str = Field(pattern=NAME_PATTERN, max_length=80)
     title_zh: str = ""
     title_en: str = ""
     description: str = ""
     scenario: str = Field(description="base scenario, by name or path relative to the sweep file")
-    method: Literal["sobol", "morris", "rbd_fast", "delta", "pawn"]
+    method: Literal["sobol", "morris", "rbd_fast", "delta", "pawn", "lhs"]
     samples: int = Field(ge=2, le=1_048_576, description="Sobol: base samples N (a power of 2); "
                          "Morris: trajectories; others: Latin-hypercube points")
     replicates: int = Field(1, ge=1, le=1000, description="seeded replicates per point (same seeds at every point)")
@@ -119,6 +130,7 @@ class SweepSpec(_Frozen):
     rbd_fast: RbdFastOptions = RbdFastOptions()
     delta: DeltaOptions = DeltaOptions()
     pawn: PawnOptions = PawnOptions()
+    lhs: LhsOptions = LhsOptions()
     execution: Execution = Execution()
 
     def options(self) -> BaseModel:
@@ -290,6 +302,12 @@ class Sweep:
             return morris.sample(problem, spec.samples, num_levels=opts.num_levels,
                                  optimal_trajectories=opts.optimal_trajectories,
                                  local_optimization=opts.local_optimization, seed=spec.seed)
+        if spec.method == "lhs":  # scipy's optimised Latin hypercube, one column per factor
+            from scipy.stats import qmc
+
+            optimization = None if spec.lhs.optimization == "none" else spec.lhs.optimization
+            return qmc.LatinHypercube(d=len(self.factors), optimization=optimization,
+                                      seed=spec.seed).random(spec.samples)
         return latin.sample(problem, spec.samples, seed=spec.seed)
 
     def samples_table(self, unit: np.ndarray | None = None) -> pd.DataFrame:
@@ -313,7 +331,8 @@ class Sweep:
                        for i, row in enumerate(values))
         from sim.analysis.targets import load_targets
 
-        target_indicators = {t.indicator for t in load_targets().target} if self.spec.targets else set()
+        targets = load_targets(region=load_region(self.scenario.region))
+        target_indicators = {t.indicator for t in targets.target} if self.spec.targets else set()
         indicators = tuple(sorted(set(self.outputs) | target_indicators))
         identity = self.spec.identity() | {
             "factor_ranges": {f.name: [f.low, f.high, f.distribution, f.path] for f in self.factors}}
@@ -369,7 +388,7 @@ def load_sweep(ref: str | Path) -> Sweep:
     data = read_toml(path)
     data.setdefault("name", path.stem)
     try:
-        spec = SweepSpec.model_validate(data)
+        spec = SweepSpec.model_validate(data, strict=True)
     except ValidationError as exc:
         raise from_validation_error(exc, path, SweepSpec) from None
     return Sweep(spec, path)
@@ -390,15 +409,17 @@ def run_sweep(sweep: Sweep | str | Path, out: str | Path, **run_options: Any) ->
         sweep: A :class:`Sweep` or a sweep file.
         out: Store folder.
         **run_options: ``model``, ``workers``, ``scheduler``, ``chunk_size``, ``retry_failures``,
-            ``progress`` as in :func:`sim.engine.runner.run_design` (default: the file's ``[execution]``).
+            ``progress`` as in :func:`sim.engine.runner.run_design` (default: the file's ``[execution]``,
+            except its scheduler, which is used only when passed here).
 
     Returns:
         The result store.
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     spec = sweep.spec
-    options = {"workers": spec.execution.workers, "scheduler": spec.execution.scheduler,
-               "chunk_size": spec.execution.chunk_size}
+    # the file's scheduler is never connected to on its own: a caller passes ``scheduler`` to use it
+    options: dict[str, Any] = {"workers": spec.execution.workers, "scheduler": None,
+                               "chunk_size": spec.execution.chunk_size}
     options.update({k: v for k, v in run_options.items() if v is not None or k not in options})
     unit = sweep.unit_samples()
     design = sweep.design(unit)
@@ -420,7 +441,9 @@ def _write_samples(sweep: Sweep, unit: np.ndarray, store: ResultStore) -> None:
 
 
 def sweep_spending(store: ResultStore, samples: list[int] | None = None) -> pd.DataFrame:
-    """Spending plan of sweep points, totalled over directions, recomputed from ``samples.parquet``.
+    """Spending of sweep points, totalled over directions: what the levers paid out (mean over
+    replicates) when the sweep kept the model's ``spending_<lever>`` indicators, else the spending plan
+    recomputed from ``samples.parquet``.
 
     Sweeps do not write spending by default (it costs about 7 ms per point); this gives it on demand.
 
@@ -431,8 +454,15 @@ def sweep_spending(store: ResultStore, samples: list[int] | None = None) -> pd.D
     Returns:
         Columns sample, year, lever, project, value (100m yuan per year).
     """
+    from sim.scenario.lever_schemas import lever_projects
     from sim.scenario.schema import validate_scenario
 
+    delivered = store.delivered_spending(lever_projects())
+    if not delivered.empty:  # the runs kept the model's spending indicators: what was paid out
+        if samples is not None:
+            delivered = delivered[delivered["sample"].isin(samples)]
+        return (delivered.groupby(["sample", "year", "lever", "project"], as_index=False)["value"].sum()
+                .astype({"sample": int}))
     manifest = store.manifest
     base = validate_scenario(manifest["scenario"])
     table = store.read_table("samples.parquet")

@@ -15,7 +15,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from sim.core.errors import InputError, from_validation_error
 from sim.inputs.region import Region, load_region
@@ -28,9 +29,12 @@ class Target(BaseModel):
     indicator: str
     year: int = Field(ge=2015, le=2060)
     comparator: Literal[">=", "<="]
-    threshold: float
+    threshold: float = Field(allow_inf_nan=False)
     clause: str
     note: str = ""
+    set_by: Literal["outcome", "designation"] = Field(
+        "outcome", description='"designation": met by the city\'s own act (e.g. designating municipal zones), '
+        'fixed by the scenario, so its probability is 0 or 1 and is shown without a sampling interval')
 
     def met(self, values: np.ndarray) -> np.ndarray:
         """Whether each value meets the target."""
@@ -42,11 +46,20 @@ class Targets(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     policy: str
-    base_year: int
-    target: list[Target]
+    base_year: int = Field(ge=2015, le=2060)
+    target: list[Target] = Field(min_length=1)
 
-    def ids(self) -> list[str]:
-        return [t.id for t in self.target]
+    @field_validator("target")
+    @classmethod
+    def _unique_ids(cls, targets: list[Target]) -> list[Target]:
+        seen: set[str] = set()
+        for i, t in enumerate(targets):
+            if t.id in seen:
+                raise PydanticCustomError("targets", "{problem}", {
+                    "problem": "target id used twice", "key": f"target.{i}.id", "value": t.id,
+                    "allowed": "a different id for each target"})
+            seen.add(t.id)
+        return targets
 
 
 def load_targets(path: str | Path | None = None, region: Region | None = None) -> Targets:
@@ -57,13 +70,13 @@ def load_targets(path: str | Path | None = None, region: Region | None = None) -
     """
     from sim.scenario.loading import read_toml  # one TOML reader for every input file
 
-    region = region or load_region("ningbo")
+    region = region or load_region()
     path = Path(path) if path else region.targets_file
     if not path.is_file():
-        raise InputError("targets file not found", file=path)
+        raise InputError("targets file not found", file=path, allowed="a path to a targets TOML file")
     data = read_toml(path)
     try:
-        targets = Targets.model_validate(data)
+        targets = Targets.model_validate(data, strict=True)
     except ValidationError as exc:
         raise from_validation_error(exc, path, Targets) from None
     for i, t in enumerate(targets.target):
@@ -99,8 +112,9 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
     Returns:
         One row per (scenario, target): scenario, target, indicator, year, comparator, threshold,
-        clause, n_replicates, median, p05, p95, probability, probability_low, probability_high,
-        first_year_median_meets (NaN if the median never meets it).
+        clause, set_by, n_replicates, median, p05, p95, probability, probability_low, probability_high,
+        first_year_median_meets (NaN if the median never meets it). For targets set by designation
+        the interval is the probability itself (no sampling interval).
     """
     city = results[results["direction"] == "all"]
     if "district" in city.columns:
@@ -113,6 +127,8 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
             n = len(at_year)
             hits = int(t.met(at_year).sum()) if n else 0
             low, high = wilson_interval(hits, n)
+            if t.set_by == "designation" and n:
+                low = high = hits / n
             medians = series.groupby("year")["value"].median()
             crossing = medians[(medians.index >= targets.base_year) & t.met(medians.to_numpy())]
             rows.append({
@@ -123,6 +139,7 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
                 "comparator": t.comparator,
                 "threshold": t.threshold,
                 "clause": t.clause,
+                "set_by": t.set_by,
                 "n_replicates": n,
                 "median": float(np.median(at_year)) if n else math.nan,
                 "p05": float(np.quantile(at_year, 0.05)) if n else math.nan,
@@ -137,12 +154,13 @@ def evaluate_targets(results: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
 def format_target_table(table: pd.DataFrame, region: Region | None = None, lang: str = "zh") -> str:
     """A plain-text target table for the terminal."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     label_key = "label_zh" if lang == "zh" else "label_en"
     lines = []
     for scenario, frame in table.groupby("scenario", sort=False):
         lines.append(f"Scenario: {scenario}   (n = {int(frame['n_replicates'].max())} replicates)")
-        header = f"{'target':<28}{'year':>5}{'goal':>8}{'median':>9}{'5-95% range':>16}{'P(met)':>8}{'95% CI':>14}{'median meets':>14}"
+        header = (f"{'target':<28}{'year':>5}{'goal':>8}{'median':>9}{'5-95% range':>16}{'P(met)':>8}"
+                  f"{'95% CI':>14}{'median meets':>14}")
         lines.append(header)
         lines.append("-" * len(header))
         for row in frame.itertuples():

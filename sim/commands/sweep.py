@@ -9,10 +9,11 @@ from sim.analysis.sensitivity import analyze_store, format_summary
 from sim.analysis.sweep import load_sweep, run_sweep
 from sim.commands.options import (
     add_execution_arguments,
+    check_count,
+    check_out_folder,
     execution_options,
     report_failures,
 )
-from sim.core.errors import InputError
 
 
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,13 +36,15 @@ def cli_main(args: argparse.Namespace) -> int:
           + f", {spec.samples} samples x {spec.replicates} replicates = {sweep.n_runs} runs; "
           f"base scenario {sweep.scenario.name}; outputs {', '.join(sweep.outputs)}; years "
           f"{', '.join(map(str, spec.years))}")
+    if spec.execution.scheduler:
+        print(f"the file names the Dask scheduler {spec.execution.scheduler} (execution.scheduler): it is "
+              f"used only with --scheduler {spec.execution.scheduler} on the command line")
     if args.check:
         return 0
-    if args.chunk_size is not None and args.chunk_size < 1:
-        raise InputError("chunks need at least one run", key="--chunk-size", value=args.chunk_size,
-                         allowed="1 or more")
-    out = Path(args.out) if args.out else Path("results") / "sweeps" / spec.name
-    options = execution_options(args, config_scheduler=spec.execution.scheduler)
+    if args.chunk_size is not None:
+        check_count(args.chunk_size, "--chunk-size", 1, 10_000)
+    out = check_out_folder(args.out if args.out is not None else Path("results") / "sweeps" / spec.name)
+    options = execution_options(args, config_scheduler=spec.execution.scheduler, config_file=sweep.file)
     if args.workers is None:
         options["workers"] = spec.execution.workers
     store = run_sweep(sweep, out, chunk_size=args.chunk_size or spec.execution.chunk_size, **options)

@@ -63,7 +63,7 @@ TYPE_HINTS = {
     "float_type": "a number", "float_parsing": "a number", "int_type": "a whole number",
     "int_parsing": "a whole number", "int_from_float": "a whole number", "string_type": "text",
     "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "an array",
-    "dict_type": "a table", "model_type": "a table",
+    "dict_type": "a table", "model_type": "a table", "finite_number": "a finite number",
 }
 
 
@@ -85,13 +85,15 @@ def from_validation_error(exc: ValidationError, file: str | Path | None, schema:
         return InputError("unknown key" + more, file=file, key=key,
                           allowed=", ".join(allowed_keys(schema, loc[:-1])))
     if kind == "missing":
-        return InputError("missing key" + more, file=file, key=key)
+        return InputError("missing key" + more, file=file, key=key, allowed="this key is required here")
     if "problem" in ctx:
         return InputError(ctx["problem"] + more, file=file, key=key, value=value, allowed=ctx.get("allowed"))
     bounds = [f"{sym} {ctx[k]}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
     allowed = ctx.get("allowed") or (" and ".join(bounds) if bounds else None) or ctx.get("expected")
     if allowed is None and "pattern" in ctx:
         allowed = f"text matching {ctx['pattern']}"
+    if allowed is None and "max_length" in ctx:
+        allowed = f"at most {ctx['max_length']} {'characters' if isinstance(value, str) else 'item(s)'}"
     if allowed is None and "min_length" in ctx:
         allowed = f"at least {ctx['min_length']} item(s)"
     allowed = allowed or TYPE_HINTS.get(kind)

@@ -11,14 +11,18 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from sim.core.errors import InputError
 from sim.core.seeds import replicate_seeds
 from sim.inputs.draws import draws_fingerprint
+from sim.scenario.lever_schemas import lever_projects
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.engine.store import ResultStore
 
 ModelFn = Callable[..., pd.DataFrame]
 Detail = Literal["full", "directions", "city"]
@@ -168,19 +172,8 @@ def scenarios_design(scenarios: Sequence[Scenario], replicates: int, seed: int, 
                   extendable=True)
 
 
-def design_spending(design: Design) -> pd.DataFrame:
-    """Spending plans of a design's points without values set (scenarios as they are), long form.
-
-    Returns:
-        Columns scenario, sample, year, lever, direction, value (100m yuan), project.
-    """
-    frames = []
-    for point in design.points:
-        if point.values:
-            continue
-        spending = design.scenarios[point.base].plan().spending.copy()
-        spending.insert(0, "sample", point.sample)
-        spending.insert(0, "scenario", point.scenario)
-        frames.append(spending)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["scenario", "sample", "year", "lever", "direction", "value", "project"])
+def delivered_spending(store: ResultStore) -> pd.DataFrame:
+    """What each lever paid out in a store's runs (the model's ``spending_<lever>`` indicators, mean over
+    replicates); this is the store's ``spending.parquet``. See :meth:`ResultStore.delivered_spending`.
+    ``weilai check`` prints the planned spending (``Scenario.plan().spending``)."""
+    return store.delivered_spending(lever_projects())

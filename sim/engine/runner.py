@@ -47,22 +47,24 @@ from sim.engine.design import (
     Detail,
     ModelFn,
     Run,
-    design_spending,
+    delivered_spending,
     scenarios_design,
 )
 from sim.engine.executors import (
-    _Chunk,
-    _DaskExecutor,
-    _PoolExecutor,
-    _SerialExecutor,
-    _WorkerLost,
+    Chunk,
+    DaskExecutor,
+    PoolExecutor,
+    SerialExecutor,
+    WorkerLost,
+    connect_scheduler,
 )
-from sim.engine.store import ResultStore, code_version
-from sim.engine.worker import ChunkJob, ChunkResult, _failure_record
+from sim.engine.store import RESULT_SCHEMA, ResultStore, code_version
+from sim.engine.worker import ChunkJob, ChunkResult, failure_record
 from sim.scenario.schema import Scenario
 
 CHUNK_SECONDS = 2.0  # automatic chunks hold about this much work (s): progress and Ctrl-C stay responsive
 MAX_CHUNK = 256      # runs per chunk at most
+FIRST_FLUSH_SECONDS = 2.0  # finished runs of a new session are on disk within about this many seconds
 
 
 
@@ -83,11 +85,22 @@ def default_model() -> ModelFn:
 
 
 def model_name(model: ModelFn) -> str:
-    """Import name ``module:qualname`` of a model function (through ``functools.partial``)."""
-    inner = model
+    """Identity of a model function: import name ``module:qualname``, with the arguments bound by
+    ``functools.partial`` (``sim.model.model:simulate(population_scale=10)``), so that a store refuses
+    runs of another model.
+
+    Keywords listed in the function's ``execution_keywords`` attribute (fault injection, logging:
+    things that do not change what a successful run computes) are left out.
+    """
+    inner, args, keywords = model, [], {}
     while isinstance(inner, functools.partial):
+        args = list(inner.args) + args
+        keywords = {**inner.keywords, **keywords}
         inner = inner.func
-    return f"{getattr(inner, '__module__', '?')}:{getattr(inner, '__qualname__', repr(inner))}"
+    name = f"{getattr(inner, '__module__', '?')}:{getattr(inner, '__qualname__', repr(inner))}"
+    ignored = set(getattr(inner, "execution_keywords", ()))
+    bound = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in sorted(keywords.items()) if k not in ignored]
+    return f"{name}({', '.join(bound)})" if bound else name
 
 
 def load_model(ref: str) -> ModelFn:
@@ -135,6 +148,8 @@ def run_design(
     label: str | None = None,
     on_open: Callable[[ResultStore], None] | None = None,
     run_timeout: float | None = None,
+    scheduler_source: str = "scheduler",
+    security: Any = None,
 ) -> ResultStore:
     """Run every run of a design that is not yet in the store at ``out`` (resuming if it exists).
 
@@ -145,7 +160,8 @@ def run_design(
             Must be importable by worker processes (a module-level function or a
             ``functools.partial`` of one).
         workers: Local processes; ``None`` = all cores, ``1`` = in this process. Ignored with a scheduler.
-        scheduler: Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``.
+        scheduler: Dask scheduler address (``tcp://host:8786``, ``tls://host:8786``) or a
+            ``distributed.Client``. An address is connected to before the store is created.
         chunk_size: Runs per task (default: automatic, about 2 s of work each, judged from the runs
             finished so far).
         retry_failures: Rerun only the runs recorded as failed (they are skipped otherwise).
@@ -158,6 +174,8 @@ def run_design(
         run_timeout: Seconds a run may take; a run past it is recorded as failed
             (:class:`RunTimeoutError`) and the batch goes on (retry it with ``retry_failures`` and a
             longer limit). Enforced in this process and in the local pool, not on Dask workers.
+        scheduler_source: Where the scheduler address came from (named in errors).
+        security: ``distributed.security.Security`` for a TLS scheduler (default: Dask's configuration).
 
     Returns:
         The result store. The session's facts are appended to ``manifest["sessions"]``: runs
@@ -175,6 +193,22 @@ def run_design(
     identity = design.identity(name)
     extra = {"n_runs": len(all_runs), "replicates": design.replicates, "seeds": design.seeds,
              "model": name, "calibration": "; ".join(identity["parameter_draws"]), **(manifest or {})}
+    client, own_client = scheduler, False
+    if scheduler is not None and not hasattr(scheduler, "submit"):  # an address: connect before writing
+        client, own_client = connect_scheduler(str(scheduler), scheduler_source, security), True
+    try:
+        return _run_in_store(design, out, identity, extra, model, workers, client, own_client, chunk_size,
+                             retry_failures, progress, flush_seconds, label, on_open, run_timeout)
+    finally:
+        if own_client:
+            client.close()
+
+
+def _run_in_store(design: Design, out: str | Path, identity: dict[str, Any], extra: dict[str, Any],
+                  model: ModelFn, workers: int | None, scheduler: Any, own_client: bool, chunk_size: int | None,
+                  retry_failures: bool, progress: bool, flush_seconds: float, label: str | None,
+                  on_open: Callable[[ResultStore], None] | None, run_timeout: float | None) -> ResultStore:
+    all_runs = design.runs()
     store = ResultStore.open_or_create(out, design.kind, identity, extra=extra)
     with store.writer_lock():
         created_by = store.manifest.get("code_version")
@@ -196,12 +230,12 @@ def run_design(
             todo = [r for r in all_runs if (r.sample, r.replicate) not in done
                     and (r.sample, r.replicate) not in failed]
         if scheduler is not None and todo:
-            executor: Any = _DaskExecutor(design.scenarios, scheduler)
+            executor: Any = DaskExecutor(design.scenarios, scheduler, own=False)
         else:
             n_workers = max(1, workers or default_workers())
             n_workers = min(n_workers, max(1, len(todo)))
-            executor = _SerialExecutor(design.scenarios) if n_workers == 1 else \
-                _PoolExecutor(design.scenarios, n_workers)
+            executor = SerialExecutor(design.scenarios) if n_workers == 1 else \
+                PoolExecutor(design.scenarios, n_workers)
         store.start_session(len(todo), len(done) + len(failed), executor.description, retry=retry_failures)
         session = _execute(design, store, todo, executor, model, chunk_size, progress, flush_seconds,
                            label or f"{design.kind} {store.path.name}", failed, run_timeout)
@@ -226,7 +260,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
     timing = {"runs": 0, "seconds": 0.0}
     sizes: list[int] = []
 
-    def next_chunk() -> _Chunk:
+    def next_chunk() -> Chunk:
         """The next runs to send: ``chunk_size`` of them, or (automatic) about CHUNK_SECONDS of work
         judged from the runs finished so far, starting with single runs, at most 1/4 of what is left
         per worker so that every worker gets work until the end."""
@@ -240,11 +274,11 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             size = min(size, MAX_CHUNK, math.ceil(len(pending) / (4 * slots)))
         size = max(1, size)
         sizes.append(size)
-        return _Chunk(tuple(pending.popleft() for _ in range(min(size, len(pending)))))
+        return Chunk(tuple(pending.popleft() for _ in range(min(size, len(pending)))))
 
-    suspects: deque[_Chunk] = deque()  # chunks held by a worker that died: rerun one at a time
+    suspects: deque[Chunk] = deque()  # chunks held by a worker that died: rerun one at a time
 
-    def job(chunk: _Chunk) -> ChunkJob:
+    def job(chunk: Chunk) -> ChunkJob:
         return ChunkJob(model=model, pass_detail=pass_detail, detail=design.detail,
                         indicators=design.indicators,
                         points={r.sample: points[r.sample] for r in chunk.runs}, runs=chunk.runs,
@@ -254,7 +288,8 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
     buffered_rows = 0
     to_clear: list[tuple[int, int]] = []
     counts = {"runs_ok": 0, "runs_failed": 0, "worker_deaths": 0, "parts_written": 0}
-    last_flush = time.monotonic()
+    # the first finished runs reach the disk within FIRST_FLUSH_SECONDS, later ones every flush_seconds
+    last_flush = time.monotonic() - max(0.0, flush_seconds - FIRST_FLUSH_SECONDS)
     worker_seconds = worker_cpu_seconds = 0.0
     cpu_started = time.process_time()
     bar = tqdm(total=len(todo), unit="run", desc=label, disable=not progress, dynamic_ncols=True,
@@ -269,8 +304,9 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
                 store.clear_failure(*key)
         buffer, buffered_rows, to_clear, last_flush = [], 0, [], time.monotonic()
 
-    def take(chunks: list[_Chunk], outcome: ChunkResult | BaseException) -> None:
+    def take(chunks: list[Chunk], outcome: ChunkResult | BaseException) -> None:
         nonlocal buffered_rows, worker_seconds, worker_cpu_seconds
+        outcome = _checked_outcome(chunks, outcome)
         if isinstance(outcome, ChunkResult):
             if outcome.table is not None:
                 buffer.append(outcome.table)
@@ -285,17 +321,20 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             timing["runs"] += len(outcome.ok) + len(outcome.failures)
             timing["seconds"] += outcome.seconds
             bar.update(len(outcome.ok) + len(outcome.failures))
-        elif isinstance(outcome, _WorkerLost):
+        elif isinstance(outcome, WorkerLost):
             counts["worker_deaths"] += 1
             if len(chunks) > 1:  # lost together: the culprit is one of them, rerun each alone
                 suspects.extend(chunks)
                 return
             [chunk] = chunks
             if len(chunk.runs) > 1:
-                suspects.extendleft(reversed([_Chunk((r,)) for r in chunk.runs]))
+                suspects.extendleft(reversed([Chunk((r,)) for r in chunk.runs]))
+                return
+            if not chunk.alone:  # other tasks were running (a Dask worker's queue dies with it): rerun alone
+                suspects.append(chunk)
                 return
             run = chunk.runs[0]
-            record = _failure_record(points[run.sample], run,
+            record = failure_record(points[run.sample], run,
                                      f"WorkerLost: the process running it died ({outcome})")
             store.write_failure(run.sample, run.replicate, record)
             counts["runs_failed"] += 1
@@ -304,7 +343,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
             for chunk in chunks:
                 for run in chunk.runs:
                     store.write_failure(run.sample, run.replicate,
-                                        _failure_record(points[run.sample], run, outcome))
+                                        failure_record(points[run.sample], run, outcome))
                     counts["runs_failed"] += 1
                 bar.update(len(chunk.runs))
         if bar.total:
@@ -315,7 +354,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         while pending or suspects or executor.inflight:
             if suspects:
                 if not executor.inflight:
-                    chunk = suspects.popleft()
+                    chunk = Chunk(suspects.popleft().runs, alone=True)
                     executor.submit(chunk, job(chunk))
             else:
                 while pending and executor.inflight < executor.capacity:
@@ -331,7 +370,7 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
         raise
     finally:
         try:
-            for chunks, outcome in executor.close(interrupted):
+            for chunks, outcome in executor.close():
                 take(chunks, outcome)
         finally:
             flush()
@@ -359,6 +398,25 @@ def _execute(design: Design, store: ResultStore, todo: list[Run], executor: Any,
 
 
 
+def _checked_outcome(chunks: list[Chunk], outcome: Any) -> ChunkResult | BaseException:
+    """A task's outcome as the runner expects it; anything else (a result of another type, rows of
+    another schema or for runs the chunk did not hold) becomes an exception, recorded as the
+    failure of the chunk's runs rather than stopping the batch."""
+    if isinstance(outcome, BaseException):
+        return outcome
+    if not isinstance(outcome, ChunkResult):
+        return TypeError(f"a task returned {type(outcome).__name__}, not the engine's ChunkResult")
+    keys = {(r.sample, r.replicate) for chunk in chunks for r in chunk.runs}
+    reported = set(map(tuple, outcome.ok)) | {(f.get("sample"), f.get("replicate")) for f in outcome.failures
+                                              if isinstance(f, dict)}
+    if not reported <= keys or not all(isinstance(f, dict) for f in outcome.failures):
+        return ValueError("a task reported runs its chunk did not hold")
+    if outcome.table is not None:
+        if not isinstance(outcome.table, pa.Table) or not outcome.table.schema.equals(RESULT_SCHEMA):
+            return TypeError("a task returned rows that are not the engine's result table")
+    return outcome
+
+
 def run_scenarios(scenarios: Sequence[Scenario], replicates: int, seed: int, out: str | Path, *,
                   detail: Detail = "full", **run_options: Any) -> ResultStore:
     """Run several scenarios with common random numbers into one store, with their spending plans.
@@ -377,6 +435,5 @@ def run_scenarios(scenarios: Sequence[Scenario], replicates: int, seed: int, out
         "scenarios": {s.name: s.model_dump(mode="json") for s in scenarios},
         "scenario_hashes": {s.name: s.content_hash() for s in scenarios},
         "scenario_files": {s.name: str(s.source) if s.source else None for s in scenarios}}, **run_options)
-    if not (store.path / "spending.parquet").exists():
-        store.write_spending(design_spending(design))
+    store.write_spending(delivered_spending(store))
     return store

@@ -6,7 +6,8 @@ Layout of a store folder::
                          package versions, creation time, wall time
     parts/*.parquet      tidy result rows, one file per finished chunk of runs:
                          scenario, sample, replicate, seed, year, direction, district, indicator, value
-    spending.parquet     scenario, sample, year, lever, project, direction, value (100m yuan)
+    spending.parquet     scenario, sample, year, lever, project, direction, value (100m yuan):
+                         what the levers paid out, recorded by the model, mean over replicates
     failures/*.json      one file per failed run: its keys, seed, parameters and error
 
 Nothing is held only in memory: a part is written to a temporary name and renamed when complete,
@@ -30,7 +31,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,8 @@ def _code_version() -> str:
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
-        try:
+        with suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 
@@ -129,8 +128,12 @@ class ResultStore:
                     f"this store was written by a different design ({diff}); results would be mixed",
                     file=store.path, allowed="a new --out folder, or the command that made this store",
                 )
-            store._remove_partial_writes()
-            return store
+            return store  # partial writes are cleaned once the writer lock is held (writer_lock)
+        strays = [f for folder in ("parts", "failures") for f in (store.path / folder).glob("*")]
+        if strays:
+            raise InputError(f"the folder holds {len(strays)} result file(s) but no manifest.json: they are "
+                             "not adopted into a new store", file=store.path,
+                             allowed="a new --out folder (or restore the store's manifest.json)")
         (store.path / "parts").mkdir(parents=True, exist_ok=True)
         (store.path / "failures").mkdir(exist_ok=True)
         store._write_manifest({
@@ -151,13 +154,24 @@ class ResultStore:
     @property
     def manifest(self) -> dict[str, Any]:
         if not self.manifest_file.exists():
-            raise InputError("not a result store (no manifest.json)", file=self.path)
-        return json.loads(self.manifest_file.read_text(encoding="utf-8"))
+            raise InputError("not a result store (no manifest.json)", file=self.path,
+                             allowed="a folder written by weilai run, compare or sweep")
+        try:
+            manifest = json.loads(self.manifest_file.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            manifest = exc
+        if not isinstance(manifest, dict) or not manifest:
+            raise InputError("the store's manifest is damaged (empty, truncated or not a JSON object)",
+                             file=self.manifest_file,
+                             allowed="restore manifest.json from a backup, or run the command again into a new "
+                             "--out folder (the runs cannot be identified without it)")
+        return manifest
 
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
         tmp = self.manifest_file.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        os.replace(tmp, self.manifest_file)
+        with _disk_errors(tmp):
+            tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            os.replace(tmp, self.manifest_file)
 
     def update_manifest(self, **entries: Any) -> None:
         """Add or replace top-level manifest entries (e.g. wall time at the end of a session)."""
@@ -201,8 +215,9 @@ class ResultStore:
             table = pa.Table.from_pandas(frame[RESULT_COLUMNS], schema=RESULT_SCHEMA, preserve_index=False)
         final = self.path / "parts" / f"part-{uuid.uuid4().hex}.parquet"
         tmp = final.with_suffix(".parquet.tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, final)
+        with _disk_errors(tmp):
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, final)
         return final
 
     def write_spending(self, frame: pd.DataFrame) -> None:
@@ -215,9 +230,10 @@ class ResultStore:
         """Record a failed run (its keys, seed, parameters and error) without stopping the batch."""
         file = self.path / "failures" / f"fail-{sample}-{replicate}.json"
         tmp = file.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps({"sample": sample, "replicate": replicate, **record}, indent=2,
-                                  ensure_ascii=False, default=str), encoding="utf-8")
-        os.replace(tmp, file)
+        with _disk_errors(tmp):
+            tmp.write_text(json.dumps({"sample": sample, "replicate": replicate, **record}, indent=2,
+                                      ensure_ascii=False, default=str), encoding="utf-8")
+            os.replace(tmp, file)
 
     def clear_failure(self, sample: int, replicate: int) -> None:
         (self.path / "failures" / f"fail-{sample}-{replicate}.json").unlink(missing_ok=True)
@@ -239,8 +255,12 @@ class ResultStore:
         """Read a named Parquet table written by :meth:`write_table`."""
         file = self.path / name
         if not file.exists():
-            raise InputError(f"the store has no {name}", file=self.path)
-        return pd.read_parquet(file)
+            raise InputError(f"the store has no {name}", file=self.path,
+                             allowed="the command that writes it (weilai sweep, weilai analyze)")
+        try:
+            return pd.read_parquet(file)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise _damaged(file, exc) from None
 
     def _remove_partial_writes(self) -> None:
         """Delete temporary files left by a process killed while writing (never whole parts)."""
@@ -292,6 +312,7 @@ class ResultStore:
                 json.dump(me, fh)
             break
         try:
+            self._remove_partial_writes()  # only now: a live writer's temporary files are never touched
             yield
         finally:
             lock.unlink(missing_ok=True)
@@ -307,6 +328,34 @@ class ResultStore:
             return set()
         rows = self.sql("SELECT DISTINCT sample, replicate FROM results").fetchall()
         return {(int(s), int(r)) for s, r in rows}
+
+    def duplicate_runs(self) -> int:
+        """Runs whose rows are in more than one part (a copied part): read once, counted once."""
+        if not self.part_files():
+            return 0
+        return int(self.sql("SELECT count(*) FROM (SELECT sample, replicate FROM all_rows GROUP BY ALL "
+                            "HAVING count(DISTINCT filename) > 1)").fetchone()[0])
+
+    def damaged_files(self) -> list[Path]:
+        """Parts, ``samples.parquet`` and ``spending.parquet`` that cannot be read (empty, truncated,
+        another schema)."""
+        bad = []
+        for part in self.part_files():
+            try:
+                if not pq.read_schema(part).equals(RESULT_SCHEMA, check_metadata=False):
+                    bad.append(part)
+                    continue
+                pq.ParquetFile(part).read()
+            except (OSError, ValueError, pa.ArrowException):
+                bad.append(part)
+        for name in ("samples.parquet", "spending.parquet"):
+            file = self.path / name
+            if file.exists():
+                try:
+                    pq.read_table(file)
+                except (OSError, ValueError, pa.ArrowException):
+                    bad.append(file)
+        return bad
 
     def failures(self) -> list[dict[str, Any]]:
         """Records of failed runs (sample, replicate, seed, parameters, error), oldest key first."""
@@ -369,19 +418,38 @@ class ResultStore:
         }
 
     def sql(self, query: str) -> duckdb.DuckDBPyConnection:
-        """Run SQL with views ``results`` (all parts) and ``spending`` (if written)."""
+        """Run SQL with views ``results`` (all parts; a run present in two parts, e.g. a copied part,
+        is read from the first only) and ``spending`` (if written).
+
+        Raises:
+            InputError: naming a damaged file and ``weilai status --repair``.
+        """
+        try:
+            return self._connect().execute(query)
+        except duckdb.Error as exc:
+            bad = self.damaged_files()
+            if bad:
+                raise _damaged(bad[0], exc, more=len(bad) - 1) from None
+            raise
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect()
-        parts = str(self.path / "parts" / "part-*.parquet")
+        parts = _quote(str(self.path / "parts" / "part-*.parquet"))
         if self.part_files():
-            con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet('{parts}')")
+            con.execute(f"CREATE VIEW all_rows AS SELECT * FROM read_parquet({parts}, filename = true)")
+            con.execute("CREATE VIEW results AS SELECT " + ", ".join(f"r.{c}" for c in RESULT_COLUMNS) +
+                        " FROM all_rows r JOIN (SELECT sample, replicate, min(filename) AS first_part FROM all_rows"
+                        " GROUP BY ALL) k ON r.sample = k.sample AND r.replicate = k.replicate"
+                        " AND r.filename = k.first_part")
         spending = self.path / "spending.parquet"
         if spending.exists():
-            con.execute(f"CREATE VIEW spending AS SELECT * FROM read_parquet('{spending}')")
-        return con.execute(query)
+            con.execute(f"CREATE VIEW spending AS SELECT * FROM read_parquet({_quote(str(spending))})")
+        return con
 
     def results(self, indicators: list[str] | None = None, directions: list[str] | None = None,
-                city_only: bool = False) -> pd.DataFrame:
-        """Tidy result rows, optionally filtered, sorted by their keys."""
+                city_only: bool = False, district: str | None = None) -> pd.DataFrame:
+        """Tidy result rows, optionally filtered (in DuckDB, before anything reaches memory), sorted by
+        their keys. ``district="all"`` leaves out the per-district rows (most of a full-detail store)."""
         if not self.part_files():
             return pd.DataFrame({c: pd.Series(dtype=t.to_pandas_dtype()) for c, t in
                                  zip(RESULT_SCHEMA.names, RESULT_SCHEMA.types)})
@@ -392,15 +460,81 @@ class ResultStore:
             where.append("direction IN (" + ", ".join(_quote(d) for d in directions) + ")")
         if city_only:
             where.append("direction = 'all'")
+        if district is not None:
+            where.append(f"district = {_quote(district)}")
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        frame = self.sql(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
-                         "direction, district, indicator").df()
-        return frame
+        return self.frame(f"SELECT * FROM results {clause} ORDER BY scenario, sample, replicate, year, "
+                          "direction, district, indicator")
+
+    def frame(self, query: str) -> pd.DataFrame:
+        """A query's rows (:meth:`sql`) as a DataFrame, through Arrow: each distinct text (scenario,
+        direction, indicator...) is one Python object, so large tables stay small in memory."""
+        try:
+            relation = self._connect().sql(query)
+            table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        except duckdb.Error as exc:
+            bad = self.damaged_files()
+            if bad:
+                raise _damaged(bad[0], exc, more=len(bad) - 1) from None
+            raise
+        if set(RESULT_SCHEMA.names) == set(table.column_names):
+            table = table.select(RESULT_SCHEMA.names).cast(RESULT_SCHEMA)
+        return table.to_pandas(deduplicate_objects=True)
+
+    def delivered_spending(self, projects: dict[str, int]) -> pd.DataFrame:
+        """Money each lever paid out, as the model recorded it (indicators ``spending_<lever>``), averaged
+        over replicates: by direction where the runs kept directions, else city totals (direction "all").
+
+        Args:
+            projects: Lever name -> major project number (for the ``project`` column).
+
+        Returns:
+            Columns scenario, sample, year, lever, project, direction, value (100m yuan per year).
+        """
+        columns = ["scenario", "sample", "year", "lever", "project", "direction", "value"]
+        if not self.part_files():
+            return pd.DataFrame(columns=columns)
+        frame = self.sql(
+            "SELECT scenario, sample, year, indicator, direction, avg(value) AS value FROM results "
+            "WHERE indicator LIKE 'spending_%' AND indicator <> 'spending_100m_yuan' AND district = 'all' "
+            "GROUP BY scenario, sample, year, indicator, direction").df()
+        if frame.empty:
+            return pd.DataFrame(columns=columns)
+        has_directions = (frame["direction"] != "all").groupby([frame["scenario"], frame["sample"]]).transform("any")
+        frame = frame[(frame["direction"] != "all") | ~has_directions]
+        frame["lever"] = frame.pop("indicator").str.removeprefix("spending_")
+        frame["project"] = frame["lever"].map(projects).fillna(0).astype(int)
+        return frame[columns].sort_values(columns[:6]).reset_index(drop=True)
 
     def spending(self) -> pd.DataFrame:
         file = self.path / "spending.parquet"
         return pd.read_parquet(file) if file.exists() else pd.DataFrame(
             columns=["scenario", "sample", "year", "lever", "project", "direction", "value"])
+
+
+def _damaged(file: Path, exc: BaseException, more: int = 0) -> InputError:
+    others = f" (and {more} more)" if more > 0 else ""
+    return InputError(f"a damaged file in the result store (empty, truncated or not written by weilai){others}: "
+                      f"{str(exc).splitlines()[0][:120]}", file=file,
+                      allowed=f"weilai status --repair {file.parent.parent if file.parent.name == 'parts' else file.parent}"
+                      " sets it aside; the same command then reruns its runs")
+
+
+@contextmanager
+def _disk_errors(tmp: Path) -> Iterator[None]:
+    """A full disk (or quota) while writing is an InputError; the temporary file is removed and the
+    store keeps every whole part written before."""
+    import errno
+
+    try:
+        yield
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(exc):
+            raise InputError(f"cannot write the result store: {exc.strerror or 'no space left'}", file=tmp.parent,
+                             allowed="free some space, then run the same command: it resumes from the runs on disk"
+                             ) from None
+        raise
 
 
 def _quote(text: str) -> str:

@@ -69,6 +69,7 @@ def time_limit(seconds: float | None):
         raise RunTimeoutError(f"the run took longer than its time limit of {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
+    assert seconds is not None  # usable says so
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
@@ -116,12 +117,12 @@ def run_chunk(job: ChunkJob, scenarios: Sequence[Scenario]) -> ChunkResult:
             frames.append(frame if list(frame.columns) == MODEL_COLUMNS else frame[MODEL_COLUMNS])
             finished.append(run)
         except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
-            failures.append(_failure_record(point, run, exc))
+            failures.append(failure_record(point, run, exc))
     table, ok = None, []
     if frames:
         table, bad = _keyed_table(frames, finished, job)
         for run, problem in bad.items():
-            failures.append(_failure_record(job.points[run.sample], run, ValueError(problem)))
+            failures.append(failure_record(job.points[run.sample], run, ValueError(problem)))
         ok = [(r.sample, r.replicate) for r in finished if r not in bad]
     return ChunkResult(table, ok, failures, time.perf_counter() - started, time.process_time() - cpu_started)
 
@@ -175,7 +176,7 @@ def _keyed_table(frames: list[pd.DataFrame], runs: list[Run], job: ChunkJob) -> 
     return table, bad
 
 
-def _failure_record(point: Point, run: Run, exc: BaseException | str) -> dict[str, Any]:
+def failure_record(point: Point, run: Run, exc: BaseException | str) -> dict[str, Any]:
     if isinstance(exc, BaseException):
         error = f"{type(exc).__name__}: {exc}"
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
@@ -188,11 +189,11 @@ def _failure_record(point: Point, run: Run, exc: BaseException | str) -> dict[st
     }
 
 
-def _ping() -> int:
+def ping() -> int:
     return os.getpid()
 
 
-def _worker_init(parent_pid: int) -> None:
+def init_worker(parent_pid: int) -> None:
     """Set up a pool worker.
 
     Ctrl-C is left to the parent, which lets the chunks in progress finish and stops. A watchdog

@@ -28,7 +28,7 @@ def load_draws(path: Path) -> pd.DataFrame:
     """Read a draws file (cached per process)."""
     try:
         frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read parameter draws: {exc}", file=path) from None
     if "draw" not in frame.columns or len(frame) == 0:
         raise InputError("a draws file needs a 'draw' column and at least one row", file=path)

@@ -1,10 +1,13 @@
 """A region's data: its directions, districts, institutes, initial state, parameter space and targets.
 
-Everything that names Ningbo lives in ``sim/data/<region>/`` and in ``calibration/data/``; the code
-only knows that a region has directions and districts. Another city is another data folder.
+Everything that names Ningbo lives in ``sim/data/<region>/``; the code only knows that a region has
+directions and districts. Another city is another data folder. The scenario's ``region`` says which
+region a run uses; :data:`DEFAULT_REGION` is the one default (the repository's own city).
 """
 
 from __future__ import annotations
+
+import os
 
 import tomllib
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError
-from sim.core.paths import CALIBRATION_DATA_DIR, DATA_DIR
+from sim.core.paths import DATA_DIR
 from sim.inputs.space import ParameterSpace, load_space
 
 
@@ -35,8 +38,9 @@ class Region:
         initial_state: Per-direction initial populations by year (value, low, high, kind, source).
         space: The parameter space.
         indicators: Indicator definitions (labels, definitions, thresholds) keyed by indicator id.
-        facts: Sourced Ningbo statistics (``calibration/data/ningbo_facts.csv``).
+        facts: Sourced statistics of the region (``facts.csv`` in its folder).
         targets_file: The policy's targets file.
+        base_year: The targets' base year (``targets.toml``): cumulative indicators count from it.
     """
 
     name: str
@@ -53,6 +57,7 @@ class Region:
     indicators: dict
     facts: pd.DataFrame
     targets_file: Path
+    base_year: int
 
     @property
     def n_directions(self) -> int:
@@ -93,6 +98,10 @@ class Region:
     def start_years(self) -> list[int]:
         return sorted(int(y) for y in self.initial_state["year"].unique())
 
+    def indicator_ids(self, scope: str | None = None) -> list[str]:
+        """Declared indicator ids (``indicators.toml``), all or of one scope (``direction`` or ``city``)."""
+        return [k for k, v in self.indicators.items() if scope is None or v.get("scope", "direction") == scope]
+
     def direction_label(self, direction: str, lang: str = "zh") -> str:
         col = "name_zh" if lang == "zh" else "name_en"
         return str(self.direction_table.loc[direction, col])
@@ -102,21 +111,44 @@ class Region:
         return str(self.district_table.loc[district, col])
 
 
+REGION_PATH_ENV = "WEILAI_REGION_PATH"  # extra folders of region folders, given explicitly (os.pathsep-separated)
+
+
+def region_folders() -> list[Path]:
+    """Where region folders are looked up: the project's ``sim/data`` and the folders named in
+    ``WEILAI_REGION_PATH`` (a region is always named, never given as a path in a scenario file)."""
+    extra = [Path(p) for p in os.environ.get(REGION_PATH_ENV, "").split(os.pathsep) if p]
+    return [DATA_DIR, *extra]
+
+
 def available_regions() -> list[str]:
-    return sorted(p.name for p in DATA_DIR.iterdir() if (p / "directions.csv").exists())
+    """Names of the region folders (each holds a ``directions.csv``)."""
+    names = {p.name for base in region_folders() if base.is_dir() for p in base.iterdir()
+             if (p / "directions.csv").exists()}
+    return sorted(names)
+
+
+def _region_folder(name: str) -> Path:
+    return next(base / name for base in region_folders() if (base / name / "directions.csv").exists())
+
+
+DEFAULT_REGION = "ningbo"
 
 
 @lru_cache(maxsize=8)
-def load_region(name: str = "ningbo") -> Region:
+def load_region(name: str = DEFAULT_REGION) -> Region:
     """Load and check a region's data folder.
+
+    Args:
+        name: A region folder's name, under ``sim/data`` or a folder named in ``WEILAI_REGION_PATH``.
 
     Raises:
         InputError: if the folder is missing or a file refers to an unknown direction or district.
     """
-    folder = DATA_DIR / name
-    if not (folder / "directions.csv").exists():
+    if name not in available_regions():  # a name, never a path: "../x" does not leave the region folders
         raise InputError("unknown region", key="region", value=name,
-                         allowed=", ".join(available_regions()))
+                         allowed=", ".join(available_regions()) + f" (more folders of regions: {REGION_PATH_ENV})")
+    folder = _region_folder(name)
     directions_table = pd.read_csv(folder / "directions.csv").sort_values("order")
     districts_table = pd.read_csv(folder / "districts.csv")
     directions = tuple(directions_table["direction"])
@@ -153,10 +185,16 @@ def load_region(name: str = "ningbo") -> Region:
 
     with open(folder / "indicators.toml", "rb") as fh:
         indicators = tomllib.load(fh)
+    _check_indicators(indicators, folder / "indicators.toml")
     space = load_space(folder / "parameter_space.toml", directions)
-    facts = pd.read_csv(CALIBRATION_DATA_DIR / "ningbo_facts.csv")
+    facts = pd.read_csv(folder / "facts.csv")
+    with open(folder / "targets.toml", "rb") as fh:
+        base_year = tomllib.load(fh).get("base_year")
+    if not isinstance(base_year, int):
+        raise InputError("missing or bad base year", file=folder / "targets.toml", key="base_year",
+                         value=base_year, allowed="a year (integer)")
     return Region(
-        name=name,
+        name=folder.name,
         folder=folder,
         directions=directions,
         districts=districts,
@@ -170,9 +208,27 @@ def load_region(name: str = "ningbo") -> Region:
         indicators=indicators,
         facts=facts,
         targets_file=folder / "targets.toml",
+        base_year=base_year,
     )
 
 
 def _check(value: str, allowed: tuple[str, ...], file: Path, key: str) -> None:
     if value not in allowed:
         raise InputError("unknown name", file=file, key=key, value=value, allowed=", ".join(allowed))
+
+
+INDICATOR_FIELDS = ("label_zh", "label_en", "unit", "unit_zh", "unit_en", "kind", "definition_zh", "definition_en")
+INDICATOR_CHOICES = {"kind": ("stock", "flow", "cumulative"), "scope": ("direction", "city"),
+                     "city_value": ("sum", "ratio")}
+
+
+def _check_indicators(indicators: dict, file: Path) -> None:
+    """Every indicator declares its labels, units, kind and definitions; choices are from the allowed ones."""
+    for name, spec in indicators.items():
+        for field in INDICATOR_FIELDS:
+            if field not in spec:
+                raise InputError("missing field", file=file, key=f"{name}.{field}", allowed=", ".join(INDICATOR_FIELDS))
+        for field, allowed in INDICATOR_CHOICES.items():
+            if field in spec and spec[field] not in allowed:
+                raise InputError("unknown value", file=file, key=f"{name}.{field}", value=spec[field],
+                                 allowed=", ".join(allowed))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -108,7 +108,7 @@ class ParameterSpace:
 
     def defaults(self, section: Section) -> dict[str, float | dict[str, float]]:
         """Default values of a section, keyed by short name (per-direction entries as tables)."""
-        out: dict[str, float | dict[str, float]] = {}
+        out: dict[str, Any] = {}  # a default (None for levers) or a table of them by direction
         for entry in self.entries.values():
             if entry.section != section or section == "levers":
                 continue
@@ -239,14 +239,11 @@ class Values:
     def __init__(self, items: dict[str, float | np.ndarray]) -> None:
         self._items = dict(items)
 
-    def __getattr__(self, name: str) -> float | np.ndarray:
+    def __getattr__(self, name: str) -> Any:  # a float, or an array for per-direction entries
         try:
             return self._items[name]
         except KeyError:
             raise AttributeError(name) from None
-
-    def as_dict(self) -> dict[str, float | list[float]]:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self._items.items()}
 
 
 def resolve_values(
@@ -272,12 +269,12 @@ def resolve_values(
                 per = value if isinstance(value, dict) else {d: value for d in space.directions}
                 explicit.update({f"{section}.{short}.{d}": float(v) for d, v in per.items()})
             else:
-                explicit[f"{section}.{short}"] = float(value)
+                explicit[f"{section}.{short}"] = float(cast(float, value))
     items: dict[str, float | np.ndarray] = {}
     for name, entry in space.entries.items():
         if entry.section == "levers":
             continue
-        vals = []
+        vals: list[Any] = []
         for f in entry.factors:
             vals.append(explicit.get(f.name, draw.get(f.name, f.default)))
         short = name.split(".", 1)[1]

@@ -1,1 +1,4 @@
-"""Model layer: the Mesa model, its year schedule, the pure step rules and the indicators (with the top-level ``agents`` package)."""
+"""Model layer: the Mesa model, its year schedule, the pure step rules and the indicators.
+
+The top-level ``agents`` package belongs to this layer too.
+"""

@@ -1,10 +1,10 @@
 """Indicators of one model year, by direction ("all" = city total) and, for a few, by district.
 
-The definitions (labels and thresholds) are data in ``sim/data/<region>/indicators.toml``; this module
-applies them to the model's state. Cumulative indicators (breakthroughs, standards, platforms,
-scenarios, high-end products) count events from the targets' base year (2024) on; their yearly flows
-(``<name>_in_year``), new listings and invention patents granted are counted in every simulated year
-from the scenario's start.
+Every indicator is declared once, in ``sim/data/<region>/indicators.toml`` (labels, unit, kind, scope,
+definition, thresholds); this module computes the declared ones from the model's state. Cumulative
+indicators (breakthroughs, standards, platforms, scenarios, high-end products) count events from the
+targets' base year (2024) on; their yearly flows (``<name>_in_year``), new listings and invention
+patents granted are counted in every simulated year from the scenario's start.
 """
 
 from __future__ import annotations
@@ -17,34 +17,18 @@ from agents.districts import MUNICIPAL, NATIONAL, PROVINCIAL
 from agents.firms import HIGH_TECH
 
 if TYPE_CHECKING:
-    from sim.model.model import FutureIndustryModel
+    from sim.model.state import ModelState  # the model's state (FutureIndustryModel is one)
 
-VALUE_ADDED_RATIO = 0.226  # above-size industry, Ningbo 2020: 4042 / 17887.1 (ningbo_facts.csv, arithmetic)
+VALUE_ADDED_RATIO = 0.226  # above-size industry, Ningbo 2020: 4042 / 17887.1 (sim/data/ningbo/facts.csv, arithmetic)
 
-# Indicators that are totals over firms or events, summed over directions for the city total.
-SUMMED = (
-    "firms", "revenue_100m_yuan", "value_added_100m_yuan", "employees", "researchers", "rd_spend_100m_yuan",
-    "talent_pool", "talent_inflow", "talent_outflow", "high_tech_firms", "head_enterprises", "chain_leaders", "ecosystem_enterprises",
-    "new_star_enterprises", "listed_firms", "equity_invested_100m_yuan", "entries", "exits", "funded_firms",
-    "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
-    "tech_transfers", "spinoffs", "municipal_pilot_zones", "provincial_pilot_zones", "national_pilot_zones",
-    "listings", "invention_patents_granted",
-    "breakthroughs_in_year", "standards_in_year", "innovation_platforms_in_year", "application_scenarios_in_year",
-    "high_end_products_in_year", "tech_transfers_in_year", "spinoffs_in_year",
-)
-CITY_ONLY = ("representative_clusters", "clusters_100bn", "future_industry_va_share", "spending_100m_yuan",
-             "gdp_100m_yuan")
-RATIOS = ("young_firm_exit_rate",)  # by direction; the city value is the ratio of the city totals
-
-
-def head_mask(model: FutureIndustryModel, rows: np.ndarray) -> np.ndarray:
+def head_mask(model: ModelState, rows: np.ndarray) -> np.ndarray:
     """Which of these firms are head enterprises (indicators.toml ``head_enterprises``)."""
     rule = model.region.indicators["head_enterprises"]
     f = model.firms
     return (f.revenue[rows] >= rule["revenue_min_100m_yuan"]) & (f.relative_tech[rows] >= rule["relative_tech_min"])
 
 
-def chain_leader_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+def chain_leader_mask(model: ModelState, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
     rule = model.region.indicators["chain_leaders"]
     f = model.firms
     return ((f.revenue[rows] >= rule["revenue_min_100m_yuan"])
@@ -52,12 +36,12 @@ def chain_leader_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np
             & (partners[rows] >= rule["partners_min"]))
 
 
-def ecosystem_mask(model: FutureIndustryModel, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+def ecosystem_mask(model: ModelState, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
     rule = model.region.indicators["ecosystem_enterprises"]
     return (model.firms.revenue[rows] >= rule["revenue_min_100m_yuan"]) & (partners[rows] >= rule["partners_min"])
 
 
-def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], dict[str, float],
+def year_indicators(model: ModelState) -> tuple[dict[str, np.ndarray], dict[str, float],
                                                          dict[str, np.ndarray]]:
     """Indicators of the model's current year.
 
@@ -100,6 +84,8 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
         "provincial_pilot_zones": (zones >= PROVINCIAL).sum(axis=1).astype(float),
         "national_pilot_zones": (zones >= NATIONAL).sum(axis=1).astype(float),
     }
+    for lever, paid in model.spent.items():  # money each lever paid out this year, as delivered
+        out[f"spending_{lever}"] = paid.copy()
     for name in ("breakthroughs", "standards", "innovation_platforms", "application_scenarios",
                  "high_end_products", "tech_transfers", "spinoffs"):
         out[name] = model.cumulative[name].copy()
@@ -107,7 +93,8 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
     out["listings"] = model.year_events["listings"].copy()
     out["invention_patents_granted"] = model.year_events["invention_patents_granted"].copy()
     young = model.year_events["young_at_start"]
-    rates = {"young_firm_exit_rate": (model.year_events["young_exits"], young)}
+    rates = {"young_firm_exit_rate": (model.year_events["young_exits"], young),
+             "firm_technology": (per_direction(f.relative_tech[rows]), per_direction())}
 
     cluster = region.indicators["representative_clusters"]
     has_zone = (zones >= MUNICIPAL).any(axis=1)
@@ -119,7 +106,7 @@ def year_indicators(model: FutureIndustryModel) -> tuple[dict[str, np.ndarray], 
         "representative_clusters": float(representative.sum()),
         "clusters_100bn": float(big.sum()),
         "future_industry_va_share": float(revenue.sum() * VALUE_ADDED_RATIO / gdp),
-        "spending_100m_yuan": float(model.plan_spending_this_year()),
+        "spending_100m_yuan": model.spending_this_year(),
         "gdp_100m_yuan": float(gdp),
     }
     cell = d.astype(np.int64) * region.n_districts + f.district[rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from agents.districts import LEVEL_EFFECT, MUNICIPAL, NATIONAL, PROVINCIAL
@@ -16,18 +18,24 @@ from agents.firms import (
     STARTED,
     STARTUP,
 )
-from agents.institutes import PLATFORM_KINDS, Institute
+from agents.institutes import EVENT_KINDS, PLATFORM_KINDS, Institute
 from agents.talent import TopScientist
 from sim.model import rules
 from sim.model.constants import (
+    MAX_TOP_SCIENTISTS_PER_YEAR,
     PRODUCT_QUALITY_SD,
     SHOCK_FINANCE_FACTOR,
     SHOCK_HAZARD_FACTOR,
 )
 from sim.model.indicators import chain_leader_mask, head_mask
+from sim.scenario.levers import stochastic_round
+from sim.model.state import ModelState
+
+if TYPE_CHECKING:
+    from sim.model.model import FutureIndustryModel
 
 
-class YearMechanisms:
+class YearMechanisms(ModelState):
     """Steps 1-13 of a year of :class:`sim.model.model.FutureIndustryModel` (a mixin)."""
 
     # ------------------------------------------------------------------ 1. environment
@@ -48,33 +56,49 @@ class YearMechanisms:
         """Graduates entering future-industry R&D this year, split by the directions' researchers.
 
         The yearly total is the sourced count of graduates arriving nearest the start year
-        (350,000 in 2024, ningbo_facts.csv), held constant (assumption), times the future-industry share.
+        (350,000 in 2024, sim/data/ningbo/facts.csv), held constant (assumption), times the future-industry share.
         """
         v = self.values
-        attraction = 1.0 + v.talent_attraction_effect * self.lever_money("talent_attraction").sum()
-        total = self._graduates_base[1] * v.graduate_share_future * attraction * self.population_scale
+        base = self._graduates_base[1] * v.graduate_share_future * self.population_scale
         f, live = self.firms, self.firms.live()
         weight = (np.bincount(f.direction[live], weights=f.researchers[live], minlength=self.region.n_directions)
                   + self.institute_researchers() + 1.0)
-        return total * weight / weight.sum()
+        # graduate-attraction money draws graduates into the directions it is allocated to
+        money = self.this_year(self.plan.talent_attraction.money_100m_yuan)
+        self.pay("talent_attraction", money)
+        return base * weight / weight.sum() + base * v.talent_attraction_effect * money + self.college_graduates()
 
     def recruit_leave_rate(self) -> np.ndarray:
         """Share of programme recruits leaving this year, by direction."""
         v = self.values
-        support = self.lever_money("talent_retention")
+        support = self.this_year(self.plan.talent_programme.retention_100m_yuan)
         base = (1.0 - v.recruit_retention) * v.talent_competition
         return np.minimum(1.0, base / (1.0 + v.retention_support_effect * support))
 
     def _talent_flows(self) -> None:
-        v, t = self.values, self.t
-        counts = self.plan.counts
+        v, plan = self.values, self.plan.talent_programme
         outflow = min(1.0, v.talent_outflow_rate * v.talent_competition)
-        self.talent.step(self._graduates_in(), counts["talent_leading_talent"][t].astype(float),
-                         counts["talent_young_talent"][t].astype(float), outflow,
-                         self.recruit_leave_rate(), v.recruit_productivity_gain)
-        for d in np.flatnonzero(counts["talent_top_scientists"][t]):
-            for _ in range(int(counts["talent_top_scientists"][t][d])):
-                TopScientist(self, int(d), self._host_for(int(d)), self.year)
+        top, leading, young = self.deliver_units("talent_programme", (
+            plan.top_scientists, plan.leading_talent, plan.young_talent))
+        recruits = self.talent.recruits_leading + self.talent.recruits_young
+        retention = self.this_year(plan.retention_100m_yuan) * ((recruits + leading + young) > 0)
+        self.pay("talent_programme", top * plan.cost_100m_yuan_per_top_scientist
+                 + leading * plan.cost_100m_yuan_per_leading_talent
+                 + young * plan.cost_100m_yuan_per_young_talent + retention)
+        self.talent.step(self._graduates_in(), leading.astype(float), young.astype(float), outflow,
+                         self.recruit_leave_rate(), v.recruit_productivity_gain, v.recruit_share_half)
+        for d in np.flatnonzero(top):
+            for k in range(min(int(top[d]), MAX_TOP_SCIENTISTS_PER_YEAR)):
+                TopScientist(cast("FutureIndustryModel", self), int(d), self._host_for(int(d)), self.year, serial=k)
+
+    def scientist_uniforms(self, scientist: TopScientist) -> np.ndarray:
+        """This year's two uniforms (leave, found a firm) of a top scientist, keyed by (arrival year,
+        direction, serial): the same scientist gets the same draws whatever other scientists exist."""
+        if self._scientist_draws is None or self._scientist_draws[0] != self.year:
+            years = self.end_year - self.start_year + 1
+            self._scientist_draws = (self.year, self.stream("scientists").random(
+                (years, self.region.n_directions, MAX_TOP_SCIENTISTS_PER_YEAR, 2)))
+        return self._scientist_draws[1][scientist.arrived - self.start_year, scientist.direction, scientist.serial]
 
     def _host_for(self, d: int) -> Institute:
         """The institute with the most researchers in direction ``d`` hosts a new top scientist."""
@@ -82,26 +106,37 @@ class YearMechanisms:
 
     def top_scientists_at(self, institute: Institute) -> np.ndarray:
         """Top scientists hosted by an institute, by direction."""
-        out = np.zeros(self.region.n_directions)
+        return self.top_scientists_by_institute()[self.institutes.index(institute)]
+
+    def top_scientists_by_institute(self) -> np.ndarray:
+        """Top scientists hosted by each institute (rows in ``self.institutes`` order), by direction."""
+        out = np.zeros((len(self.institutes), self.region.n_directions))
+        index = {id(inst): k for k, inst in enumerate(self.institutes)}
         for s in self.agents_by_type.get(TopScientist, []):
-            if s.host is institute:
-                out[s.direction] += 1
+            out[index[id(s.host)], s.direction] += 1
         return out
 
     # ------------------------------------------------------------------ 3. platforms
 
     def _found_platforms(self) -> None:
-        lever = self.spec.levers.new_platforms
-        founded = self.plan.counts["new_platforms"][self.t]
+        lever = self.plan.new_platforms
+        (founded,) = self.deliver_units("new_platforms", (lever.founded,))
+        running = np.zeros(self.region.n_directions)
+        for inst in self.institutes:
+            if inst.founded_in_run and inst.kind == "platform":
+                running += inst.weights
+        self.pay("new_platforms", founded * lever.setup_cost_100m_yuan
+                 + running * lever.operating_cost_100m_yuan_per_year)
         researchers = lever.operating_cost_100m_yuan_per_year / self.values.cost_per_researcher_100m_yuan
         for d in np.flatnonzero(founded):
             named = np.flatnonzero(self.region.named[d])
-            for k in range(int(founded[d])):
-                n = sum(1 for i in self.institutes if i.founded_in_run and i.weights[d] == 1.0)
+            for _ in range(int(founded[d])):
+                n = sum(1 for i in self.institutes if i.founded_in_run and i.kind == "platform" and i.weights[d] == 1.0)
                 weights = np.zeros(self.region.n_directions)
                 weights[d] = 1.0
                 self.institutes.append(Institute(
-                    self, f"platform_{self.region.directions[d]}_{n + 1}", f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
+                    cast("FutureIndustryModel", self), f"platform_{self.region.directions[d]}_{n + 1}",
+                    f"{self.region.direction_label(self.region.directions[d])}创新平台{n + 1}",
                     "platform", int(named[n % len(named)]), weights, researchers * self.population_scale,
                     lever.operating_cost_100m_yuan_per_year, self.year, founded_in_run=True))
                 self.count("innovation_platforms", weights)
@@ -110,9 +145,13 @@ class YearMechanisms:
 
     def _commit_fund_capital(self) -> None:
         v = self.values
-        self.angel.commit(self.lever_money("angel_fund"), v.angel_fund_leverage, self.year)
-        guidance = self.lever_money("guidance_fund")
-        deploy = self.spec.levers.guidance_fund.deployment_years
+        angel = self.this_year(self.plan.angel_fund.money_100m_yuan)
+        self.angel.commit(angel, v.angel_fund_leverage, self.year)
+        self.pay("angel_fund", angel)
+        guidance = self.this_year(self.plan.guidance_fund.money_100m_yuan)
+        deploy = self.plan.guidance_fund.deployment_years
+        if self.sub_funds:
+            self.pay("guidance_fund", guidance)
         for fund, share in zip(self.sub_funds, self._sub_fund_share):
             fund.commit(guidance * share, v.guidance_fund_leverage, self.year, deploy)
         # private venture capital follows deal flow: split by the number of investable firms
@@ -133,24 +172,22 @@ class YearMechanisms:
         f.grant[live] = 0.0
         f.loan_subsidy[live] = 0.0
         f.direct_subsidy[live] = 0.0
-        grants = self.spec.levers.rd_grants
-        loans = self.spec.levers.loan_interest_subsidies
-        direct = self.spec.levers.direct_subsidies
+        grants, loans, direct = self.plan.rd_grants, self.plan.loan_interest_subsidies, self.plan.direct_subsidies
         for d in range(self.region.n_directions):
             rows = live[f.direction[live] == d]
             if len(rows) == 0:
                 continue
-            money = self.lever_money("rd_grants")[d]
+            money = self.this_year(grants.money_100m_yuan)[d]
             if money > 0:
                 eligible = f.stage[rows] >= SME
                 f.grant[rows] = rules.allocate_proportional(
                     money, f.rd_spend[rows] * eligible, grants.max_share_of_own_rd * f.rd_spend[rows])
-            money = self.lever_money("loan_interest_subsidies")[d]
+            money = self.this_year(loans.money_100m_yuan)[d]
             if money > 0:
                 eligible = (f.revenue[rows] >= 0.2) & (f.last_growth[rows] > 0)
                 f.loan_subsidy[rows] = rules.allocate_proportional(
                     money, f.revenue[rows] * eligible, np.full(len(rows), loans.max_per_firm_100m_yuan))
-            money = self.lever_money("direct_subsidies")[d]
+            money = self.this_year(direct.money_100m_yuan)[d]
             if money > 0:
                 eligible = np.flatnonzero((f.age[rows] <= 8) & (f.stage[rows] <= HIGH_TECH))
                 rng = self.stream("subsidies")
@@ -159,6 +196,13 @@ class YearMechanisms:
                 chosen = rows[eligible[rules.top_k_noisy(score, min(n, len(eligible)), 1.0, rng)]]
                 f.direct_subsidy[chosen] = direct.per_firm_100m_yuan
                 f.cash[chosen] += direct.per_firm_100m_yuan
+        d_live = f.direction[live]
+        n_dir = self.region.n_directions
+        self.pay("rd_grants", np.bincount(d_live, weights=f.grant[live], minlength=n_dir))
+        self.pay("loan_interest_subsidies", np.bincount(d_live, weights=f.loan_subsidy[live], minlength=n_dir))
+        self.pay("direct_subsidies", np.bincount(d_live, weights=f.direct_subsidy[live], minlength=n_dir))
+        self._fund_major_projects()
+        self._allocate_bond_support()
 
     # ------------------------------------------------------------------ 6. R&D and hiring
 
@@ -167,53 +211,92 @@ class YearMechanisms:
         n_dir = self.region.n_directions
         own, burn = rules.rd_spending(f.revenue[live], f.rd_intensity[live], f.cash[live])
         f.cash[live] -= burn
-        wanted = own + v.rd_grant_additionality * f.grant[live]
+        wanted = own + v.rd_grant_additionality * (f.grant[live] + f.project_funding[live])
         d = f.direction[live]
         firm_demand = np.bincount(d, weights=wanted, minlength=n_dir) / v.cost_per_researcher_100m_yuan
         for inst in self.institutes:
             inst.extra_budget = 0.0
         self._fund_institutes()
+        with_institutes = self.institute_researchers() > 0
+        self.pay("tech_transfer", self.this_year(self.plan.tech_transfer.money_100m_yuan) * with_institutes)
         planned = np.array([i.planned_researchers(self.year) for i in self.institutes])
         weights = np.array([i.weights for i in self.institutes])
         inst_demand = planned @ weights
-        inst_fill, firm_fill = self.talent.hire(inst_demand, firm_demand)
+        inst_fill, firm_fill = self.talent.hire(inst_demand, firm_demand, v.talent_supply_response)
         for inst, p in zip(self.institutes, planned):
             inst.researchers = p * float(inst.weights @ inst_fill)
         rd = wanted * firm_fill[d]
         f.rd_spend[live] = rd
         f.researchers[live] = rd / v.cost_per_researcher_100m_yuan
         before = f.knowledge[live].copy()
+        spillover = self.public.spillover(rd, d, v.absorptive_half_rd_100m_yuan, v.public_spillover_elasticity)
         f.knowledge[live] = rules.update_knowledge(before, rd, v.knowledge_depreciation,
-                                                   self.talent.productivity()[d])
+                                                   (self.talent.productivity() * self.compute_productivity())[d]) + spillover
         return before
+
+    def _institutes_act(self) -> None:
+        """Institutes' knowledge events of the year, drawn at once (agents/institutes.py), then their
+        research added to the public knowledge stock.
+
+        Each kind of event has its own stream and each institute its row of uniforms in it, so a lever
+        that changes transfers cannot change breakthroughs, and a new platform cannot change the draws
+        of the institutes that were there before it.
+        """
+        v, n_dir = self.values, self.region.n_directions
+        if not self.institutes:
+            return
+        researchers = self.institute_researchers()
+        ratio = rules.research_ratio(researchers, self.research_reference)
+        productivity = self.talent.productivity()
+        boost = 1.0 + v.tech_transfer_lever_effect * self.this_year(self.plan.tech_transfer.money_100m_yuan)
+        tops = self.top_scientists_by_institute()
+        rates = np.stack([inst.event_rates(ratio, productivity, tops[k], boost)
+                          for k, inst in enumerate(self.institutes)], axis=1)  # (kind, institute, direction)
+        events = {kind: rules.poisson_from_uniforms(
+            rates[j], self.stream(f"institute_{kind}").random((len(self.institutes), n_dir)))
+            for j, kind in enumerate(EVENT_KINDS)}
+        self.count("breakthroughs", events["breakthroughs"].sum(axis=0))
+        self.count("standards", events["standards"].sum(axis=0))
+        transfers = events["tech_transfers"].sum(axis=0)
+        self.pending_transfers += transfers
+        self.count("tech_transfers", transfers)
+        for k, inst in enumerate(self.institutes):
+            for d in np.flatnonzero(events["spinoffs"][k]):
+                self.pending_spinoffs.append((int(d), inst.district, int(events["spinoffs"][k, d]), inst.key))
+        # public knowledge made this year: research spending with the same diminishing returns as breakthroughs
+        self.public.accumulate(researchers * v.cost_per_researcher_100m_yuan * productivity
+                               * ratio ** (v.research_output_elasticity - 1.0))
 
     def _fund_institutes(self) -> None:
         """Split basic-research money of each direction over institutes by their researchers there."""
-        money = self.lever_money("basic_research")
+        money = self.this_year(self.plan.basic_research.money_100m_yuan)
         if money.sum() <= 0:
             return
         by_dir = np.array([i.researchers * i.weights for i in self.institutes])  # (n_inst, n_dir)
         totals = by_dir.sum(axis=0)
         share = np.divide(by_dir, totals, out=np.zeros_like(by_dir), where=totals > 0)
         extra = share @ money
+        self.pay("basic_research", money * (totals > 0))  # a direction without institutes is not paid
         for inst, amount in zip(self.institutes, extra):
             inst.extra_budget = float(amount)
 
     def _absorb_transfers(self) -> None:
         """Technology transfers go to firms of the direction in proportion to their researchers + 1."""
         f, v = self.firms, self.values
+        absorption = self.transfer_absorption()
         for d in np.flatnonzero(self.pending_transfers):
             rows = self.live_rows_of(d)
             if len(rows) == 0:
                 continue
             w = f.researchers[rows] + 1.0
             takers = self.stream("transfers").choice(rows, size=int(self.pending_transfers[d]), p=w / w.sum())
-            np.add.at(f.knowledge, takers, v.transfer_knowledge_gain)
+            np.add.at(f.knowledge, takers, v.transfer_knowledge_gain * absorption[d])
 
     # ------------------------------------------------------------------ 8. innovation
 
     def _innovate(self) -> None:
-        f, v, rng = self.firms, self.values, self.stream("innovation")
+        f, v = self.firms, self.values
+        rng = self.stream("products")
         live = f.live()
         n_dir = self.region.n_directions
         self._update_relative_tech(live)
@@ -223,27 +306,33 @@ class YearMechanisms:
         p_frontier = rules.share_above(f.relative_tech[live], rule["quality_min"], PRODUCT_QUALITY_SD)
         candidates = rng.binomial(products, p_frontier)
         # first-of-a-kind support goes to frontier products, chosen at random within each direction
-        foak = self.spec.levers.first_of_a_kind
+        foak = self.plan.first_of_a_kind
+        money = self.this_year(foak.money_100m_yuan)
         supported = np.zeros(len(live), dtype=np.int64)
         for k in range(n_dir):
-            capacity = rules.integer_draw(self.lever_money("first_of_a_kind")[k] / foak.cost_100m_yuan_per_product, rng)
+            foak_rng = self.stream("first_of_a_kind")
+            capacity = rules.integer_draw(money[k] / foak.cost_100m_yuan_per_product, foak_rng)
             idx = np.flatnonzero((d == k) & (candidates > 0))
             if capacity == 0 or len(idx) == 0:
                 continue
             pool = np.repeat(idx, candidates[idx])
-            take = pool[rng.permutation(len(pool))[:capacity]]
+            take = pool[foak_rng.permutation(len(pool))[:capacity]]
             np.add.at(supported, take, 1)
         p_val = rule["validation_probability"]
-        validated = (rng.binomial(candidates - supported, p_val)
-                     + rng.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
-        f.revenue[live] += supported * foak.cost_100m_yuan_per_product * v.scenario_absorption
+        check = self.stream("validation")
+        validated = (check.binomial(candidates - supported, p_val)
+                     + check.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
+        buyers = supported > 0
+        # the supported first purchase is a sale of this year only (a one-year contract)
+        self.start_contracts(live[buyers], supported[buyers] * foak.cost_100m_yuan_per_product * v.scenario_absorption, 1)
+        self.pay("first_of_a_kind", np.bincount(d, weights=supported * foak.cost_100m_yuan_per_product, minlength=n_dir))
         self.count("high_end_products", np.bincount(d, weights=validated, minlength=n_dir))
         established = f.stage[live] >= LITTLE_GIANT
-        standards = rng.poisson(rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity)
-                                * established)
+        standards = self.stream("standards").poisson(
+            rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity) * established)
         self.count("standards", np.bincount(d, weights=standards, minlength=n_dir))
         firm_rd = np.bincount(d, weights=f.rd_spend[live], minlength=n_dir)
-        self.count("breakthroughs", rng.poisson(v.firm_breakthrough_share * firm_rd / 10.0))
+        self.count("breakthroughs", self.stream("firm_breakthroughs").poisson(v.firm_breakthrough_share * firm_rd / 10.0))
         self._grant_patents(firm_rd)
 
     def _grant_patents(self, firm_rd: np.ndarray) -> None:
@@ -256,31 +345,45 @@ class YearMechanisms:
 
     # ------------------------------------------------------------------ 9. growth and scenarios
 
+    def _employees(self, revenue: np.ndarray, productivity: np.ndarray, researchers: np.ndarray) -> np.ndarray:
+        """Employees: revenue over revenue per employee, which scales with exp(productivity); at least
+        3 and enough for the firm's researchers (60% of staff at most)."""
+        per_employee = self.values.revenue_per_employee_100m_yuan * np.exp(productivity)
+        return np.maximum.reduce([np.full(len(revenue), 3.0), revenue / per_employee, researchers / 0.6])
+
+    def _update_productivity(self) -> None:
+        """Firms' log productivity moves one AR(1) step (draws indexed by firm row)."""
+        f, v = self.firms, self.values
+        live = f.live()
+        unit = self.stream("productivity").standard_normal(f.n)[live]
+        f.productivity[live] = rules.productivity_step(f.productivity[live], v.productivity_persistence,
+                                                       v.productivity_dispersion, unit)
+
     def _grow(self, knowledge_before: np.ndarray) -> None:
         f, v = self.firms, self.values
         live = f.live()
         d, z = f.direction[live], f.district[live]
         revenue = f.revenue[live]
+        organic = revenue - f.contract_revenue[live]  # contract revenue does not grow; it ends with its contract
         knowledge_growth = np.clip(np.log(np.maximum(f.knowledge[live], 1e-9) / np.maximum(knowledge_before, 1e-9)),
                                    -1.0, 2.0)
-        zone = LEVEL_EFFECT[self.zone_levels()[d, z]] * self._zone_support_factor(d)
+        zone = LEVEL_EFFECT[self.zone_levels()[d, z]] * self._zone_support_factor(d) * self.bundle_factor()[d]
         policy = (v.pilot_zone_growth_effect * zone
-                  + v.loan_subsidy_growth_effect * f.loan_subsidy[live] / np.maximum(revenue, 1e-6)
+                  + v.loan_subsidy_growth_effect * (f.loan_subsidy[live] + f.bond_subsidy[live]) / np.maximum(revenue, 1e-6)
                   + np.minimum(1.0, v.funding_growth_effect * f.equity_this_year[live] / np.maximum(revenue, 1e-6)))
         sd = rules.growth_volatility(revenue, v.growth_volatility, v.volatility_size_exponent)
         unit = self.stream("growth").laplace(0.0, 1.0, size=f.n)[live]
         shock = rules.laplace_shocks(sd, unit) - (v.macro_shock_severity if self.shock else 0.0)
+        policy = policy + v.productivity_growth_effect * f.productivity[live]
         g = rules.log_growth(v.market_growth[d], knowledge_growth, v.rd_output_elasticity,
                              self._agglomeration_growth[d, z], v.agglomeration_elasticity, policy,
                              rules.young_firm_premium(f.age[live], v.young_firm_growth_premium), shock)
         f.revenue_lag3[live] = f.revenue_lag2[live]
         f.revenue_lag2[live] = f.revenue_lag1[live]
         f.revenue_lag1[live] = revenue
-        f.revenue[live] = revenue * np.exp(g)
+        f.revenue[live] = organic * np.exp(g) + f.contract_revenue[live]
         f.last_growth[live] = g
-        f.employees[live] = np.maximum.reduce([np.full(len(live), 3.0),
-                                               f.revenue[live] / v.revenue_per_employee_100m_yuan,
-                                               f.researchers[live] / 0.6])
+        f.employees[live] = self._employees(f.revenue[live], f.productivity[live], f.researchers[live])
         employment = self._employment_by_cell()
         self._agglomeration_growth = np.clip(
             np.log((employment + 1.0) / (self._employment_prev + 1.0)), -1.0, 1.0)
@@ -290,8 +393,8 @@ class YearMechanisms:
         """Scenarios opened this year are won by 2-3 capable firms of the direction, or not formed."""
         f, v = self.firms, self.values
         rule = self.region.indicators["application_scenarios"]
-        lever = self.spec.levers.application_scenarios
-        opened = self.plan.counts["application_scenarios"][self.t]
+        lever = self.plan.application_scenarios
+        (opened,) = self.deliver_units("application_scenarios", (lever.opened,))
         formed = np.zeros(self.region.n_directions)
         for d in np.flatnonzero(opened):
             rows = self.live_rows_of(d)
@@ -302,9 +405,33 @@ class YearMechanisms:
             score = np.log(f.relative_tech[able]) + 0.3 * zone
             for _ in range(int(opened[d])):
                 winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0, self.stream("scenarios"))]
-                f.revenue[winners] += lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners)
+                # the contract's revenue (city money x absorption) is earned over its term, then ends
+                per_year = lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners) / lever.contract_years
+                self.start_contracts(winners, np.full(len(winners), per_year), lever.contract_years)
                 formed[d] += 1
+        self.pay("application_scenarios", formed * lever.cost_100m_yuan_per_scenario)  # unformed ones are not paid
         self.count("application_scenarios", formed)
+
+    def start_contracts(self, rows: np.ndarray, revenue_per_year: np.ndarray, years: int) -> None:
+        """City contracts won by these firms this year: each adds its revenue for ``years`` years
+        (this one included), outside the firm's own growth, and ends with its term."""
+        if len(rows) == 0:
+            return
+        np.add.at(self.firms.revenue, rows, revenue_per_year)
+        np.add.at(self.firms.contract_revenue, rows, revenue_per_year)
+        self.contracts.append((rows, revenue_per_year, self.year + years - 1))
+
+    def _end_contracts(self) -> None:
+        """Contracts whose term ended last year stop bringing revenue."""
+        f, keep = self.firms, []
+        for rows, amount, last in self.contracts:
+            if last >= self.year:
+                keep.append((rows, amount, last))
+                continue
+            np.subtract.at(f.contract_revenue, rows, amount)
+            np.subtract.at(f.revenue, rows, amount)
+        np.maximum(f.contract_revenue, 0.0, out=f.contract_revenue)
+        self.contracts = keep
 
     # ------------------------------------------------------------------ 10. certification, exit
 
@@ -330,8 +457,10 @@ class YearMechanisms:
         f, v = self.firms, self.values
         live = f.live()
         recently_funded = (self.year - f.funded_year[live]) <= 3
+        sandbox = v.sandbox_hazard_reduction * self.sandbox_coverage()[f.direction[live]] * (f.age[live] <= 5)
         protection = 1.0 - ((1.0 - v.funding_hazard_reduction * recently_funded)
-                            * (1.0 - v.direct_subsidy_hazard_reduction * (f.direct_subsidy[live] > 0)))
+                            * (1.0 - v.direct_subsidy_hazard_reduction * (f.direct_subsidy[live] > 0))
+                            * (1.0 - sandbox))
         hazard = rules.exit_hazard(f.age[live], f.revenue[live], v.exit_hazard_multiplier,
                                    v.exit_size_elasticity, protection)
         if self.shock:
@@ -356,8 +485,11 @@ class YearMechanisms:
         v, rng, n_dir = self.values, self.stream("entry"), self.region.n_directions
         climate = v.vc_climate * (SHOCK_FINANCE_FACTOR if self.shock else 1.0)
         starts = rng.poisson(v.startup_rate * self.talent.researchers / 1000.0 * climate)
-        attraction = self.lever_money("investment_attraction") / v.attraction_cost_per_firm_100m_yuan
-        attracted = rng.poisson(attraction)
+        package = v.attraction_cost_per_firm_100m_yuan * self.attraction_cost_factor()  # land makes it cheaper
+        attraction = self.this_year(self.plan.investment_attraction.money_100m_yuan) / package
+        # each attracted firm takes one incentive package: whole firms, at most the budget plus one package
+        attracted = stochastic_round(attraction, rng.random())
+        self.pay("investment_attraction", attracted * package)  # paid per firm that came
         for d in range(n_dir):
             n = int(starts[d])
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
@@ -380,13 +512,18 @@ class YearMechanisms:
                             cash=np.full(n, 0.02), district=np.full(n, district), rng=rng, rd_boost=2.0)
             self.year_events["entries"][d] += n
         self.count("spinoffs", spun_off)
+        self.incumbents.step(self)
         self._update_relative_tech(self.firms.live())
         self._partners = None
         self._live = None
 
-    def _form_partnerships(self) -> None:
+    def _form_partnerships(self, churn: bool = True) -> None:
         """Firms seeking a Ningbo main partner pick one among firms of 1亿+ revenue in their direction,
-        with probability proportional to revenue^partner_attachment_exponent (preferential attachment)."""
+        with probability proportional to revenue^partner_attachment_exponent x
+        relative_tech^partner_tech_exponent (preferential attachment by size and technology), times
+        1 + zone_partner_effect x zone strength for a partner inside a pilot zone of its direction. Each year
+        a share ``partner_churn`` of firms reconsider (their link ends; they take a local partner with the
+        chance of :meth:`_local_partner_share`), and firms whose partner exited seek again."""
         f, v = self.firms, self.values
         rows = f.live()
         anchors = f.anchor[rows]
@@ -394,17 +531,30 @@ class YearMechanisms:
         lost = np.zeros(len(rows), dtype=bool)
         lost[has] = ~f.alive[anchors[has]]
         f.anchor[rows[lost]] = -1
+        if churn:  # a share of firms reconsider: end their link, then take a local partner or not
+            reconsider = self.row_uniforms("partners", rows) < v.partner_churn
+            seek = self.row_uniforms("partners", rows) < self._local_partner_share(f.direction[rows], f.district[rows])
+            f.anchor[rows[reconsider]] = np.where(seek[reconsider], -1, -2)
         seeking = rows[f.anchor[rows] == -1]
         for d in range(self.region.n_directions):
             seekers = seeking[f.direction[seeking] == d]
             hubs = rows[(f.direction[rows] == d) & (f.revenue[rows] >= 1.0)]
             if len(seekers) == 0 or len(hubs) == 0:
                 continue
-            w = f.revenue[hubs] ** v.partner_attachment_exponent
+            w = rules.attachment_weights(f.revenue[hubs], f.relative_tech[hubs], v.partner_attachment_exponent,
+                                         v.partner_tech_exponent)
+            zone = LEVEL_EFFECT[self.zone_levels()[d, f.district[hubs]]] * self._zone_support_factor(d)
+            w = w * (1.0 + v.zone_partner_effect * zone)
             picks = self.stream("partners").choice(hubs, size=len(seekers), p=w / w.sum())
             ok = picks != seekers
             f.anchor[seekers[ok]] = picks[ok]
         self._partners = None
+
+    def _local_partner_share(self, directions: np.ndarray, districts: np.ndarray) -> np.ndarray:
+        """Chance that a firm takes a Ningbo main partner: ``local_partner_share``, raised in a pilot
+        zone of its direction by 1 + ``zone_partner_effect`` x zone strength (at most 1)."""
+        zone = LEVEL_EFFECT[self.zone_levels()[directions, districts]] * self._zone_support_factor(directions)
+        return np.minimum(1.0, self.values.local_partner_share * (1.0 + self.values.zone_partner_effect * zone))
 
     def partner_counts(self) -> np.ndarray:
         """Number of live firms whose main Ningbo partner is each row (cached until links change)."""
@@ -418,10 +568,9 @@ class YearMechanisms:
     # ------------------------------------------------------------------ 12-13. zones, designations
 
     def _pilot_zones(self) -> None:
-        for z in self.spec.levers.pilot_zones.designations:
+        for z in self.plan.pilot_zones.designations:
             if z.year == self.year:
-                self.districts[self.region.district_index(z.district)].designate(
-                    self.region.direction_index(z.direction), MUNICIPAL, self.year, by_city=True)
+                self.districts[z.district].designate(z.direction, MUNICIPAL, self.year, by_city=True)
         f = self.firms
         rows = f.live()
         n_dir, n_dist = self.region.n_directions, self.region.n_districts
@@ -445,6 +594,9 @@ class YearMechanisms:
             if passing:  # the province (or the nation) designates at most one Ningbo zone a year
                 best = max(passing, key=lambda a: a.revenue)
                 self.districts[best.district].designate(best.direction, level, self.year)
+        # the city's yearly support goes to every zone in force, whoever designated it
+        zones = (self.zone_levels() > 0).sum(axis=1)
+        self.pay("pilot_zones", zones * self.this_year(self.plan.pilot_zones.support_100m_yuan_per_zone))
 
     def _designate(self) -> None:
         f = self.firms
@@ -452,7 +604,9 @@ class YearMechanisms:
         star = self.region.indicators["new_star_enterprises"]
         lag3 = f.revenue_lag3[live]
         growth3 = np.where(lag3 > 0, (f.revenue[live] / np.maximum(lag3, 1e-12)) ** (1 / 3) - 1.0, 0.0)
-        meets = ((f.age[live] <= star["age_max_years"]) & (f.revenue[live] >= star["revenue_min_100m_yuan"])
+        funded = (f.equity_raised[live] > 0) if star["equity_required"] else np.ones(len(live), dtype=bool)
+        meets = ((f.age[live] <= star["age_max_years"]) & (f.age[live] >= star["age_min_years"]) & funded
+                 & (f.revenue[live] >= star["revenue_min_100m_yuan"])
                  & (lag3 > 0) & (growth3 >= star["growth_min_per_year"])
                  & (f.relative_tech[live] >= star["relative_tech_min"]) & (f.new_star_until[live] < self.year))
         f.new_star_until[live[meets]] = self.year + star["designation_years"] - 1
@@ -477,6 +631,7 @@ class YearMechanisms:
     def _update_relative_tech(self, rows: np.ndarray) -> None:
         f = self.firms
         f.relative_tech[rows] = rules.relative_technology(
-            f.knowledge[rows], self.frontier[f.direction[rows]], self.values.tech_scale_exponent)
+            f.knowledge[rows], self.frontier[f.direction[rows]], self.values.tech_scale_exponent
+        ) * np.exp(self.values.productivity_tech_loading * f.productivity[rows])
 
     # ================================================================== helpers and views

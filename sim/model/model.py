@@ -36,7 +36,9 @@ from agents.firms import (
     FirmTable,
 )
 from agents.funds import Fund, assign_sub_funds
+from agents.incumbents import IncumbentReservoir
 from agents.institutes import Institute
+from agents.knowledge import PublicKnowledge
 from agents.talent import TalentPool, TopScientist
 from sim.inputs.draws import draw_for_seed
 from sim.inputs.region import Region, load_region
@@ -50,14 +52,18 @@ from sim.model.constants import (
     LEADING_GROUP_SHARE,
     LEADING_SHARE_OF_RESEARCHERS,
     MAX_INITIAL_SHARE,
+    SPENDING_LEVERS,
+    STREAMS,
     TALENT_SLACK,
 )
+from sim.model.measures import GuidanceMeasures
 from sim.model.mechanisms import YearMechanisms
 from sim.model.state import ModelState
+from sim.model.streams import Streams
 from sim.scenario.schema import Scenario
 
 
-class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
+class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Model):
     """Ningbo's future industries under a scenario, one replicate.
 
     The scenario is kept as ``self.spec`` (Mesa's own ``scenario`` attribute holds Mesa's parameter
@@ -84,12 +90,16 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
             values = resolve_values(self.region.space, scenario.uncertainties, scenario.parameters, draw)
         self.values = values
         self.plan = scenario.plan(self.region)
+        self.start_year, self.end_year = scenario.start_year, scenario.end_year
+        self.spent = {name: np.zeros(self.region.n_directions) for name in SPENDING_LEVERS}
+        self.contracts: list[tuple[np.ndarray, np.ndarray, int]] = []  # (rows, revenue per year each, last year)
+        self._init_measures()
         self.population_scale = population_scale
-        self._streams: dict[str, np.random.Generator] = {}
-        self._streams_year: int | None = None
+        self._rng = Streams(self.seed, STREAMS)
+        self._scientist_draws: tuple[int, np.ndarray] | None = None
         self.year = scenario.start_year
         self.t = 0
-        self.base_year = 2024
+        self.base_year = self.region.base_year  # targets.toml: cumulative indicators count from it
         n_dir, n_dist = self.region.n_directions, self.region.n_districts
         self.cumulative = {k: np.zeros(n_dir) for k in EVENT_COUNTERS}
         self.year_events = {k: np.zeros(n_dir) for k in ("entries", "exits", "young_exits", "young_at_start",
@@ -108,12 +118,14 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         self._records: list[tuple] = []
         self._gdp_base = self._nearest_fact("gdp", scenario.start_year)
         self._graduates_base = self._nearest_fact("graduates_arriving", scenario.start_year)
-        self._live: np.ndarray | None = None
+        self._live = None
         self.districts = [District(self, i, key, n_dir) for i, key in enumerate(self.region.districts)]
         self.institutes: list[Institute] = []
         self._open_institutes(initial=True)
         self._init_firms()
+        self.incumbents = IncumbentReservoir(self)
         self._init_talent()
+        self._init_public_knowledge()
         self._init_funds()
         self._apply_historical_zones()
         self._employment_prev = self._employment_by_cell()
@@ -161,7 +173,7 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         rule = self.region.indicators["innovation_platforms"]
         qualifies = (f.rd_spend[rows] >= rule["rd_min_100m_yuan"]) & (f.researchers[rows] >= rule["researchers_min"])
         f.tech_centre[rows] = qualifies & (rng.random(len(rows)) < INITIAL_TECH_CENTRE_SHARE)
-        self._form_partnerships()
+        self._form_partnerships(churn=False)
         self._update_stages(rows)
 
     def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
@@ -177,13 +189,13 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         cash = np.zeros(n) if cash is None else cash
         rd, _ = rules.rd_spending(revenue, intensity, cash)
         researchers = rd / v.cost_per_researcher_100m_yuan
-        employees = np.maximum.reduce([np.full(n, 3.0), revenue / v.revenue_per_employee_100m_yuan,
-                                       researchers / 0.6])
-        seeks_partner = rng.random(n) < v.local_partner_share
+        productivity = rng.normal(0.0, v.productivity_dispersion, size=n)
+        employees = self._employees(revenue, productivity, researchers)
+        seeks_partner = rng.random(n) < self._local_partner_share(np.full(n, d), district)
         rows = self.firms.add(
             n, direction=d, district=district, origin=origin, founded=self.year - ages, age=ages,
             revenue=revenue, employees=employees, researchers=researchers, rd_intensity=intensity,
-            rd_spend=rd, knowledge=rd if knowledge is None else knowledge, cash=cash,
+            rd_spend=rd, knowledge=rd if knowledge is None else knowledge, cash=cash, productivity=productivity,
             anchor=np.where(seeks_partner, -1, -2),
         )
         self._live = None
@@ -201,12 +213,17 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
             share = self.values.named_district_share
             p = np.where(named, share / named.sum(), (1 - share) / max(1, (~named).sum()))
         else:
-            f = self.firms
-            rows = self.live_rows_of(d)
-            present = np.bincount(f.district[rows], minlength=self.region.n_districts)
-            zone = LEVEL_EFFECT[self.zone_levels()[d]] * self._zone_support_factor(d)
-            p = (present + 5.0) * np.where(named, 2.0, 1.0) * (1.0 + self.values.pilot_zone_entry_effect * zone)
+            p = self.entry_district_weights(d)
         return rng.choice(self.region.n_districts, size=n, p=p / p.sum())
+
+    def entry_district_weights(self, d: int) -> np.ndarray:
+        """Weights of the districts for an entrant of direction ``d`` (see :meth:`_choose_districts`)."""
+        f = self.firms
+        rows = self.live_rows_of(d)
+        present = np.bincount(f.district[rows], minlength=self.region.n_districts)
+        zone = LEVEL_EFFECT[self.zone_levels()[d]] * self._zone_support_factor(d)
+        named = self.region.named[d]
+        return (present + 5.0) * np.where(named, 2.0, 1.0) * (1.0 + self.values.pilot_zone_entry_effect * zone)
 
     def _init_talent(self) -> None:
         f, rows, n_dir = self.firms, self.firms.live(), self.region.n_directions
@@ -217,15 +234,25 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
                                  leading=researchers * LEADING_SHARE_OF_RESEARCHERS,
                                  graduates=self._graduates_in())
 
+    def _init_public_knowledge(self) -> None:
+        """Public knowledge at the steady state of the start year's institutes; firms' reach set so
+        that they absorb ``public_spillover_share`` of their R&D at the start (agents/knowledge.py)."""
+        v, f, rows, n_dir = self.values, self.firms, self.firms.live(), self.region.n_directions
+        self.research_reference = self.institute_researchers()
+        firm_rd = np.bincount(f.direction[rows], weights=f.rd_spend[rows], minlength=n_dir)
+        capacity = np.bincount(f.direction[rows], minlength=n_dir,
+                               weights=rules.absorptive_capacity(f.rd_spend[rows], v.absorptive_half_rd_100m_yuan))
+        self.public = PublicKnowledge(self.research_reference * v.cost_per_researcher_100m_yuan,
+                                      v.knowledge_depreciation, firm_rd, capacity, v.public_spillover_share)
+
     def _init_funds(self) -> None:
         n_dir = self.region.n_directions
         vc_shares = np.array([0.3, 0.5, 0.2])
         self.private_vc = [Fund(self, "private_vc", [d], vc_shares, f"private_vc_{self.region.directions[d]}")
                            for d in range(n_dir)]
         self.angel = Fund(self, "angel", list(range(n_dir)), np.array([1.0, 0.0, 0.0]), "angel_guidance_fund")
-        guidance = self.spec.levers.guidance_fund
-        money = self.plan.money["guidance_fund"]
-        focus = guidance.stage_focus
+        guidance = self.plan.guidance_fund
+        money = guidance.money_100m_yuan
         self.sub_funds = []
         self._sub_fund_share = np.zeros((0, n_dir))
         if money.sum() > 0:
@@ -234,7 +261,7 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
             for group in groups:
                 holders[group] += 1
             for j, group in enumerate(groups):
-                self.sub_funds.append(Fund(self, "guidance", group, np.array([focus.seed, focus.early, focus.growth]),
+                self.sub_funds.append(Fund(self, "guidance", group, np.array(guidance.stage_shares),
                                            f"guidance_sub_fund_{j + 1}"))
             share = np.zeros((len(groups), n_dir))
             for j, group in enumerate(groups):
@@ -277,17 +304,25 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         f.equity_this_year[live] = 0.0
         for k in self.year_events:
             self.year_events[k][:] = 0.0
+        for k in self.spent:
+            self.spent[k][:] = 0.0
+        self._end_contracts()
         self._environment()
         self._talent_flows()
         self._found_platforms()
+        self._build_institutes()
         if TopScientist in self.agent_types:
-            self.agents_by_type[TopScientist].shuffle_do("step")
+            for scientist in self._rng.order(self.agents_by_type[TopScientist], "order_scientists", self.year,
+                                             key=lambda s: f"{s.direction}:{s.arrived}:{s.serial}"):
+                scientist.step()
         self._commit_fund_capital()
-        self.agents_by_type[Fund].shuffle_do("step")
+        for fund in self._rng.order(self.agents_by_type[Fund], "order_funds", self.year, key=lambda f: f.name):
+            fund.step()
         self._allocate_subsidies()
         knowledge_before = self._rd_and_hiring()
-        self.agents_by_type[Institute].shuffle_do("step")
+        self._institutes_act()
         self._absorb_transfers()
+        self._update_productivity()
         self._innovate()
         self._grow(knowledge_before)
         self._application_scenarios()
@@ -299,7 +334,7 @@ class FutureIndustryModel(YearMechanisms, ModelState, mesa.Model):
         self._pilot_zones()
         self._designate()
         self._record()
-        if self.year >= self.spec.end_year:
+        if self.year >= self.end_year:
             self.running = False
         self.year += 1
         self.t += 1

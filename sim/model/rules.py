@@ -176,11 +176,6 @@ def high_tech_eligible(revenue: np.ndarray, rd_spend: np.ndarray, researchers: n
     return (intensity >= required) & (researchers >= 0.1 * employees) & (np.asarray(age) >= 1)
 
 
-def poisson_events(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Counts of independent events with the given yearly rates (zero where rate <= 0)."""
-    return rng.poisson(np.maximum(rate, 0.0))
-
-
 def innovation_rate(rd_spend: np.ndarray, rate_per_100m_yuan: float, elasticity: float) -> np.ndarray:
     """Expected innovation events per year: rate * R&D^elasticity (R&D in 100m yuan).
 
@@ -270,3 +265,218 @@ def pareto_sizes(n: int, total: float, tail_exponent: float, max_share: float,
         sizes[over] = max_share * total
         sizes[~over] += excess * sizes[~over] / sizes[~over].sum()
     return sizes
+
+
+# ---------------------------------------------------------------- knowledge and talent (issue 12)
+
+def scarce_talent_fill(supply: np.ndarray, *demands: np.ndarray) -> np.ndarray:
+    """Fill rate of researcher demand when employers share a scarce stock in proportion to demand.
+
+    Every employer of a direction (institutes, firms) gets the same share of what it asks for:
+    ``min(1, supply / total demand)``. No employer hires first (the market rations by demand, a
+    stand-in for a wage that clears it; Goolsbee 1998 shows public R&D money bids up researchers'
+    wages and so crowds out private R&D, which this sharing reproduces without a wage).
+
+    Example:
+        >>> scarce_talent_fill(np.array([100.0, 100.0]), np.array([50.0, 20.0]), np.array([150.0, 30.0])).tolist()
+        [0.5, 1.0]
+    """
+    total = np.sum(demands, axis=0)
+    supply = np.maximum(np.asarray(supply, dtype=float), 0.0)
+    return np.divide(np.minimum(supply, total), total, out=np.ones_like(total, dtype=float), where=total > 0)
+
+
+def outside_hires(demand: np.ndarray, supply: np.ndarray, response: float) -> np.ndarray:
+    """Researchers drawn into the city within the year by unfilled demand: ``response`` x shortage.
+
+    The supply of researchers responds to demand: a share of the unfilled posts is filled from
+    outside (other cities, other sectors, returnees). ``response`` in [0, 1] is the share of a
+    year's shortage filled that way (parameter ``talent_supply_response``).
+
+    Example:
+        >>> outside_hires(np.array([120.0, 50.0]), np.array([100.0, 80.0]), 0.4).tolist()
+        [8.0, 0.0]
+    """
+    return response * np.maximum(np.asarray(demand, dtype=float) - supply, 0.0)
+
+
+def saturating(x: np.ndarray | float, half: float) -> np.ndarray:
+    """``x / (1 + x / half)``: linear for small x, approaching ``half`` (diminishing returns).
+
+    Used for the share of programme recruits among researchers: the first recruits are the most
+    selected, later ones add less (selection dilution, an assumption with range ``recruit_share_half``).
+
+    Example:
+        >>> float(saturating(0.1, 0.1))
+        0.05
+    """
+    x = np.asarray(x, dtype=float)
+    return x / (1.0 + x / half)
+
+
+def absorptive_capacity(rd_spend: np.ndarray, half_rd_100m_yuan: float) -> np.ndarray:
+    """Share of the public knowledge within reach that a firm can absorb: ``R&D / (R&D + half)``.
+
+    Cohen & Levinthal (1990): a firm's own R&D both creates knowledge and lets it absorb outside
+    knowledge; a firm without R&D absorbs nothing, one with R&D far above the half-saturation level
+    absorbs almost all it can reach.
+
+    Example:
+        >>> [round(x, 3) for x in absorptive_capacity(np.array([0.0, 0.05, 0.15]), 0.05).tolist()]
+        [0.0, 0.5, 0.75]
+    """
+    rd = np.maximum(np.asarray(rd_spend, dtype=float), 0.0)
+    return rd / (rd + half_rd_100m_yuan)
+
+
+def public_spillover(capacity: np.ndarray, reach_100m_yuan: np.ndarray | float, public_ratio: np.ndarray | float,
+                     elasticity: float) -> np.ndarray:
+    """Knowledge a firm gains in a year from public research (R&D-equivalent, 100m yuan).
+
+    ``capacity * reach * public_ratio ** elasticity``: ``reach`` is what a firm with full
+    absorptive capacity takes from the direction's public knowledge stock at its reference level,
+    ``public_ratio`` the stock relative to that level; ``elasticity`` < 1 gives diminishing returns
+    to public research.
+
+    Example:
+        >>> round(float(public_spillover(np.array(0.5), 0.2, 4.0, 0.5)), 3)
+        0.2
+    """
+    ratio = np.maximum(np.asarray(public_ratio, dtype=float), 0.0)
+    return capacity * reach_100m_yuan * ratio**elasticity
+
+
+def update_public_knowledge(stock: np.ndarray, research_100m_yuan: np.ndarray, depreciation: float) -> np.ndarray:
+    """Public knowledge stock by direction: ``(1 - depreciation) * stock + research spending``.
+
+    Example:
+        >>> update_public_knowledge(np.array([100.0]), np.array([20.0]), 0.15).tolist()
+        [105.0]
+    """
+    return (1.0 - depreciation) * stock + research_100m_yuan
+
+
+def research_ratio(researchers: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Researchers of each direction over a reference level (1 where either is zero).
+
+    An institute's rates are multiplied by ``ratio ** (elasticity - 1)``, so the direction's output
+    is ``rate * reference * ratio ** elasticity``: diminishing returns to public research for an
+    elasticity below 1 (see :meth:`agents.institutes.Institute.event_rates`).
+
+    Example:
+        >>> research_ratio(np.array([400.0, 0.0, 5.0]), np.array([100.0, 0.0, 0.0])).tolist()
+        [4.0, 1.0, 1.0]
+    """
+    researchers = np.asarray(researchers, dtype=float)
+    ok = (np.asarray(reference) > 0) & (researchers > 0)
+    return np.divide(researchers, reference, out=np.ones_like(researchers), where=ok)
+
+
+def poisson_from_uniforms(rate: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverse CDF of given uniforms (monotone in the rate for a fixed uniform).
+
+    Drawing counts this way keeps common random numbers: a unit whose rate does not change gets
+    the same count, and one whose rate rises gets at least as many events, whatever happens to
+    the others (``rng.poisson`` on an array consumes a variable number of draws per element).
+
+    Example:
+        >>> poisson_from_uniforms(np.array([0.0, 1.0, 1.0, 3.0]), np.array([0.9, 0.3, 0.9, 0.5])).tolist()
+        [0, 0, 2, 3]
+    """
+    rate = np.maximum(np.asarray(rate, dtype=float), 0.0)
+    u = np.asarray(uniforms, dtype=float)
+    k = np.zeros(rate.shape, dtype=np.int64)
+    p = np.exp(-rate)
+    cdf = p.copy()
+    limit = int(np.max(rate, initial=0.0) + 12.0 * np.sqrt(np.max(rate, initial=0.0)) + 20)
+    for n in range(1, limit):
+        more = u > cdf
+        if not more.any():
+            break
+        k[more] += 1
+        p = p * rate / n
+        cdf = cdf + p
+    return k
+
+def productivity_step(state: np.ndarray, persistence: float, dispersion: float,
+                      standard_normal: np.ndarray) -> np.ndarray:
+    """One year of a firm's log productivity: a stationary AR(1) around the direction's typical firm.
+
+    z' = persistence * z + sqrt(1 - persistence^2) * dispersion * e, e ~ N(0, 1), so a population
+    drawn from N(0, dispersion^2) keeps that distribution while firms move within it. Persistent
+    within-industry productivity differences of this form are the stylized fact surveyed by Syverson
+    (2011, J. Econ. Lit. 49(2)); the dispersion and persistence are set against the labour-productivity
+    90/10 ratio and the top-quintile retention of ``calibration/data/stylized_facts.toml``.
+
+    Args:
+        state: Log productivity of each firm.
+        persistence: Yearly autocorrelation, in [0, 1).
+        dispersion: Stationary standard deviation of log productivity.
+        standard_normal: One N(0, 1) draw per firm.
+
+    Example:
+        >>> round(float(productivity_step(np.array(0.5), 0.8, 0.5, np.array(1.0))), 3)
+        0.7
+    """
+    return persistence * np.asarray(state) + np.sqrt(1.0 - persistence**2) * dispersion * np.asarray(standard_normal)
+
+
+def ninety_ten_ratio(dispersion: float) -> float:
+    """90/10 percentile ratio of exp(z) for z ~ N(0, dispersion^2): exp(2 * 1.2816 * dispersion).
+
+    Example:
+        >>> round(ninety_ten_ratio(0.54), 2)
+        3.99
+    """
+    from scipy.special import ndtri
+
+    return float(np.exp(2.0 * ndtri(0.9) * dispersion))
+
+
+def attachment_weights(revenue: np.ndarray, relative_tech: np.ndarray, revenue_exponent: float,
+                       tech_exponent: float) -> np.ndarray:
+    """Weight of each candidate main partner: revenue^revenue_exponent * relative_tech^tech_exponent.
+
+    Preferential attachment (Barabási & Albert 1999) by size, tilted towards technology so that a
+    smaller firm near the frontier can draw partners from a larger laggard.
+
+    Example:
+        >>> attachment_weights(np.array([4.0, 1.0]), np.array([0.25, 1.0]), 1.0, 1.0).tolist()
+        [1.0, 1.0]
+    """
+    return (np.maximum(revenue, 0.0) ** revenue_exponent
+            * np.maximum(relative_tech, 1e-6) ** tech_exponent)
+
+
+def diversification_hazard(base_hazard: float, demand_100m_yuan: np.ndarray, pull_per_100m_yuan: float,
+                           zone_strength: np.ndarray, zone_entry_effect: float) -> np.ndarray:
+    """Yearly probability that an established manufacturer outside a direction opens a business in it.
+
+    hazard = base * (1 + pull * log(1 + city demand)) * (1 + zone_entry_effect * zone strength), at most 1.
+    City demand is the money the city spends buying the direction's products this year (application
+    scenarios and first-of-a-kind support), in 100m yuan; its pull saturates (logarithm). Zones pull
+    as they pull other entrants (parameter ``pilot_zone_entry_effect``).
+
+    Example:
+        >>> round(float(diversification_hazard(0.01, np.array(np.e - 1), 0.5, np.array(1.0), 0.4)), 4)
+        0.021
+    """
+    pull = 1.0 + pull_per_100m_yuan * np.log1p(np.maximum(demand_100m_yuan, 0.0))
+    zone = 1.0 + zone_entry_effect * np.asarray(zone_strength)
+    return np.minimum(1.0, base_hazard * pull * zone)
+
+
+def programme_success(base_success: float, reservoir_left: np.ndarray, reservoir_initial: np.ndarray
+                      ) -> np.ndarray:
+    """Chance that a manufacturer supported by the diversification programme opens the business.
+
+    Falls in proportion to the share of the reservoir still outside the direction: the readiest firms
+    move first, so each further firm supported is less likely to succeed (diminishing returns).
+
+    Example:
+        >>> programme_success(0.6, np.array([50.0, 100.0]), np.array([100.0, 100.0])).tolist()
+        [0.3, 0.6]
+    """
+    share = np.divide(reservoir_left, reservoir_initial, out=np.zeros(np.shape(reservoir_left)),
+                      where=np.asarray(reservoir_initial) > 0)
+    return base_success * np.clip(share, 0.0, 1.0)

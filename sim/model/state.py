@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -9,22 +11,74 @@ from agents.firms import (
     Firm,
 )
 from agents.funds import Fund
-from sim.model.constants import STREAMS
+from sim.model.constants import SPENDING_LEVERS, STREAMS
 from sim.model.indicators import year_indicators
+from sim.scenario.levers import stochastic_round
+
+if TYPE_CHECKING:
+    from agents.districts import District
+    from agents.firms import FirmTable
+    from agents.institutes import Institute
+    from agents.talent import TalentPool
+    from sim.inputs.region import Region
+    from sim.inputs.space import Values
+    from sim.model.model import FutureIndustryModel
+    from sim.scenario.levers import Plan
+    from sim.scenario.schema import Scenario
 
 
 class ModelState:
     """Accessors and results of :class:`sim.model.model.FutureIndustryModel` (a mixin)."""
 
+    # The model's state, set by FutureIndustryModel.__init__ and mesa.Model (declared for type checkers).
+    spec: Scenario
+    seed: int
+    region: Region
+    values: Values
+    plan: Plan
+    population_scale: float
+    year: int
+    t: int
+    base_year: int
+    cumulative: dict[str, np.ndarray]
+    year_events: dict[str, np.ndarray]
+    pending_transfers: np.ndarray
+    pending_spinoffs: list[tuple[int, int, int, str]]
+    frontier: np.ndarray
+    firms: FirmTable
+    firm_agents: dict[int, Firm]
+    districts: list[District]
+    institutes: list[Institute]
+    talent: TalentPool
+    angel: Fund
+    private_vc: list[Fund]
+    sub_funds: list[Fund]
+    agents_by_type: Any
+    _records: list[tuple]
+    _gdp_base: tuple[int, float]
+    _graduates_base: tuple[int, float]
+    _sub_fund_share: np.ndarray
+    _streams: dict[str, np.random.Generator]
+    _streams_year: int | None
+    _live: list[np.ndarray] | None  # live rows by direction (see live_rows_of)
+    _partners: np.ndarray | None
+    _employment_prev: np.ndarray
+    _agglomeration_growth: np.ndarray
+    if TYPE_CHECKING:  # methods of FutureIndustryModel the mechanisms call
+        def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
+                       knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
+                       rng: np.random.Generator, rd_boost: float = 1.0) -> np.ndarray: ...
+        def _open_institutes(self, initial: bool = False) -> None: ...
+        def _apply_historical_zones(self) -> None: ...
+        def partner_counts(self) -> np.ndarray: ...
+
     def stream(self, name: str) -> np.random.Generator:
         """The random generator of a mechanism for the current year (see ``STREAMS``)."""
-        if self._streams_year != self.year:
-            self._streams = {}
-            self._streams_year = self.year
-        gen = self._streams.get(name)
-        if gen is None:
-            gen = self._streams[name] = np.random.default_rng([self.seed, STREAMS.index(name), self.year])
-        return gen
+        return self._rng.get(name, self.year)
+
+    def agent_stream(self, name: str, key: str) -> np.random.Generator:
+        """The random generator of one agent (by its stable key) in a mechanism, for the current year."""
+        return self._rng.get(name, self.year, key)
 
     def row_uniforms(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Uniform draws for these firm rows from a mechanism's stream, indexed by row (so a firm
@@ -42,7 +96,7 @@ class ModelState:
             raise ValueError(f"firm {row} has exited")
         agent = self.firm_agents.get(row)
         if agent is None:
-            agent = self.firm_agents[row] = Firm(self, row)
+            agent = self.firm_agents[row] = Firm(cast("FutureIndustryModel", self), row)
         return agent
 
     def live_firms(self) -> list[Firm]:
@@ -64,13 +118,35 @@ class ModelState:
             "relative_tech": f.relative_tech[rows],
         })
 
-    def lever_money(self, lever: str) -> np.ndarray:
-        """This year's money of a lever by direction (100m yuan); zeros after the scenario's end."""
-        money = self.plan.money[lever]
-        return money[self.t] if self.t < len(money) else np.zeros(self.region.n_directions)
+    def this_year(self, planned: np.ndarray) -> np.ndarray:
+        """This year's row of a plan array (by direction, or a number); zero after the scenario's end."""
+        if self.t < len(planned):
+            return planned[self.t]
+        return np.zeros_like(planned[0])
 
-    def plan_spending_this_year(self) -> float:
-        return float(self.plan.total_spending().iloc[self.t])
+    def deliver_units(self, lever: str, planned: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """Whole units delivered this year from a lever's planned (expected) units by direction.
+
+        Whole planned units are delivered as planned; fractional ones (a budget cap scaled them) are
+        rounded stochastically (:func:`sim.scenario.levers.stochastic_round`, the total to within one unit) on
+        the ``rounding`` stream, one sub-stream per lever and tier, so the same seed gives the same
+        rounding and no other mechanism's draws move.
+        """
+        out = []
+        for k, units in enumerate(planned):
+            expected = self.this_year(units)
+            uniform = np.random.default_rng(
+                [self.seed, STREAMS.index("rounding"), self.year, SPENDING_LEVERS.index(lever), k]).random()
+            out.append(stochastic_round(expected, uniform))
+        return tuple(out)
+
+    def pay(self, lever: str, by_direction: np.ndarray) -> None:
+        """Record money a lever paid out this year, by direction (100m yuan)."""
+        self.spent[lever] += by_direction
+
+    def spending_this_year(self) -> float:
+        """Money the city paid this year over all levers (100m yuan), as delivered."""
+        return float(sum(v.sum() for v in self.spent.values()))
 
     def count(self, name: str, by_direction: np.ndarray) -> None:
         """Add events of this year to an event counter: to its yearly flow (every year from the scenario's
@@ -79,7 +155,7 @@ class ModelState:
         if self.year >= self.base_year:
             self.cumulative[name] += by_direction
 
-    def live_rows_of(self, d: int) -> np.ndarray:
+    def live_rows_of(self, d: int | np.integer) -> np.ndarray:
         """Live firms of direction ``d`` (cached until firms enter or exit)."""
         if self._live is None:
             f = self.firms
@@ -96,13 +172,11 @@ class ModelState:
     def municipal_zones(self) -> np.ndarray:
         return np.stack([district.municipal for district in self.districts], axis=1)
 
-    def _zone_support_factor(self, d: np.ndarray | int) -> np.ndarray | float:
+    def _zone_support_factor(self, d: np.ndarray | int) -> np.ndarray | float:  # noqa: ARG002 - same for all
         """Zone effects scale with the city's support per zone: 0.5 without support, 1 at 0.5亿 a
         year, at most 1.5 (assumption, ODD "Pilot zones")."""
-        support = self.spec.levers.pilot_zones.support_100m_yuan_per_zone_per_year
-        active = self.spec.levers.pilot_zones.fraction(
-            np.array([self.year]), self.spec.start_year, self.spec.end_year)[0]
-        return 0.5 + 0.5 * min(2.0, support * active / 0.5)
+        support = self.this_year(self.plan.pilot_zones.support_100m_yuan_per_zone)
+        return 0.5 + 0.5 * min(2.0, support / 0.5)
 
     def institute_researchers(self) -> np.ndarray:
         if not self.institutes:
@@ -153,7 +227,7 @@ class ModelState:
         districts = list(self.region.districts)
         years, dirs, dists, names, values = [], [], [], [], []
 
-        def add(year: int, direction: list[str], district: list[str], name: str, vals: np.ndarray) -> None:
+        def add(year: int, direction: list[str], district: list[str], name: str, vals: list | np.ndarray) -> None:
             years.extend([year] * len(vals))
             dirs.extend(direction)
             dists.extend(district)
@@ -166,7 +240,7 @@ class ModelState:
                 if detail == "city":
                     add(year, ["all"], ["all"], name, [total])
                 else:
-                    add(year, directions + ["all"], ["all"] * (len(directions) + 1), name, [*vals, total])
+                    add(year, [*directions, "all"], ["all"] * (len(directions) + 1), name, [*vals, total])
             for name, value in city.items():
                 if name not in by_direction:
                     add(year, ["all"], ["all"], name, [value])

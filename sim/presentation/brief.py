@@ -24,8 +24,9 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from sim.analysis.targets import load_targets
@@ -48,6 +49,7 @@ class StoreInput:
     targets: pd.DataFrame | None
     spending: pd.DataFrame
     indices: pd.DataFrame | None
+    convergence: pd.DataFrame | None = None
 
 
 @dataclass
@@ -74,6 +76,25 @@ def _comparison(path: Path) -> pd.DataFrame:
     return table
 
 
+def _brief_rows(store: ResultStore) -> pd.DataFrame:
+    """The rows the page draws, filtered in DuckDB, so memory does not grow with a full-detail store's
+    districts: the target and key indicators; city totals in every year, per-direction totals in the
+    target years and the last year (the breakdown and spending charts read those); no per-district rows."""
+    if not store.part_files():
+        return store.results()
+    region = load_region(str((store.manifest.get("scenario") or {}).get("region", "ningbo")))
+    targets = load_targets(region=region).target
+    present = [r[0] for r in store.sql("SELECT DISTINCT indicator FROM results ORDER BY 1").fetchall()]
+    wanted = sorted({t.indicator for t in targets} | set(C.KEY_INDICATORS)) if \
+        {t.indicator for t in targets} & set(present) else present[:4]  # another model's: as the fan charts do
+    last = int(store.sql("SELECT max(year) FROM results").fetchone()[0])
+    years = ", ".join(str(y) for y in sorted({t.year for t in targets} | {last}))
+    indicators = ", ".join("'" + i.replace("'", "''") + "'" for i in wanted)
+    return store.frame(f"SELECT * FROM results WHERE district = 'all' AND indicator IN ({indicators}) AND "
+                       f"(direction = 'all' OR year IN ({years})) "
+                       "ORDER BY scenario, sample, replicate, year, direction, district, indicator")
+
+
 def load_inputs(paths: list[str | Path]) -> BriefInputs:
     """Read stores and comparison tables.
 
@@ -91,7 +112,7 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
             raise InputError("not a result store (a folder with manifest.json) nor a comparison table", file=path,
                              allowed="result-store folders, or .csv/.parquet comparison tables")
         store = ResultStore(path)
-        results = store.results()
+        results = _brief_rows(store)
         provenance = C.Provenance.from_store(store, results)
         if store.manifest.get("kind") == "sweep":
             # A sweep's runs sample levers and uncertainties: they are not replicates of one
@@ -111,14 +132,16 @@ def load_inputs(paths: list[str | Path]) -> BriefInputs:
                 continue
             raise InputError("the store has no results, indices or comparison yet", file=path)
         inputs.stores.append(StoreInput(store=store, provenance=provenance, results=results, targets=targets,
-                                        spending=store.spending(), indices=indices))
+                                        spending=store.spending(), indices=indices,
+                                        convergence=_read_table(path / "convergence.parquet")
+                                        if (path / "convergence.parquet").exists() else None))
     unique: list[tuple[pd.DataFrame, C.Provenance | None]] = []
-    for table, provenance in inputs.comparisons:  # a store's comparison.csv may also be named on its own
+    for table, source in inputs.comparisons:  # a store's comparison.csv may also be named on its own
         same = [i for i, (kept, _) in enumerate(unique) if kept.equals(table)]
         if not same:
-            unique.append((table, provenance))
-        elif provenance is not None:
-            unique[same[0]] = (table, provenance)
+            unique.append((table, source))
+        elif source is not None:
+            unique[same[0]] = (table, source)
     inputs.comparisons = unique
     if not inputs.stores and not inputs.comparisons:
         raise InputError("nothing to brief", key="STORE", allowed="at least one result store or comparison table")
@@ -132,7 +155,7 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
                    titles: dict[str, tuple[str, str]] | None = None, region: Region | None = None) -> str:
     """One paragraph on a scenario's targets: how many are likely, at risk, unlikely, which ones,
     and the least likely; every number read from the evaluated table."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     board = C.board_table(targets_table, scenario, lang, region)
     name = L.scenario_title(scenario, lang, titles)
@@ -150,32 +173,43 @@ def target_summary(targets_table: pd.DataFrame, scenario: str, lang: str = "zh",
         else:
             parts.append(f"{len(names)} {label}" + (f" ({', '.join(names)})" if names else ""))
     rated = board.dropna(subset=["probability"])
-    worst = rated.sort_values("probability", kind="stable").iloc[0] if len(rated) else None
+    lowest = float(rated["probability"].min()) if len(rated) else float("nan")
+    tied = rated[(rated["probability"] - lowest).abs() < 1e-9] if len(rated) else rated
+    worst = tied.iloc[0] if len(tied) else None
     if zh:
         text = (f"{name}（{n}次重复模拟）：{len(board)}项目标（未注年份的为{first_year}年目标）中，"
                 + "；".join(parts) + "。")
         if groups["no_data"]:
             text += f"无数据：{'、'.join(groups['no_data'])}。"
-        if worst is not None:
+        n_border = int((board["reading"] == "borderline").sum())
+        if n_border:
+            text += f"（按95%置信区间判读，其中{n_border}项为临界：区间跨越分界，看板以棕色标出。）"
+        if worst is not None and len(tied) > 1:
+            text += (f"达成概率最低的{len(tied)}项并列（均为{lowest:.0%}）："
+                     f"{L.names_list([short[t] for t in tied['target']], lang)}。")
+        elif worst is not None:
             text += (f"达成概率最低的是{short[worst['target']]}：目标{worst['threshold']:g}，"
-                     f"中位数{C._fmt_value(worst['median'], worst['indicator'], region)}，"
+                     f"中位数{C.format_value(worst['median'], worst['indicator'], region)}，"
                      f"概率{worst['probability']:.0%}。")
     else:
         text = (f"{name} ({n} replicates): of {len(board)} targets ({first_year} unless marked), "
                 + "; ".join(parts) + ".")
         if groups["no_data"]:
             text += f" No data: {', '.join(groups['no_data'])}."
-        if worst is not None:
+        if worst is not None and len(tied) > 1:
+            text += (f" Least likely, tied at {lowest:.0%}: "
+                     f"{L.names_list([short[t] for t in tied['target']], lang)}.")
+        elif worst is not None:
             text += (f" Least likely: {short[worst['target']]}, target {worst['threshold']:g}, median "
-                     f"{C._fmt_value(worst['median'], worst['indicator'], region)}, probability "
+                     f"{C.format_value(worst['median'], worst['indicator'], region)}, probability "
                      f"{worst['probability']:.0%}.")
     return text
 
 
 def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[str, tuple[str, str]] | None = None,
-                       region: Region | None = None) -> str:
+                       region: Region | None = None, years: tuple[int, int] = (2024, 2035)) -> str:
     """One paragraph on a comparison: targets where B is clearly better or worse than A, and the cost."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     data = comparison.copy()
     if C.difference_sense(data) == "a-b":
@@ -190,18 +224,20 @@ def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[
         return (f"{b}对比{a}：{len(data)}项目标中，达成概率显著提高{len(better)}项"
                 + (f"（{'、'.join(better)}）" if better else "") + f"，显著降低{len(worse)}项"
                 + (f"（{'、'.join(worse)}）" if worse else "")
-                + f"，其余差异不显著（95%置信区间跨过0）；财政投入{'多' if extra >= 0 else '少'}"
-                  f"{abs(extra):,.1f}亿元。")
+                + f"，其余差异不显著（95%置信区间跨过0）；B的财政投入比A{'多' if extra >= 0 else '少'}"
+                  f"（{L.money_text(abs(extra), *years)}）。")
     return (f"{b} vs {a}: of {len(data)} targets, {len(better)} clearly more likely"
             + (f" ({', '.join(better)})" if better else "") + f", {len(worse)} clearly less likely"
             + (f" ({', '.join(worse)})" if worse else "")
-            + f"; the rest show no clear difference (95% interval across 0). City spending "
-              f"{'+' if extra >= 0 else '-'}{abs(extra):,.1f} (100m yuan).")
+            + f"; the rest show no clear difference (95% interval across 0). City spending of B minus A: "
+              f"{L.money_text(extra, *years, lang)}.")
 
 
-def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region | None = None, top: int = 3) -> str:
-    """One sentence: the most influential factors across the analysed outputs."""
-    region = region or load_region("ningbo")
+def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region | None = None, top: int = 3,
+                        convergence: pd.DataFrame | None = None) -> str:
+    """One sentence: the most influential factors across the analysed outputs, with a caveat when the
+    sweep has not converged (see :func:`sweep_problems`)."""
+    region = region or load_region()
     zh = L.check_lang(lang) == "zh"
     ranking = C.sensitivity_ranking(indices, top=top)
     order = ranking.groupby("factor")["score"].mean().sort_values(ascending=False)
@@ -209,10 +245,44 @@ def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region 
              f"{L.factor_label(f, lang, region)} ({L.section_label(L.factor_section(f), lang).lower()})"
              for f in order.index]
     outputs = ranking["output"].nunique()
-    measure = ("Sobol总效应" if zh else "Sobol total index") if ranking["method"].iloc[0] == "sobol" else "Morris μ*"
+    sobol = ranking["method"].iloc[0] == "sobol"
+    measure = ("总效应指数（含交互作用）" if zh else "total-effect index, interactions included") if sobol else \
+        ("Morris筛选的平均绝对效应" if zh else "Morris mean absolute effect")
+    problems = sweep_problems(indices, convergence, lang=lang)
     if zh:
-        return f"在已分析的{outputs}个输出上（{measure}平均），影响最大的因素依次是：{'、'.join(names)}。"
-    return f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: {', '.join(names)}."
+        text = f"在已分析的{outputs}个指标上（按{measure}平均），影响最大的因素依次是：{'、'.join(names)}。"
+        if problems:
+            text += f"注意：这次敏感性分析尚未收敛（{'；'.join(problems)}），排序仅供参考，请加大样本量后再引用。"
+        return text
+    text = f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: {', '.join(names)}."
+    if problems:
+        text += f" Caution: this sensitivity analysis has not converged ({'; '.join(problems)}); quote it only after a larger sample."
+    return text
+
+
+def sweep_problems(indices: pd.DataFrame, convergence: pd.DataFrame | None = None, tolerance: float = 0.1,
+                   lang: str = "zh") -> list[str]:
+    """Why a sweep's indices cannot be quoted without a caveat: total indices above 1, first-order
+    above total, no convergence check, or indices that moved by more than ``tolerance`` (relative)
+    between half and full sample."""
+    zh = lang == "zh"
+    problems = []
+    sob = indices[indices["method"] == "sobol"]
+    if not sob.empty:
+        wide = sob.pivot_table(index=["output", "year", "factor"], columns="index", values="value", aggfunc="first")
+        if "ST" in wide and (wide["ST"] > 1).any():
+            problems.append(f"{int((wide['ST'] > 1).sum())}个总效应指数大于1" if zh else
+                            f"{int((wide['ST'] > 1).sum())} total indices above 1")
+        if {"S1", "ST"} <= set(wide.columns) and (wide["S1"] > wide["ST"] + 1e-12).any():
+            problems.append(f"{int((wide['S1'] > wide['ST'] + 1e-12).sum())}处一阶指数大于总效应指数" if zh else
+                            "first-order above total indices")
+    if convergence is None or convergence.empty:
+        problems.append("没有收敛检验" if zh else "no convergence check")
+    elif "relative_change" in convergence and (convergence["relative_change"] > tolerance).any():
+        worst = float(convergence["relative_change"].max())
+        problems.append(f"半样本与全样本的指数相差最多{worst:.0%}" if zh else
+                        f"indices moved by up to {worst:.0%} between half and full sample")
+    return problems
 
 
 # ------------------------------------------------------------------------------ the page
@@ -231,6 +301,15 @@ table { border-collapse: collapse; font-size: 13px; margin: 8px 0 16px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f0f3f7; } code { font-size: 12px; }
 details { margin: 8px 0; } summary { cursor: pointer; font-weight: bold; }
+"""
+
+PRINT_CSS = """
+@media print {
+  @page { size: A4 landscape; margin: 12mm; }
+  body { background: #fff; } main { max-width: none; padding: 0; }
+  figure.chart { break-inside: avoid; overflow: visible; } h2 { break-after: avoid; }
+  #first-screen { break-after: page; } details { display: block; } details > * { display: block; }
+}
 """
 
 LOADER_JS = """
@@ -291,13 +370,15 @@ def _provenance_html(inputs: BriefInputs, lang: str) -> str:
                            for s in p.scenarios)
         packages = ", ".join(f"{k} {v}" for k, v in sorted(p.packages.items()))
         cells = [f"<code>{html.escape(p.store)}</code>", html.escape(p.kind), scen, reps,
-                 html.escape(str(p.base_seed if p.base_seed is not None else "–")), f"<code>{html.escape(p.code_version)}</code>",
+                 html.escape(str(p.base_seed if p.base_seed is not None else "–")),
+                 f"<code>{html.escape(p.code_version)}</code>",
                  html.escape(p.created), html.escape(p.calibration or "–"), f"<small>{html.escape(packages)}</small>"]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    for table, p in inputs.comparisons:
-        if p is None:
+    for table, source in inputs.comparisons:
+        if source is None:
             rows.append("<tr>" + f"<td colspan='{len(heads)}'>" + html.escape(
-                ("比较表：" if zh else "Comparison table: ") + f"{table['scenario_a'].iloc[0]} / {table['scenario_b'].iloc[0]}")
+                ("比较表：" if zh else "Comparison table: ")
+                + f"{table['scenario_a'].iloc[0]} / {table['scenario_b'].iloc[0]}")
                 + "</td></tr>")
     return ("<table><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>" + "".join(rows) + "</table>")
 
@@ -312,7 +393,8 @@ def _definitions_html(lang: str, region: Region) -> str:
         seen.append(t.indicator)
         items.append(f"<tr><td>{html.escape(L.indicator_label(t.indicator, lang, region))}</td>"
                      f"<td>{html.escape(L.indicator_definition(t.indicator, lang, region))}</td></tr>")
-    head = "<tr><th>指标</th><th>模型定义</th></tr>" if lang == "zh" else "<tr><th>Indicator</th><th>Definition</th></tr>"
+    head = ("<tr><th>指标</th><th>模型定义</th></tr>" if lang == "zh"
+            else "<tr><th>Indicator</th><th>Definition</th></tr>")
     return f"<details><summary>{_t('definitions', lang)}</summary><table>{head}{''.join(items)}</table></details>"
 
 
@@ -327,23 +409,36 @@ def _first_target_output(indices: pd.DataFrame, region: Region) -> tuple[str, in
 
 
 def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
-                region: Region | None = None) -> str:
-    """The briefing page as an HTML string (see the module docstring for its contents)."""
+                region: Region | None = None, value: pd.DataFrame | None = None,
+                progress: Callable[[str], None] | None = None) -> str:
+    """The briefing page as an HTML string (see the module docstring for its contents).
+
+    Args:
+        value: ``value.csv`` of ``weilai value`` (what each 亿元 buys), for the first screen.
+        progress: Called with a short message as each part is built.
+    """
     import vl_convert
 
-    region = region or load_region("ningbo")
+    from sim.presentation.first_screen import FIRST_SCREEN_CSS, first_screen_html
+
+    region = region or load_region()
     L.check_lang(lang)
-    sections: list[tuple[str, list[str], list[alt.TopLevelMixin]]] = []
+    say = progress or (lambda message: None)
+    say("first screen")
+    first_screen = first_screen_html(inputs, lang, value, region)
+    sections: list[tuple[str, list[str], list[Any]]] = []
     summary: list[str] = []
     boards, fans, sens, money, breakdowns = [], [], [], [], []
     for s in inputs.stores:
+        say(f"charts of {s.store.path}")
         titles = s.provenance.titles()
         if s.targets is not None and not s.targets.empty:
             for scenario in s.targets["scenario"].unique():
                 summary.append(target_summary(s.targets, str(scenario), lang, titles, region))
                 boards.append(C.target_board(s.targets, str(scenario), lang, s.provenance, region))
         if not s.results.empty:
-            fans.append(C.fan_charts(C.city_totals(s.results), lang=lang, source=s.provenance, region=region))
+            fans.append(C.fan_charts(C.city_totals(s.results), lang=lang, source=s.provenance, region=region,
+                                     targets_table=s.targets))
             has_directions = (s.results["direction"] != "all").any()
             first = str(s.results["scenario"].iloc[0])
             if not s.spending.empty:
@@ -355,8 +450,15 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
             if has_directions:
                 breakdowns.append(C.breakdown_chart(s.results, scenario=first, lang=lang, source=s.provenance,
                                                     region=region))
+            if "district" in s.results and ((s.results["district"] != "all")
+                                            & (s.results["indicator"] == "revenue_100m_yuan")).any():
+                from sim.presentation.charts.districts import district_map, scenario_designations
+
+                for scenario in map(str, s.results["scenario"].unique()):
+                    breakdowns.append(district_map(s.results, scenario, designations=scenario_designations(scenario),
+                                                   lang=lang, source=s.provenance, region=region))
         if s.indices is not None and not s.indices.empty:
-            summary.append(sensitivity_summary(s.indices, lang, region))
+            summary.append(sensitivity_summary(s.indices, lang, region, convergence=s.convergence))
             sens.append(C.sensitivity_ranking_chart(s.indices, lang=lang, source=s.provenance, region=region))
             sobol = s.indices[(s.indices["method"] == "sobol") & (s.indices["index"] == "ST")]
             if not sobol.empty:
@@ -367,11 +469,12 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
         titles = provenance.titles() if provenance else {}
         for s in inputs.stores:
             titles = {**s.provenance.titles(), **titles}
-        summary.append(comparison_summary(table, lang, titles, region))
-        comparisons.append(C.comparison_chart(table, lang, provenance, region))
+        years = _spending_years(inputs)
+        summary.append(comparison_summary(table, lang, titles, region, years))
+        comparisons.append(C.comparison_chart(table, lang, provenance, region, years=years))
     sections = [("boards", [_t("classes", lang)], boards), ("fans", [], fans), ("comparison", [], comparisons),
                 ("sensitivity", [], sens), ("spending", [], money), ("breakdown", [], breakdowns)]
-    specs = []
+    specs: list[dict] = []
     body = []
     for key, notes, chart_list in sections:
         if not chart_list:
@@ -382,23 +485,26 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
             body.append(f"<figure class='chart'><div id='chart-{len(specs)}' class='vega'></div></figure>")
             specs.append(chart.to_dict())
         body.append("</section>")
+    say(f"page: {len(specs)} charts")
     page_title = title or _t("title", lang)
     generated = time.strftime("%Y-%m-%d %H:%M")
     summary_html = "".join(f"<p>{html.escape(p)}</p>" for p in summary)
-    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    bundle = vl_convert.javascript_bundle().replace(  # type: ignore[call-arg]  # the stub requires the optional snippet
+        "</script", "<\\/script")
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(page_title)}</title>
-<style>{PAGE_CSS}</style>
+<style>{PAGE_CSS}{FIRST_SCREEN_CSS}{PRINT_CSS}</style>
 <script>{bundle}</script>
 </head>
 <body>
 <main>
 <h1>{html.escape(page_title)}</h1>
 <p class="meta">{_t('generated', lang)}: {generated} · weilai</p>
+{first_screen}
 <section id="summary" class="summary"><h2>{_t('summary', lang)}</h2>{summary_html}</section>
 {''.join(body)}
 <section id="definitions"><h2>{_t('definitions', lang)}</h2>{_definitions_html(lang, region)}</section>
@@ -411,14 +517,33 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
 """
 
 
-def write_brief(paths: list[str | Path], out: str | Path, lang: str = "zh", title: str | None = None) -> Path:
+def _spending_years(inputs: BriefInputs) -> tuple[int, int]:
+    """First and last year of the briefed spending tables (2024-2035 if there is none)."""
+    years = [s.spending["year"] for s in inputs.stores if not s.spending.empty]
+    if not years:
+        return 2024, 2035
+    joined = pd.concat(years)
+    return int(joined.min()), int(joined.max())
+
+
+def write_brief(paths: list[str | Path], out: str | Path, lang: str = "zh", title: str | None = None,
+                value: str | Path | None = None, progress: Callable[[str], None] | None = None) -> Path:
     """Read the inputs and write the briefing page.
+
+    Args:
+        value: A ``value.csv`` of ``weilai value`` for the first screen's "what each 亿元 buys".
+        progress: Called with a short message per step (``weilai brief`` prints them).
 
     Returns:
         The written file.
     """
+    from sim.presentation.first_screen import read_value
+
+    say = progress or (lambda message: None)
+    say("reading " + ", ".join(map(str, paths)))
     inputs = load_inputs(paths)
-    text = build_brief(inputs, lang, title)
+    table = read_value(value) if value is not None else None
+    text = build_brief(inputs, lang, title, value=table, progress=progress)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")

@@ -7,14 +7,18 @@ comes out as empty boxes ("tofu") without any error. So the export code asks thi
 font first, in this order:
 
 1. the folder named by the environment variable ``WEILAI_FONT_DIR`` (any ``.ttf/.otf/.ttc`` with
-   Chinese glyphs in it; for users who cannot install system packages);
-2. the optional PyPI package ``manimgx-fonts-cjk`` (Noto Sans CJK, OFL; ``pip install -e ".[cjk-font]"``);
+   Chinese glyphs in it; for users who want their own font on the charts);
+2. the font installed with weilai: Noto Sans CJK (Regular, SIL OFL 1.1) from the PyPI packages
+   ``noto-cjk[sans]`` (a default dependency), located through ``noto_cjk.otc_path("sans")``; the
+   charts draw with its Simplified Chinese face, ``Noto Sans CJK SC``. Because it is always there,
+   charts look the same on every machine;
 3. the system's fonts with Chinese coverage, as fontconfig lists them (``fc-list :lang=zh``), and,
    where there is no fontconfig (Windows, some macOS setups), the usual font folders searched for the
-   common CJK families (Microsoft YaHei, PingFang, Noto/Source Han Sans, WenQuanYi).
+   common CJK families (Microsoft YaHei, PingFang, Noto/Source Han Sans, WenQuanYi): a fallback for
+   an installation without the package (e.g. ``pip install --no-deps``).
 
-If none is found, :class:`CjkFontMissingError` says how to get one (``apt-get install
-fonts-wqy-microhei``, the PyPI extra, or ``WEILAI_FONT_DIR``).
+If none is found, :class:`CjkFontMissingError` says how to get one (reinstall weilai's dependencies,
+``apt-get install fonts-wqy-microhei``, or ``WEILAI_FONT_DIR``).
 
 :func:`check_cjk_rendering` proves the glyphs are real: it renders sample Chinese characters one by
 one through vl-convert and compares them with each other and with characters no font has (Private
@@ -28,7 +32,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +39,9 @@ from pathlib import Path
 from sim.core.errors import InputError
 
 FONT_DIR_ENV = "WEILAI_FONT_DIR"
-FONT_PACKAGE = "manimgx_fonts_cjk"
+# The packaged font: noto-cjk's Sans OpenType Collection (Regular weight; SC, TC, HK, JP and KR faces).
+FONT_PACKAGE_FAMILY = "sans"
+FONT_REQUIREMENT = "noto-cjk[sans]"
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 # Preferred families, best first: the reader's own system font on Windows and macOS, then the free ones.
 PREFERRED_FAMILIES = (
@@ -55,8 +60,8 @@ CJK_FILE_HINTS = ("msyh", "pingfang", "notosanscjk", "notosanssc", "sourcehansan
 SAMPLE_CHARACTERS = "未来产业目标概率"
 MISSING_CHARACTERS = "\ue000\ue001"  # Private Use Area: no font has a glyph for these
 HOW_TO_GET_A_FONT = (
-    "install one: `apt-get install fonts-wqy-microhei` (Debian/Ubuntu, root), "
-    "`pip install -e \".[cjk-font]\"` (Noto Sans CJK from PyPI, no root), "
+    f"reinstall weilai's dependencies (`pip install -e .` installs {FONT_REQUIREMENT}, Noto Sans CJK), "
+    "install a system font (`apt-get install fonts-wqy-microhei` on Debian/Ubuntu, root), "
     f"or put a .ttf/.otf/.ttc with Chinese glyphs in a folder and set {FONT_DIR_ENV} to it"
 )
 
@@ -72,7 +77,7 @@ class CjkFont:
     Attributes:
         path: The font file.
         family: Its family name as renderers know it (e.g. ``WenQuanYi Micro Hei``).
-        origin: Where it was found: ``env``, ``package`` or ``system``.
+        origin: Where it was found: ``env``, ``package`` (installed with weilai) or ``system``.
     """
 
     path: Path
@@ -81,23 +86,26 @@ class CjkFont:
 
 
 def _covers_chinese(path: Path) -> list[str]:
-    """Family names of the faces in a font file that have glyphs for the sample characters."""
+    """The family name of the best face (see ``PREFERRED_FAMILIES``) in a font file that has glyphs for
+    the sample characters, as a list: empty if no face has them."""
     try:
         from fontTools.ttLib import TTCollection, TTFont
     except ImportError:  # fontTools comes with matplotlib (SALib); without it trust the file name
         return [path.stem]
     try:
-        fonts = TTCollection(path).fonts if path.suffix.lower() in (".ttc", ".otc") else [TTFont(path, lazy=True)]
+        collection = path.suffix.lower() in (".ttc", ".otc")
+        fonts = TTCollection(path, lazy=True).fonts if collection else [TTFont(path, lazy=True)]
     except Exception:  # noqa: BLE001 - an unreadable font file is simply not a candidate
         return []
-    families = []
-    for font in fonts:
+    rank = {family: i for i, family in enumerate(PREFERRED_FAMILIES)}
+    faces = [(font["name"].getDebugName(16) or font["name"].getDebugName(1), font) for font in fonts]
+    # a collection holds several faces (Noto Sans CJK: SC, TC, HK, JP, KR and Mono): check the preferred
+    # ones first and stop at the first that covers Chinese (reading one CJK cmap takes ~0.4 s)
+    for name, font in sorted(faces, key=lambda face: rank.get(face[0], len(rank))):
         cmap = font.getBestCmap() or {}
-        if all(ord(ch) in cmap for ch in SAMPLE_CHARACTERS):
-            name = font["name"].getDebugName(16) or font["name"].getDebugName(1)
-            if name:
-                families.append(name)
-    return families
+        if name and all(ord(ch) in cmap for ch in SAMPLE_CHARACTERS):
+            return [name]
+    return []
 
 
 def _font_files(folder: Path, hints: tuple[str, ...] = ()) -> list[Path]:
@@ -148,6 +156,22 @@ def _from_fontconfig() -> list[CjkFont] | None:
     return fonts
 
 
+def _packaged_fonts() -> list[CjkFont]:
+    """The font installed with weilai (``noto-cjk[sans]``), found through the package's own API.
+
+    Returns:
+        One :class:`CjkFont` (family ``Noto Sans CJK SC``), or an empty list if the package is missing.
+    """
+    try:
+        import noto_cjk
+
+        path = Path(noto_cjk.otc_path(FONT_PACKAGE_FAMILY))
+    except (ImportError, RuntimeError):  # noto_cjk.FontNotInstalled is a RuntimeError
+        return []
+    families = _covers_chinese(path) if path.is_file() else []
+    return [CjkFont(path=path, family=_best(families), origin="package")] if families else []
+
+
 def find_cjk_fonts() -> list[CjkFont]:
     """Every usable CJK font, in order of preference (see the module docstring).
 
@@ -158,14 +182,7 @@ def find_cjk_fonts() -> list[CjkFont]:
     env_dir = os.environ.get(FONT_DIR_ENV)
     if env_dir:
         fonts += _from_folder(Path(env_dir).expanduser(), "env")
-    try:
-        import importlib.util
-
-        spec = importlib.util.find_spec(FONT_PACKAGE)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.origin:
-        fonts += _from_folder(Path(spec.origin).parent, "package")
+    fonts += _packaged_fonts()
     system = _from_fontconfig()
     if system is None:
         system = [f for folder in SYSTEM_FONT_DIRS for f in _from_folder(folder, "system", CJK_FILE_HINTS)]
@@ -288,20 +305,3 @@ def _same_shape(a, b, tolerance: float = 0.1) -> bool:
     """Whether two binary glyph cells are (nearly) the same: differing pixels <= tolerance of the ink."""
     ink = max(int(a.sum()), int(b.sum()), 1)
     return int((a ^ b).sum()) <= tolerance * ink
-
-
-def main() -> int:
-    """``python -m sim.presentation.fonts``: print the font the charts use and the result of the tofu check."""
-    try:
-        font = cjk_font()
-    except CjkFontMissingError as exc:
-        print(f"weilai: {exc.message()}", file=sys.stderr)
-        return 1
-    print(f"chart font: {font.family} ({font.path}, found via {font.origin})")
-    result = check_cjk_rendering()
-    print("Chinese glyphs render: " + ("yes" if result.ok else "NO (tofu): " + "; ".join(result.problems)))
-    return 0 if result.ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,44 +1,21 @@
 """Display labels for charts and the briefing page, Chinese first and English on request.
 
-Indicator labels and units come from the region's ``indicators.toml`` where the indicator is defined
-there; the model's other outputs (firms, revenue, ...) and the sensitivity factors have a small table
-here. Directions, districts and scenario titles come from their own data files; levers and the six
-major projects (重大工程) from the scenario schema. Nothing here is a number shown to users.
+Indicator labels and units come from the region's ``indicators.toml``, the one declaration of every
+indicator; the sensitivity factors have a small table here. Directions, districts and scenario titles
+come from their own data files; levers and the six major projects (重大工程) from the scenario schema.
+Nothing here is a number shown to users.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from sim.inputs.region import Region, load_region
 
 Lang = str  # "zh" or "en"
 LANGS = ("zh", "en")
-
-# The model's outputs that indicators.toml does not define: id -> (zh label, en label, zh unit, en unit).
-OUTPUT_LABELS: dict[str, tuple[str, str, str, str]] = {
-    "firms": ("未来产业企业数", "Future-industry firms", "家", "firms"),
-    "revenue_100m_yuan": ("未来产业营业收入", "Future-industry revenue", "亿元", "100m yuan"),
-    "value_added_100m_yuan": ("未来产业增加值", "Future-industry value added", "亿元", "100m yuan"),
-    "employees": ("从业人员", "Employees", "人", "people"),
-    "researchers": ("研发人员", "Researchers", "人", "people"),
-    "rd_spend_100m_yuan": ("研发投入", "R&D spending", "亿元", "100m yuan"),
-    "talent_pool": ("研发与工程人才", "R&D and engineering talent pool", "人", "people"),
-    "high_tech_firms": ("高新技术企业", "High-tech firms", "家", "firms"),
-    "entries": ("新进入企业", "Firm entries", "家/年", "firms per year"),
-    "exits": ("退出企业", "Firm exits", "家/年", "firms per year"),
-    "equity_invested_100m_yuan": ("股权投资额", "Equity invested", "亿元/年", "100m yuan per year"),
-    "spending_100m_yuan": ("财政投入", "City spending", "亿元/年", "100m yuan per year"),
-    "listed_firms": ("上市企业", "Listed firms", "家", "firms"),
-    "gdp_100m_yuan": ("全市GDP", "City GDP", "亿元", "100m yuan"),
-}
-
-# Units of indicators.toml in Chinese (the file's ``unit`` is an English word).
-UNIT_ZH = {
-    "platforms": "个", "breakthroughs": "项", "clusters": "个", "zones": "个", "standards": "项",
-    "firms": "家", "scenarios": "个", "products": "件", "share": "%",
-}
 
 # Short names of the uncertain inputs and behavioural parameters (parameter_space.toml entries).
 FACTOR_LABELS: dict[str, tuple[str, str]] = {
@@ -85,6 +62,14 @@ FACTOR_LABELS: dict[str, tuple[str, str]] = {
     "parameters.scenario_absorption": ("场景订单转化", "Scenario absorption"),
     "parameters.first_of_a_kind_validation_gain": ("首台套验证增益", "First-of-a-kind validation gain"),
     "parameters.initial_revenue_scale": ("2024年营收基数倍数", "Initial revenue scale"),
+    "parameters.talent_supply_response": ("人才供给响应", "Talent supply response"),
+    "parameters.recruit_share_half": ("引进人才收益半饱和比例", "Recruit share at half gain"),
+    "parameters.public_spillover_share": ("公共研究溢出份额", "Public-research spillover share"),
+    "parameters.public_spillover_elasticity": ("公共研究溢出弹性", "Public-research spillover elasticity"),
+    "parameters.absorptive_half_rd_100m_yuan": ("吸收能力半饱和研发", "Absorptive capacity half-saturation R&D"),
+    "parameters.research_output_elasticity": ("科研产出弹性", "Research output elasticity"),
+    "parameters.uncalled_commitment_lapse_rate": ("未缴出资失效率", "Uncalled commitment lapse rate"),
+    "parameters.venture_relative_tech_min": ("创投可投技术门槛", "Venture investability bar"),
 }
 # Lever factors whose scenario path names a part of a lever (the talent tiers): path attribute -> suffix.
 LEVER_PART_LABELS = {
@@ -115,31 +100,24 @@ def pick(pair: tuple[str, str], lang: str) -> str:
 
 def indicator_label(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
     """Short name of an indicator, without unit or notes (e.g. ``未来产业头部企业``)."""
-    region = region or load_region("ningbo")
-    if indicator in region.indicators:
-        text = region.indicators[indicator]["label_zh" if check_lang(lang) == "zh" else "label_en"]
-        return re.sub(r"\s*(（[^（）]*）|\([^()]*\))\s*$", "", text).strip()  # drop a trailing (qualifier)
-    if indicator in OUTPUT_LABELS:
-        return pick(OUTPUT_LABELS[indicator][:2], lang)
-    return indicator
+    region = region or load_region()
+    if indicator not in region.indicators:
+        return indicator
+    text = region.indicators[indicator]["label_zh" if check_lang(lang) == "zh" else "label_en"]
+    return re.sub(r"\s*(（[^（）]*）|\([^()]*\))\s*$", "", text).strip()  # drop a trailing (qualifier)
 
 
 def indicator_unit(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
     """Display unit of an indicator (``家``, ``亿元``, ``%``; English ``firms``, ``100m yuan``)."""
-    region = region or load_region("ningbo")
-    if indicator in region.indicators:
-        unit = str(region.indicators[indicator].get("unit", ""))
-        if check_lang(lang) == "zh":
-            return UNIT_ZH.get(unit, unit)
-        return "%" if unit == "share" else unit
-    if indicator in OUTPUT_LABELS:
-        return OUTPUT_LABELS[indicator][2 if check_lang(lang) == "zh" else 3]
-    return ""
+    region = region or load_region()
+    if indicator not in region.indicators:
+        return ""
+    return str(region.indicators[indicator]["unit_zh" if check_lang(lang) == "zh" else "unit_en"])
 
 
 def indicator_note(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
     """The label's qualifier in parentheses, if any (``2024年起累计``, ``cumulative since 2024``)."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     if indicator not in region.indicators:
         return ""
     text = region.indicators[indicator]["label_zh" if check_lang(lang) == "zh" else "label_en"]
@@ -148,25 +126,26 @@ def indicator_note(indicator: str, lang: str = "zh", region: Region | None = Non
         return ""
     inner = match.group(1) or match.group(2)
     parts = [p.strip() for p in re.split(r"，|,", inner)]
-    return "，".join(p for p in parts if p not in UNIT_ZH.values())
+    units = {str(spec["unit_zh"]) for spec in region.indicators.values()}
+    return "，".join(p for p in parts if p not in units)
 
 
 def indicator_definition(indicator: str, lang: str = "zh", region: Region | None = None) -> str:
     """The model-level definition of a target indicator (empty for other outputs)."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     entry = region.indicators.get(indicator, {})
     return str(entry.get("definition_zh" if check_lang(lang) == "zh" else "definition_en", ""))
 
 
 def is_share(indicator: str, region: Region | None = None) -> bool:
     """Whether an indicator is a share (shown in percent)."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     return region.indicators.get(indicator, {}).get("unit") == "share"
 
 
 def scope_label(direction: str, district: str, lang: str = "zh", region: Region | None = None) -> str:
     """``全市``, a direction name, a district name, or both."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     parts = []
     if direction != "all":
         parts.append(direction_label(direction, lang, region))
@@ -176,7 +155,7 @@ def scope_label(direction: str, district: str, lang: str = "zh", region: Region 
 
 
 def direction_label(direction: str, lang: str = "zh", region: Region | None = None) -> str:
-    region = region or load_region("ningbo")
+    region = region or load_region()
     if direction == "all":
         return SCOPE_ALL[check_lang(lang)]
     if direction in region.direction_table.index:
@@ -185,7 +164,7 @@ def direction_label(direction: str, lang: str = "zh", region: Region | None = No
 
 
 def district_label(district: str, lang: str = "zh", region: Region | None = None) -> str:
-    region = region or load_region("ningbo")
+    region = region or load_region()
     if district == "all":
         return SCOPE_ALL[check_lang(lang)]
     if district in region.district_table.index:
@@ -194,7 +173,7 @@ def district_label(district: str, lang: str = "zh", region: Region | None = None
 
 
 @lru_cache(maxsize=1)
-def _lever_classes() -> dict[str, type]:
+def _lever_classes() -> dict[str, Any]:  # lever name -> its schema class
     from sim.scenario.lever_schemas import Levers
 
     return {name: type(lever) for name, lever in Levers().items()}
@@ -240,7 +219,7 @@ def factor_label(factor: str, lang: str = "zh", region: Region | None = None) ->
     ``levers.talent_leading`` -> ``甬江人才工程·领军人才``;
     ``uncertainties.market_growth.quantum`` -> ``全球市场增速·量子科技``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     check_lang(lang)
     space = region.space
     if factor.startswith("levers."):
@@ -280,7 +259,7 @@ def output_label(output: str, lang: str = "zh", region: Region | None = None) ->
     from sim.analysis.targets import load_targets
 
     target_id = match.group(1)
-    targets = {t.id: t for t in load_targets(region=region or load_region("ningbo")).target}
+    targets = {t.id: t for t in load_targets(region=region or load_region()).target}
     if target_id not in targets:
         return output
     t = targets[target_id]
@@ -303,3 +282,34 @@ def scenario_title(name: str, lang: str = "zh", titles: dict[str, tuple[str, str
         return name
     title = scenario.title_zh if lang == "zh" else scenario.title_en
     return title or name
+
+
+def money_text(total_100m_yuan: float, first_year: int, last_year: int, lang: str = "zh") -> str:
+    """Money over a period with its yearly average: ``2024–2035年合计680.4亿元，年均56.7亿元``."""
+    years = int(last_year) - int(first_year) + 1
+    per_year = total_100m_yuan / years if years > 0 else float("nan")
+    if check_lang(lang) == "zh":
+        return f"{first_year}–{last_year}年合计{total_100m_yuan:,.1f}亿元，年均{per_year:,.1f}亿元"
+    return (f"{total_100m_yuan:,.1f} (100m yuan) in total over {first_year}-{last_year}, "
+            f"{per_year:,.1f} a year")
+
+
+def short_target_label(indicator: str, year: int, lang: str = "zh", region: Region | None = None) -> str:
+    """A target's short name for text and terminal tables: ``未来产业头部企业（2027年）``."""
+    name = indicator_label(indicator, lang, region).split("（")[0].split(" (")[0]
+    return f"{name}（{int(year)}年）" if check_lang(lang) == "zh" else f"{name} ({int(year)})"
+
+
+def names_list(names: list[str], lang: str = "zh") -> str:
+    """Names joined for a sentence: ``甲、乙和丙`` / ``a, b and c``."""
+    if len(names) <= 1:
+        return "".join(names)
+    if check_lang(lang) == "zh":
+        return "、".join(names[:-1]) + "和" + names[-1]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def pad_text(text: str, width: int) -> str:
+    """Left-align text in a terminal column, counting East Asian characters as two columns."""
+    cols = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return text + " " * max(1, width - cols)

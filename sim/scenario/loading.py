@@ -40,27 +40,54 @@ def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
                      allowed="a path, or one of: " + ", ".join(scenario_names()))
 
 
+MAX_INPUT_BYTES = 5_000_000  # scenario, sweep and targets files are a few kB; refuse anything huge
+
+
 def read_toml(path: Path) -> dict:
-    """Parse a TOML file; syntax errors become an InputError with the line."""
+    """Parse a TOML file; syntax errors, other encodings and absurd nesting become an InputError."""
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from None
+            raw = fh.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", file=path) from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError("file too large", file=path, allowed=f"at most {MAX_INPUT_BYTES // 1_000_000} MB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})", file=path,
+                         allowed="a TOML file saved as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path, allowed="TOML syntax (toml.io)") from None
+    except RecursionError:
+        raise InputError("not valid TOML: nested too deeply", file=path,
+                         allowed="arrays and tables nested a few levels") from None
 
 
-def merged_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
-    """The file's table merged onto its ``extends`` chain (tables merge, arrays replace)."""
+def merged_data(path: Path, _seen: tuple[Path, ...] = (), origins: dict[tuple[str, ...], Path] | None = None
+                ) -> dict:
+    """The file's table merged onto its ``extends`` chain (tables merge, arrays replace).
+
+    Args:
+        path: The scenario file.
+        origins: If given, filled with the file each key path (a tuple of keys) was last set in, so
+            that an error names the file holding the bad key.
+    """
     path = path.resolve()
     if path in _seen:
         raise InputError("extends forms a cycle", file=path, key="extends",
-                         value=" -> ".join(p.stem for p in (*_seen, path)))
+                         value=" -> ".join(p.stem for p in (*_seen, path)),
+                         allowed="a chain of bases that ends in a file without extends")
     data = read_toml(path)
+    if not data:
+        raise InputError("the scenario file is empty", file=path,
+                         allowed='extends = "baseline" and the keys that differ from it, or a full scenario')
     base_ref = data.pop("extends", None)
     data.setdefault("name", path.stem)
     if base_ref is None:
+        _note_origins(data, path, origins)
         return data
     if not isinstance(base_ref, str):
         raise InputError("extends must name one scenario", file=path, key="extends", value=base_ref,
@@ -70,12 +97,32 @@ def merged_data(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     except InputError as exc:
         raise InputError("the base scenario was not found", file=path, key="extends", value=base_ref,
                          allowed=exc.allowed) from None
-    base = merged_data(base_path, (*_seen, path))
+    base = merged_data(base_path, (*_seen, path), origins)
     for inherited in ("title_zh", "title_en", "description"):
         if inherited in data:
             continue
         base.pop(inherited, None)
+    _note_origins(data, path, origins)
     return _deep_merge(base, data)
+
+
+def _note_origins(data: dict, path: Path, origins: dict | None, prefix: tuple[str, ...] = ()) -> None:
+    if origins is None:
+        return
+    for key, value in data.items():
+        origins[(*prefix, str(key))] = path
+        if isinstance(value, dict):
+            _note_origins(value, path, origins, (*prefix, str(key)))
+
+
+def _origin(key: str | None, origins: dict[tuple[str, ...], Path], default: Path) -> Path:
+    """The file that set a dotted key (or its nearest parent table), else ``default``."""
+    parts = tuple(key.split(".")) if key else ()
+    while parts:
+        if parts in origins:
+            return origins[parts]
+        parts = parts[:-1]
+    return default
 
 
 def _deep_merge(base: dict, top: dict) -> dict:
@@ -99,6 +146,47 @@ def load_scenario(ref: str | Path) -> Scenario:
             shares not summing to one, or a budget cap exceeded.
     """
     path = resolve_path(ref)
-    scenario = validate_scenario(merged_data(path), file=path)
+    origins: dict[tuple[str, ...], Path] = {}
+    data = merged_data(path, origins=origins)
+    try:
+        scenario = validate_scenario(data, file=path, strict=True)
+    except InputError as exc:
+        holder = _origin(exc.key, origins, path.resolve())
+        if holder != path.resolve():
+            exc.file = str(holder)
+            exc.args = (exc.message(),)
+        raise
+    check_draws_reference(scenario.parameter_draws, path)
     scenario._source = path
     return scenario
+
+
+def check_draws_reference(reference: str, scenario_file: Path) -> None:
+    """A scenario's ``parameter_draws`` names a readable draws file inside the allowed folders.
+
+    Allowed: ``"calibrated"``, ``"defaults"``, or a CSV path (relative to the working folder, as at run
+    time) inside the project's ``calibration/`` folder or the working folder.
+
+    Raises:
+        InputError: naming the scenario file, the key and the value.
+    """
+    from sim.core.paths import CALIBRATION_DIR
+    from sim.inputs.draws import load_draws
+
+    if reference in ("calibrated", "defaults"):
+        return
+    allowed = '"calibrated", "defaults", or a draws CSV inside calibration/ or the working folder'
+    target = Path(reference)
+    resolved = (Path.cwd() / target).resolve()
+    roots = [CALIBRATION_DIR.resolve(), Path.cwd().resolve()]
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise InputError("parameter draws outside the allowed folders", file=scenario_file, key="parameter_draws",
+                         value=reference, allowed=allowed)
+    if not resolved.is_file():
+        raise InputError("parameter draws file not found", file=scenario_file, key="parameter_draws",
+                         value=reference, allowed=allowed)
+    try:
+        load_draws(resolved)
+    except InputError as exc:
+        raise InputError(exc.problem, file=scenario_file, key="parameter_draws", value=reference,
+                         allowed="a CSV with a 'draw' column and one column per factor") from None

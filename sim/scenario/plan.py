@@ -9,16 +9,29 @@ import pandas as pd
 
 from sim.inputs.region import Region
 from sim.scenario.lever_schemas import Lever, MoneyLever
-from sim.scenario.levers import Plan, apportion_counts, shares_by_year
+from sim.scenario.levers import (
+    AngelFundPlan, ApplicationScenariosPlan, BasicResearchPlan, BondFinancePlan, ComputeInfrastructurePlan,
+    DirectSubsidiesPlan, FirstOfAKindPlan, GuidanceFundPlan, IndustryCollegesPlan, InstitutesPlan,
+    IncumbentDiversificationPlan, InvestmentAttractionPlan, IpServicesPlan, LoanInterestSubsidiesPlan, MajorProjectsPlan, NewPlatformsPlan,
+    PilotZonesPlan, Plan, RdGrantsPlan, SandboxPlan, TalentAttractionPlan, TalentProgrammePlan, TechTransferPlan,
+    ZoneDesignation, apportion_counts, institute_costs, shares_by_year,
+)
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 
 def build_plan(scenario: Scenario, region: Region) -> Plan:
-    """Yearly lever amounts by direction and the spending table, with the budget cap applied."""
+    """The typed plan: each lever's money, units, unit costs and terms by year and direction, and the
+    planned spending table, with the budget cap applied to every lever that costs money.
+
+    Under ``on_exceed = "scale"`` every lever's money and every unit count is multiplied by the year's
+    scale; unit counts then hold expected (fractional) units, which the model rounds stochastically
+    on its own random stream (``FutureIndustryModel.deliver_units``), so the expected cost is the
+    capped cost and no lever is floored away.
+    """
     years = scenario.years
-    n_dir = region.n_directions
+    n_years, n_dir = len(years), region.n_directions
     default = _share_vector(scenario.priorities.shares, region)
     changes = [(c.year, _share_vector(c.shares, region)) for c in scenario.priorities.changes]
     priority = shares_by_year(years, default, changes)
@@ -28,73 +41,125 @@ def build_plan(scenario: Scenario, region: Region) -> Plan:
     def shares_of(lever: Lever) -> np.ndarray:
         if lever.allocation is None:
             return priority
-        return np.tile(_share_vector(lever.allocation, region), (len(years), 1))
+        return np.tile(_share_vector(lever.allocation, region), (n_years, 1))
 
-    money: dict[str, np.ndarray] = {}
-    counts: dict[str, np.ndarray] = {}
-    rows: list[tuple[int, str, str, float]] = []  # year, lever, direction, value
+    def money_of(lever: MoneyLever) -> np.ndarray:
+        return lever.amount_100m_yuan_per_year * lever.fraction(years, start, end)[:, None] * shares_of(lever)
 
-    def spend(name: str, by_dir: np.ndarray) -> None:
-        for t, year in enumerate(years):
-            for d, direction in enumerate(region.directions):
-                rows.append((int(year), name, direction, float(by_dir[t, d])))
-
-    for name, lever in levers.items():
-        frac = lever.fraction(years, start, end)
-        if isinstance(lever, MoneyLever):
-            amounts = lever.amount_100m_yuan_per_year * frac[:, None] * shares_of(lever)
-            money[name] = amounts
-            spend(name, amounts)
+    def units_of(lever: Lever, per_year: float) -> np.ndarray:
+        return apportion_counts(per_year * lever.fraction(years, start, end), shares_of(lever)).astype(float)
 
     platforms = levers.new_platforms
-    founded = apportion_counts(platforms.platforms_per_year * platforms.fraction(years, start, end),
-                               shares_of(platforms))
-    counts["new_platforms"] = founded
-    operating = np.cumsum(founded, axis=0) - founded  # platforms founded in earlier years
-    spend("new_platforms", founded * platforms.setup_cost_100m_yuan
-          + operating * platforms.operating_cost_100m_yuan_per_year)
-
+    founded = units_of(platforms, platforms.platforms_per_year)
     scen = levers.application_scenarios
-    opened = apportion_counts(scen.scenarios_per_year * scen.fraction(years, start, end), shares_of(scen))
-    counts["application_scenarios"] = opened
-    spend("application_scenarios", opened * scen.cost_100m_yuan_per_scenario)
-
+    opened = units_of(scen, scen.scenarios_per_year)
     talent = levers.talent_programme
-    frac = talent.fraction(years, start, end)
-    tshares = shares_of(talent)
-    talent_cost = np.zeros((len(years), n_dir))
-    for tier in ("top_scientists", "leading_talent", "young_talent"):
-        n = apportion_counts(getattr(talent, f"{tier}_per_year") * frac, tshares)
-        counts[f"talent_{tier}"] = n
-        unit = getattr(talent, "cost_100m_yuan_per_" + tier.removesuffix("s"))
-        talent_cost += n * unit
-    retention = talent.retention_support_100m_yuan_per_year * frac[:, None] * tshares
-    money["talent_retention"] = retention
-    spend("talent_programme", talent_cost + retention)
-
+    tiers = {tier: units_of(talent, getattr(talent, f"{tier}_per_year"))
+             for tier in ("top_scientists", "leading_talent", "young_talent")}
+    retention = (talent.retention_support_100m_yuan_per_year * talent.fraction(years, start, end)[:, None]
+                 * shares_of(talent))
     zones = levers.pilot_zones
-    zone_counts = np.zeros((len(years), n_dir), dtype=int)
-    for d in zones.designations:
-        zone_counts[years == d.year, region.direction_index(d.direction)] += 1
-    counts["pilot_zones"] = zone_counts
-    active = np.cumsum(zone_counts, axis=0)
-    spend("pilot_zones", active * zones.support_100m_yuan_per_zone_per_year
-          * zones.fraction(years, start, end)[:, None])
+    support = zones.support_100m_yuan_per_zone_per_year * zones.fraction(years, start, end)
+    designations = tuple(sorted(
+        (ZoneDesignation(d.year, region.district_index(d.district), region.direction_index(d.direction))
+         for d in zones.designations), key=lambda z: (z.year, z.district, z.direction)))
 
-    spending = pd.DataFrame(rows, columns=["year", "lever", "direction", "value"])
-    project = {name: type(lever).PROJECT for name, lever in levers.items()}
-    spending["project"] = spending["lever"].map(project)
+    # planned spending, before the cap: (n_years, n_dir) per lever
+    cost: dict[str, np.ndarray] = {name: money_of(lever) for name, lever in levers.items()
+                                   if isinstance(lever, MoneyLever)}
+    operating = np.cumsum(founded, axis=0) - founded  # platforms founded in earlier years
+    cost["new_platforms"] = (founded * platforms.setup_cost_100m_yuan
+                             + operating * platforms.operating_cost_100m_yuan_per_year)
+    cost["application_scenarios"] = opened * scen.cost_100m_yuan_per_scenario
+    cost["talent_programme"] = retention + sum(
+        tiers[tier] * getattr(talent, "cost_100m_yuan_per_" + tier.removesuffix("s")) for tier in tiers)
+    cost["pilot_zones"] = zones_in_force(years, region, designations) * support[:, None]
+    decided = {}
+    for name in ("big_science", "rd_institutions", "industry_platforms"):
+        lever = getattr(levers, name)
+        decided[name] = units_of(lever, lever.units_per_year)
+        cost[name] = institute_costs(decided[name], lever.setup_cost_100m_yuan,
+                                     lever.operating_cost_100m_yuan_per_year, lever.build_years)
+    colleges = levers.industry_colleges
+    founded_colleges = units_of(colleges, colleges.colleges_per_year)
+    cost["industry_colleges"] = np.cumsum(founded_colleges, axis=0) * colleges.operating_cost_100m_yuan_per_year
+    sandbox = levers.sandbox
+    coverage = np.minimum(1.0, sandbox.directions_covered * sandbox.fraction(years, start, end)[:, None]
+                          * shares_of(sandbox))
+    cost["sandbox"] = coverage * sandbox.cost_100m_yuan_per_direction_per_year
 
-    scale = np.ones(len(years))
+    scale = np.ones(n_years)
     cap = scenario.budget.cap_100m_yuan_per_year
     if cap is not None and scenario.budget.on_exceed == "scale":
-        totals = spending.groupby("year")["value"].sum().reindex(years).to_numpy()
+        totals = np.sum([c.sum(axis=1) for c in cost.values()], axis=0)
         scale = np.where(totals > cap, cap / np.maximum(totals, 1e-12), 1.0)
-        spending["value"] *= spending["year"].map(dict(zip(years.tolist(), scale))).to_numpy()
-        money = {k: v * scale[:, None] for k, v in money.items()}
-        counts = {k: v if k == "pilot_zones" else np.floor(v * scale[:, None] + 1e-9).astype(int)
-                  for k, v in counts.items()}
-    return Plan(years=years, money=money, counts=counts, spending=spending, scale=scale)
+    s = scale[:, None]
+    cost = {name: c * s for name, c in cost.items()}
+
+    rows = [(int(year), name, direction, float(cost[name][t, d]))
+            for name, _ in levers.items() for t, year in enumerate(years)
+            for d, direction in enumerate(region.directions)]
+    spending = pd.DataFrame(rows, columns=["year", "lever", "direction", "value"])
+    spending["project"] = spending["lever"].map({name: type(lever).PROJECT for name, lever in levers.items()})
+
+    def money(name: str) -> np.ndarray:
+        return money_of(getattr(levers, name)) * s
+
+    fund = levers.guidance_fund
+    return Plan(
+        years=years, spending=spending, scale=scale,
+        rd_grants=RdGrantsPlan(money("rd_grants"), levers.rd_grants.max_share_of_own_rd),
+        basic_research=BasicResearchPlan(money("basic_research")),
+        new_platforms=NewPlatformsPlan(founded * s, platforms.setup_cost_100m_yuan,
+                                       platforms.operating_cost_100m_yuan_per_year),
+        tech_transfer=TechTransferPlan(money("tech_transfer")),
+        application_scenarios=ApplicationScenariosPlan(opened * s, scen.cost_100m_yuan_per_scenario,
+                                                       scen.contract_years),
+        first_of_a_kind=FirstOfAKindPlan(money("first_of_a_kind"), levers.first_of_a_kind.cost_100m_yuan_per_product),
+        pilot_zones=PilotZonesPlan(designations, support * scale),
+        investment_attraction=InvestmentAttractionPlan(money("investment_attraction")),
+        incumbent_diversification=IncumbentDiversificationPlan(
+            money("incumbent_diversification"), levers.incumbent_diversification.cost_100m_yuan_per_firm),
+        talent_programme=TalentProgrammePlan(
+            tiers["top_scientists"] * s, tiers["leading_talent"] * s, tiers["young_talent"] * s,
+            talent.cost_100m_yuan_per_top_scientist, talent.cost_100m_yuan_per_leading_talent,
+            talent.cost_100m_yuan_per_young_talent, retention * s),
+        talent_attraction=TalentAttractionPlan(money("talent_attraction")),
+        guidance_fund=GuidanceFundPlan(money("guidance_fund"), fund.n_sub_funds,
+                                       (fund.stage_focus.seed, fund.stage_focus.early, fund.stage_focus.growth),
+                                       fund.deployment_years),
+        angel_fund=AngelFundPlan(money("angel_fund")),
+        loan_interest_subsidies=LoanInterestSubsidiesPlan(money("loan_interest_subsidies"),
+                                                          levers.loan_interest_subsidies.max_per_firm_100m_yuan),
+        direct_subsidies=DirectSubsidiesPlan(money("direct_subsidies"), levers.direct_subsidies.per_firm_100m_yuan),
+        major_projects=MajorProjectsPlan(money("major_projects"), levers.major_projects.cost_100m_yuan_per_project),
+        **{name: InstitutesPlan(decided[name] * s, getattr(levers, name).setup_cost_100m_yuan,
+                                getattr(levers, name).operating_cost_100m_yuan_per_year,
+                                getattr(levers, name).build_years, type(getattr(levers, name)).KIND)
+           for name in decided},
+        ip_services=IpServicesPlan(money("ip_services")),
+        industry_colleges=IndustryCollegesPlan(founded_colleges * s, colleges.operating_cost_100m_yuan_per_year,
+                                               colleges.graduates_per_college_per_year, colleges.training_years),
+        bond_finance=BondFinancePlan(money("bond_finance"), levers.bond_finance.max_per_firm_100m_yuan),
+        sandbox=SandboxPlan(coverage * s, sandbox.cost_100m_yuan_per_direction_per_year),
+        compute_infrastructure=ComputeInfrastructurePlan(money("compute_infrastructure")),
+    )
+
+
+def zones_in_force(years: np.ndarray, region: Region, designations: tuple[ZoneDesignation, ...]) -> np.ndarray:
+    """Pilot zones the city supports each year by direction: the zones in place before the run (any
+    level, from the region's data) and the scenario's municipal designations, each (district,
+    direction) once, from its year on. Shape (n_years, n_directions)."""
+    first: dict[tuple[int, int], int] = {}
+    for row in region.existing_zones.itertuples():
+        cell = (region.district_index(row.district), region.direction_index(row.direction))
+        first[cell] = min(first.get(cell, 10**6), int(row.year))
+    for z in designations:
+        first[(z.district, z.direction)] = min(first.get((z.district, z.direction), 10**6), z.year)
+    out = np.zeros((len(years), region.n_directions))
+    for (_, direction), year in first.items():
+        out[np.asarray(years) >= year, direction] += 1
+    return out
 
 
 def _share_vector(shares: dict[str, float] | None, region: Region) -> np.ndarray:

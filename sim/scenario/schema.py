@@ -19,17 +19,21 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sim.core.errors import InputError, from_validation_error
-from sim.inputs.region import Region, load_region
+from sim.inputs.region import DEFAULT_REGION, Region, load_region
 from sim.scenario.lever_schemas import (
     POLICY_HORIZON,
     Frozen,
     Levers,
     Share,
-    _check_shares,
-    _region,
+    check_direction_shares,
+    context_region,
 )
 from sim.scenario.levers import Plan
 from sim.scenario.plan import build_plan
+
+
+NAME_PATTERN = r"^[A-Za-z0-9_\-][A-Za-z0-9_\-\.]*$"  # a folder name: no "/", no "." or "..", no hidden name
+REGION_PATTERN = r"^[a-z0-9_]+$"
 
 
 class PriorityChange(Frozen):
@@ -39,7 +43,7 @@ class PriorityChange(Frozen):
     @field_validator("shares")
     @classmethod
     def check_shares(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
-        return _check_shares(v, info)
+        return check_direction_shares(v, info)
 
 
 class Priorities(Frozen):
@@ -54,7 +58,7 @@ class Priorities(Frozen):
     @field_validator("shares")
     @classmethod
     def check_shares(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
-        return _check_shares(v, info)
+        return check_direction_shares(v, info)
 
 
 class Budget(Frozen):
@@ -71,11 +75,11 @@ class Scenario(Frozen):
     checked against the region's parameter space; a per-direction entry takes a table by direction.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$", max_length=80)
+    name: str = Field(pattern=NAME_PATTERN, max_length=80)
     title_zh: str = ""
     title_en: str = ""
     description: str = ""
-    region: str = "ningbo"
+    region: str = Field(DEFAULT_REGION, pattern=REGION_PATTERN)
     start_year: int = Field(2024, ge=2015, le=2035)
     end_year: int = Field(2035, ge=2016, le=2050)
     levers: Levers = Levers()
@@ -91,7 +95,7 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _check_years_and_values(self, info: ValidationInfo) -> Scenario:
-        region = _region(info)
+        region = context_region(info)
         # lever years may reach past a shortened run's end, up to the policy horizon (2035)
         horizon = max(self.end_year, POLICY_HORIZON)
         window = f"{self.start_year} to {horizon}"
@@ -122,9 +126,9 @@ class Scenario(Frozen):
                 raise _custom("zone designated twice", f"levers.pilot_zones.designations.{i}",
                               f"{d.district}/{d.direction}", "one designation per district and direction")
             seen.add((d.district, d.direction))
-        for i, change in enumerate(self.priorities.changes):
-            if not self.start_year <= change.year <= horizon:
-                raise _custom("year outside the scenario", f"priorities.changes.{i}.year", change.year, window)
+        for i, priority in enumerate(self.priorities.changes):
+            if not self.start_year <= priority.year <= horizon:
+                raise _custom("year outside the scenario", f"priorities.changes.{i}.year", priority.year, window)
         self._check_space(region, "uncertainties", self.uncertainties)
         self._check_space(region, "parameters", self.parameters)
         self._check_budget(region)
@@ -185,7 +189,7 @@ class Scenario(Frozen):
         """The yearly amounts by lever and direction, and the spending table."""
         return build_plan(self, region or load_region(self.region))
 
-    def with_values(self, values: dict[str, float], name: str | None = None) -> Scenario:
+    def with_values(self, values: dict[str, Any], name: str | None = None) -> Scenario:
         """A copy with dotted paths set, validated again (used by sweeps and calibration).
 
         Args:
@@ -218,15 +222,27 @@ def _set_path(data: dict, parts: list[str], value: Any) -> None:
 
 
 
-def validate_scenario(data: dict, file: str | Path | None = None) -> Scenario:
-    """Validate a scenario table; problems become an InputError naming the file and key."""
-    region_name = data.get("region", "ningbo")
+def validate_scenario(data: dict, file: str | Path | None = None, strict: bool = False) -> Scenario:
+    """Validate a scenario table; problems become an InputError naming the file and key.
+
+    Args:
+        data: The merged table.
+        file: Where it came from (named in errors).
+        strict: No type coercion (``"2024"`` is not a year, ``true`` is not a number): for files
+            written by people; tables built in code (sweep points) are validated leniently.
+    """
+    from sim.inputs.region import available_regions
+
+    region_name = data.get("region", DEFAULT_REGION)
+    if isinstance(region_name, str) and region_name not in available_regions():
+        raise InputError("unknown region", file=file, key="region", value=region_name,
+                         allowed=", ".join(available_regions()))
     try:
         region = load_region(region_name) if isinstance(region_name, str) else None
     except InputError as exc:
         raise InputError("unknown region", file=file, key="region", value=region_name,
                          allowed=exc.allowed) from None
     try:
-        return Scenario.model_validate(data, context={"region": region})
+        return Scenario.model_validate(data, strict=strict, context={"region": region})
     except ValidationError as exc:
         raise from_validation_error(exc, file, Scenario) from None

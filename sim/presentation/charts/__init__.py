@@ -13,6 +13,10 @@ estimated probability of meeting a target across replicates:
 * at risk (有风险): 0.4 <= probability < 0.8 (``AT_RISK_AT``);
 * unlikely (难以达成): probability < 0.4.
 
+The board colours a target by its *reading* (:func:`reading`): the class its whole 95% interval lies
+in, or borderline (临界) when the interval straddles a cut. Targets whose value the scenario's
+designation schedule sets (:func:`set_by_designation`) are drawn without intervals.
+
 The thresholds are a reading convention, not a statistic: with 20 replicates the Wilson interval of
 a probability is about +-0.2 wide, which the board draws next to every bar.
 
@@ -37,6 +41,12 @@ from sim.presentation.charts.comparison import (  # noqa: F401
     comparison_chart,
     difference_sense,
 )
+from sim.presentation.charts.districts import (  # noqa: F401
+    district_map,
+    district_table,
+    district_tiles,
+    district_zones,
+)
 from sim.presentation.charts.export import (  # noqa: F401
     CJK,
     chart_spec,
@@ -45,6 +55,7 @@ from sim.presentation.charts.export import (  # noqa: F401
     write_run_charts,
 )
 from sim.presentation.charts.fans import (  # noqa: F401
+    at_risk_indicators,
     fan_chart,
     fan_charts,
     fan_table,
@@ -72,14 +83,23 @@ from sim.presentation.charts.style import (  # noqa: F401
     LIKELIHOOD_LABELS,
     LIKELIHOODS,
     LIKELY_AT,
+    MIN_TEXT_PX,
     MUTED,
+    DESIGNATION_SET,
+    PROJECTOR_WEIGHT,
     PROJECT_COLOURS,
     QUANTILES,
+    READING_COLOURS,
+    READING_LABELS,
+    READINGS,
     SCENARIO_COLOURS,
     SECTION_COLOURS,
     SLIDE_SCALE,
-    _fmt_value,
     city_totals,
+    format_value,
     likelihood,
+    points_text,
+    reading,
+    set_by_designation,
     summarise,
 )

@@ -12,14 +12,14 @@ from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.provenance import Provenance
-from sim.presentation.charts.spending import _target_year
+from sim.presentation.charts.spending import first_target_year
 from sim.presentation.charts.style import (
     INK,
-    _finish,
-    _fmt_value,
-    _footnote,
-    _titles,
+    finish_chart,
+    footnote_of,
+    format_value,
     summarise,
+    titles_of,
 )
 
 # ------------------------------------------------------------------------------ breakdowns
@@ -39,7 +39,7 @@ def breakdown_table(results: pd.DataFrame, indicators: list[str], by: str = "dir
     Returns:
         Rows (indicator, year, part, part_label, indicator_label, share, value, city_median).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     if by not in ("direction", "district"):
         raise InputError("unknown breakdown", key="by", value=by, allowed="direction, district")
     targets = targets or load_targets(region=region)
@@ -56,7 +56,7 @@ def breakdown_table(results: pd.DataFrame, indicators: list[str], by: str = "dir
     last_year = int(parts["year"].max())
     frames = []
     for indicator in indicators:
-        year = _target_year(indicator, targets, last_year)
+        year = first_target_year(indicator, targets, last_year)
         sub = parts[(parts["indicator"] == indicator) & (parts["year"] == year)].copy()
         part_sum = sub.groupby(by, observed=True)["value"].sum()
         total = float(part_sum.sum())
@@ -70,8 +70,8 @@ def breakdown_table(results: pd.DataFrame, indicators: list[str], by: str = "dir
     label = L.direction_label if by == "direction" else L.district_label
     out["part_label"] = [label(p, lang, region) for p in out["part"]]
     out["indicator_label"] = [
-        L.indicator_label(i, lang, region) + (f"（{y}年，全市中位 {_fmt_value(m, i, region)}）" if lang == "zh"
-                                              else f" ({y}, city median {_fmt_value(m, i, region)})")
+        L.indicator_label(i, lang, region) + (f"（{y}年，全市中位 {format_value(m, i, region)}）" if lang == "zh"
+                                              else f" ({y}, city median {format_value(m, i, region)})")
         for i, y, m in zip(out["indicator"], out["year"], out["city_median"])]
     return out
 
@@ -86,7 +86,7 @@ def breakdown_chart(results: pd.DataFrame, indicators: list[str] | None = None, 
         indicators: Default: the target indicators present with per-part rows.
         by: ``direction`` or ``district``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     targets = targets or load_targets(region=region)
@@ -118,7 +118,7 @@ def breakdown_chart(results: pd.DataFrame, indicators: list[str] | None = None, 
         color=alt.condition(alt.datum.share > 0.3, alt.value("white"), alt.value(INK)))
     cell = 92 if len(part_order) <= 9 else 72
     chart = alt.layer(cells, text).properties(width=cell * len(part_order), height=34 * len(row_order))
-    name = L.scenario_title(scenario, lang, _titles(source))
+    name = L.scenario_title(scenario, lang, titles_of(source))
     what = ("方向", "directions") if by == "direction" else ("区（县、市）", "districts")
     if zh:
         title = f"各{what[0]}对目标指标的贡献"
@@ -126,4 +126,4 @@ def breakdown_chart(results: pd.DataFrame, indicators: list[str] | None = None, 
     else:
         title = f"Which {what[1]} carry each target indicator"
         subtitle = f"{name} · share of the city total in the target year (pooled over replicates); '–': zero city-wide"
-    return _finish(chart, title, subtitle, _footnote(source, results, lang, [scenario]), lang, f"breakdown_{by}")
+    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, [scenario]), lang, f"breakdown_{by}")

@@ -12,7 +12,7 @@ from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.provenance import Provenance
-from sim.presentation.charts.style import INK, SCENARIO_COLOURS, _finish, _titles
+from sim.presentation.charts.style import INK, SCENARIO_COLOURS, finish_chart, points_text, titles_of
 
 # ------------------------------------------------------------------------------ scenario comparison
 
@@ -38,7 +38,8 @@ def difference_sense(comparison: pd.DataFrame) -> str:
 
 
 def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provenance | None = None,
-                     region: Region | None = None, targets: Targets | None = None) -> alt.VConcatChart:
+                     region: Region | None = None, targets: Targets | None = None,
+                     years: tuple[int, int] | None = None) -> alt.VConcatChart:
     """Per target: the probability under each scenario, and their difference with its interval.
 
     Args:
@@ -46,8 +47,9 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
         lang: ``zh`` or ``en``.
         source: Provenance for the footnote and scenario titles.
         region, targets: Defaults: Ningbo and its targets (for comparator signs in labels).
+        years: First and last year of the spending (the subtitle then gives the yearly average).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     missing = [c for c in COMPARISON_COLUMNS if c not in comparison]
@@ -62,7 +64,7 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
                      for r in data.itertuples()]
     order = list(data["label"])
     a, b = str(data["scenario_a"].iloc[0]), str(data["scenario_b"].iloc[0])
-    title_a, title_b = (L.scenario_title(a, lang, _titles(source)), L.scenario_title(b, lang, _titles(source)))
+    title_a, title_b = (L.scenario_title(a, lang, titles_of(source)), L.scenario_title(b, lang, titles_of(source)))
     sense = difference_sense(data)
     if sense == "a-b":  # draw B - A everywhere
         data["difference"], data["difference_low"], data["difference_high"] = (
@@ -70,7 +72,12 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     verdicts = (("B更好", "B better"), ("B更差", "B worse"), ("无显著差异", "no clear difference"))
     data["verdict"] = np.where(data["difference_low"] > 0, L.pick(verdicts[0], lang),
                                np.where(data["difference_high"] < 0, L.pick(verdicts[1], lang), L.pick(verdicts[2], lang)))
-    data["difference_text"] = [f"{d:+.0%}" for d in data["difference"]]
+    data["difference_text"] = [points_text(d, lang) for d in data["difference"]]
+    # Differences are drawn in percentage points (个百分点), not percent.
+    for col in ("difference", "difference_low", "difference_high"):
+        data[f"{col}_points"] = data[col] * 100
+    # A zero-width interval at zero: every paired replicate gave the same outcome under A and B.
+    data["identical_pairs"] = (data["difference_low"].abs() < 1e-12) & (data["difference_high"].abs() < 1e-12)
     long = pd.concat([
         data.assign(which=title_a, probability=data["probability_a"]),
         data.assign(which=title_b, probability=data["probability_b"]),
@@ -90,32 +97,46 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     left = alt.layer(link, dots).properties(width=380, height=height)
 
     verdict_domain = [L.pick(v, lang) for v in verdicts]
-    lo = float(min(-0.2, data["difference_low"].min()))
-    hi = float(max(0.2, data["difference_high"].max()))
-    x_diff = alt.X("difference_low:Q", scale=alt.Scale(domain=[lo, hi + 0.12]), axis=alt.Axis(format="+%", tickCount=6),
-                   title="概率差（B − A）及95%置信区间" if zh else "Difference (B − A) and 95% interval")
+    lo = float(min(-20.0, data["difference_low_points"].min()))
+    hi = float(max(20.0, data["difference_high_points"].max()))
+    step = 20 if hi - lo <= 120 else 50
+    ticks = [v for v in range(-100, 101, step) if lo <= v <= hi]
+    x_diff = alt.X("difference_low_points:Q", scale=alt.Scale(domain=[lo, hi + 18]),
+                   axis=alt.Axis(format="+d", values=ticks),
+                   title="概率差（B − A，个百分点）及95%置信区间" if zh else
+                   "Difference (B − A, percentage points) and 95% interval")
     verdict_colour = alt.Color("verdict:N", scale=alt.Scale(domain=verdict_domain,
                                                             range=["#2e7d32", "#c62828", "#9e9e9e"]),
                                legend=alt.Legend(title=None, orient="top", direction="horizontal"))
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=INK).encode(x="x:Q")
-    interval = alt.Chart(data).mark_rule(strokeWidth=3).encode(y=y_hidden, x=x_diff, x2="difference_high:Q",
+    interval = alt.Chart(data).mark_rule(strokeWidth=3).encode(y=y_hidden, x=x_diff, x2="difference_high_points:Q",
                                                                color=verdict_colour)
     point = alt.Chart(data).mark_point(filled=True, size=150, opacity=1).encode(
-        y=y_hidden, x="difference:Q", color=verdict_colour)
+        y=y_hidden, x="difference_points:Q", color=verdict_colour)
     text = alt.Chart(data).mark_text(align="left", dx=8, fontSize=14, color=INK).encode(
-        y=y_hidden, x="difference_high:Q", text="difference_text:N")
+        y=y_hidden, x="difference_high_points:Q", text="difference_text:N")
     right = alt.layer(zero, interval, point, text).properties(width=360, height=height)
     chart = alt.hconcat(left, right, spacing=16).resolve_scale(color="independent")
     cost_a, cost_b = float(data["cost_a_100m_yuan"].iloc[0]), float(data["cost_b_100m_yuan"].iloc[0])
+    n_same = int(data["identical_pairs"].sum())
     if zh:
         title = f"情景比较：{title_b}（B）对比 {title_a}（A）"
-        subtitle = ["各目标的达成概率与概率差（B − A）；区间跨过0即差异不显著。",
-                    f"财政投入：A {cost_a:,.1f} 亿元，B {cost_b:,.1f} 亿元（差 {cost_b - cost_a:+,.1f} 亿元）。"]
+        subtitle = ["各目标的达成概率与概率差（B − A，单位：个百分点）；区间跨过0即差异不显著。",
+                    (f"财政投入（{years[0]}–{years[1]}年合计）" if years else "财政投入（全期合计）")
+                    + f"：A {cost_a:,.1f} 亿元，B {cost_b:,.1f} 亿元（差 {cost_b - cost_a:+,.1f} 亿元"
+                    + (f"，年均 {(cost_b - cost_a) / (years[1] - years[0] + 1):+,.1f} 亿元" if years else "") + "）。"]
+        if n_same:
+            subtitle.append(f"{n_same}项目标的区间宽度为0：两情景在每一对同种子重复中的达成结果完全相同（不是精确估计）。")
     else:
         title = f"Scenario comparison: {title_b} (B) vs {title_a} (A)"
-        subtitle = ["Probability of meeting each target and the difference B − A; an interval across 0 is no "
-                    "clear difference.",
-                    f"City spending: A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f})."]
+        subtitle = ["Probability of meeting each target and the difference B − A in percentage points; an "
+                    "interval across 0 is no clear difference.",
+                    (f"City spending {years[0]}-{years[1]} in total" if years else "City spending over the period")
+                    + f": A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f}"
+                    + (f", {(cost_b - cost_a) / (years[1] - years[0] + 1):+,.1f} a year" if years else "") + ")."]
+        if n_same:
+            subtitle.append(f"{n_same} targets have a zero-width interval: every pair of replicates on common seeds "
+                            "had the same outcome under A and B (not a precise estimate).")
     foot = source.footnote(lang) if source is not None else (
         f"数据：weilai compare · 情景 {a}、{b}" if zh else f"Data: weilai compare · scenarios {a}, {b}")
-    return _finish(chart, title, subtitle, foot, lang, "comparison")
+    return finish_chart(chart, title, subtitle, foot, lang, "comparison")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import altair as alt
 import pandas as pd
@@ -63,11 +63,40 @@ def save_chart(chart: alt.TopLevelMixin, path: str | Path, formats: Iterable[str
         elif fmt == "svg":
             out.write_text(vl_convert.vegalite_to_svg(spec), encoding="utf-8")
         elif fmt == "html":
-            out.write_text(vl_convert.vegalite_to_html(spec, bundle=True), encoding="utf-8")
+            out.write_text(chart_html(spec), encoding="utf-8")
         else:
             raise InputError("unknown chart format", key="formats", value=fmt, allowed="png, svg, html")
         written.append(out)
     return written
+
+
+# Text from scenario files (titles, descriptions) reaches the page inside a JavaScript literal;
+# "<", ">" and "&" travel as placeholders through vl-convert and come out as \u escapes, so no text can
+# close the <script> element or open another one, while the chart still shows the text exactly.
+_HTML_PLACEHOLDERS = {"<": "\ue000", ">": "\ue001", "&": "\ue002"}
+_HTML_ESCAPES = {"\ue000": "\\u003c", "\ue001": "\\u003e", "\ue002": "\\u0026"}
+
+
+def chart_html(spec: dict) -> str:
+    """A self-contained HTML page of a Vega-Lite spec (Vega libraries inlined), with every text of the
+    spec escaped for the script it sits in: the one place HTML charts are written."""
+    import vl_convert
+
+    def hide(value):
+        if isinstance(value, str):
+            for char, mark in _HTML_PLACEHOLDERS.items():
+                value = value.replace(char, mark)
+            return value
+        if isinstance(value, dict):
+            return {hide(k): hide(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [hide(v) for v in value]
+        return value
+
+    page = vl_convert.vegalite_to_html(hide(spec), bundle=True)
+    for mark, escape in _HTML_ESCAPES.items():
+        page = page.replace(mark, escape)
+    return page
 
 
 def evaluated_targets(store, results: pd.DataFrame | None = None, region: Region | None = None) -> pd.DataFrame:
@@ -75,7 +104,7 @@ def evaluated_targets(store, results: pd.DataFrame | None = None, region: Region
     file = Path(store.path) / "targets.csv"
     if file.exists():
         return pd.read_csv(file)
-    region = region or load_region("ningbo")
+    region = region or load_region()
     results = results if results is not None else store.results(city_only=True)
     return evaluate_targets(city_totals(results), load_targets(region=region))
 
@@ -107,7 +136,8 @@ def write_run_charts(store_path: str | Path, out_dir: str | Path | None = None, 
     for scenario in table["scenario"].unique():
         board = target_board(table, scenario=str(scenario), lang=lang, source=source)
         written += save_chart(board, out / f"target_board_{_slug(str(scenario))}_{lang}")
-    written += save_chart(fan_charts(results, lang=lang, source=source), out / f"key_indicators_{lang}")
+    written += save_chart(fan_charts(results, lang=lang, source=source, targets_table=table),
+                          out / f"key_indicators_{lang}")
     comparison = store.path / "comparison.csv"
     if comparison.exists():
         chart = comparison_chart(pd.read_csv(comparison), lang=lang, source=source)

@@ -14,14 +14,16 @@ from sim.presentation.charts.provenance import Provenance
 from sim.presentation.charts.style import (
     INK,
     KEY_INDICATORS,
+    LIKELY_AT,
     QUANTILES,
     SCENARIO_COLOURS,
-    _finish,
-    _footnote,
-    _titles,
-    _unit_suffix,
     city_totals,
+    finish_chart,
+    footnote_of,
+    set_by_designation,
     summarise,
+    titles_of,
+    unit_suffix,
 )
 
 # ------------------------------------------------------------------------------ fan charts
@@ -34,7 +36,7 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
 
     Shares are converted to percent. Adds ``scenario_title``.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     rows = results[(results["indicator"] == indicator) & (results["direction"] == direction)]
     if "district" in rows:
         rows = rows[rows["district"] == district]
@@ -52,8 +54,8 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
     return table
 
 
-def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, targets: Targets | None,
-               scope_is_city: bool, width: int, height: int) -> alt.LayerChart:
+def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
+               scope_is_city: bool, width: int, height: int) -> alt.LayerChart | alt.FacetChart:
     zh = lang == "zh"
     order = list(dict.fromkeys(table["scenario_title"]))
     colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])
@@ -65,11 +67,19 @@ def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, region: Region, t
     years = sorted(table["year"].unique())
     x = alt.X("year:Q", title=None, scale=alt.Scale(domain=[years[0], years[-1]], nice=False),
               axis=alt.Axis(format="d", values=years[::2] if len(years) > 8 else years, labelAngle=0))
+    # Two overlapping sets of bands blend into an unreadable colour: only the last scenario (the one
+    # compared, B) gets bands; the others are median lines (dashed), so the comparator stays visible.
     base = alt.Chart(table)  # no y title: the unit is in the panel's title, upright
-    outer = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("p05:Q", title=None), y2="p95:Q", color=colour)
-    inner = base.mark_area(opacity=0.35).encode(x=x, y="p25:Q", y2="p75:Q", color=colour)
-    line = base.mark_line(strokeWidth=3).encode(x=x, y="median:Q", color=colour)
+    banded = base.transform_filter(alt.datum.scenario_title == order[-1])
+    others = base.transform_filter(alt.datum.scenario_title != order[-1])
+    outer = banded.mark_area(opacity=0.18).encode(x=x, y=alt.Y("p05:Q", title=None), y2="p95:Q",
+                                                             color=colour)
+    inner = banded.mark_area(opacity=0.38).encode(x=x, y="p25:Q", y2="p75:Q", color=colour)
+    line = banded.mark_line(strokeWidth=3).encode(x=x, y="median:Q", color=colour)
     layers = [outer, inner, line]
+    if len(order) > 1:
+        layers.append(others.mark_line(strokeWidth=3, strokeDash=[7, 4]).encode(
+            x=x, y="median:Q", color=colour))
     if targets is not None and scope_is_city:
         goals = [t for t in targets.target if t.indicator == indicator and years[0] <= t.year <= years[-1]]
         if goals:
@@ -103,45 +113,73 @@ def fan_chart(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
         targets: Targets to mark (default: the region's).
         region: The region (default Ningbo).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     targets = targets or load_targets(region=region)
-    table = fan_table(results, indicator, scenarios, direction, district, lang, _titles(source), region)
+    table = fan_table(results, indicator, scenarios, direction, district, lang, titles_of(source), region)
     scope_is_city = direction == "all" and district == "all"
-    panel = _fan_panel(table, indicator, lang, region, targets, scope_is_city, 820, 400)
+    panel = _fan_panel(table, indicator, lang, targets, scope_is_city, 820, 400)
     scope = L.scope_label(direction, district, lang, region)
     name = L.indicator_label(indicator, lang, region)
     note = L.indicator_note(indicator, lang, region)
     titles = list(dict.fromkeys(table["scenario_title"]))
     if lang == "zh":
-        title = f"{scope}{name}{_unit_suffix(indicator, lang, region)}，{table['year'].min()}–{table['year'].max()}年"
+        title = f"{scope}{name}{unit_suffix(indicator, lang, region)}，{table['year'].min()}–{table['year'].max()}年"
         subtitle = (f"{'、'.join(titles)} · 实线为中位数，深色带为50%区间，浅色带为90%区间"
                     + (f" · {note}" if note else ""))
     else:
-        title = f"{name}{_unit_suffix(indicator, lang, region)}, {scope.lower() if scope == 'City' else scope}, " \
+        title = f"{name}{unit_suffix(indicator, lang, region)}, {scope.lower() if scope == 'City' else scope}, " \
                 f"{table['year'].min()}-{table['year'].max()}"
         subtitle = (f"{'; '.join(titles)} · line: median; dark band: 50% range; light band: 90% range"
                     + (f" · {note}" if note else ""))
-    return _finish(panel, title, subtitle, _footnote(source, results, lang, list(table["scenario"].unique())),
+    return finish_chart(panel, title, subtitle, footnote_of(source, results, lang, list(table["scenario"].unique())),
                    lang, "fan_chart")
+
+
+def at_risk_indicators(targets_table: pd.DataFrame, present: set[str], n: int = 4,
+                       scenario: str | None = None, region: Region | None = None) -> list[str]:
+    """The indicators of the targets least likely to be met under ``scenario`` (default: the last in
+    name order, the one the fan charts draw with bands): targets not read as likely, lowest
+    probability first, at most ``n``; targets the designation schedule sets are left out (nothing to
+    watch); the key indicators fill up the rest."""
+    region = region or load_region("ningbo")
+    table = targets_table.dropna(subset=["probability"])
+    if not table.empty:
+        scenario = scenario if scenario is not None else sorted(map(str, table["scenario"].unique()))[-1]
+        table = table[table["scenario"].astype(str) == scenario]
+    table = table[[not set_by_designation(r.indicator, region, r) for r in table.itertuples()]]
+    if "probability_low" in table:
+        risky = table[table["probability_low"] < LIKELY_AT]
+    else:
+        risky = table[table["probability"] < LIKELY_AT]
+    ranked = risky.groupby("indicator")["probability"].min().sort_values(kind="stable")
+    chosen = [i for i in ranked.index if i in present][:n]
+    chosen += [i for i in KEY_INDICATORS if i in present and i not in chosen][:n - len(chosen)]
+    return chosen
 
 
 def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scenarios: list[str] | None = None,
                lang: str = "zh", source: Provenance | None = None, targets: Targets | None = None,
-               region: Region | None = None, columns: int = 2) -> alt.VConcatChart:
+               region: Region | None = None, columns: int = 2,
+               targets_table: pd.DataFrame | None = None) -> alt.VConcatChart:
     """Small multiples of fan charts (city totals), one panel per indicator, each with its own scale.
+    With two or more scenarios the last one is drawn with bands and the others as dashed median lines.
 
     Args:
-        indicators: Indicator ids (default: the key indicators present in the results).
+        indicators: Indicator ids (default: with ``targets_table``, the indicators of the targets at
+            risk, see :func:`at_risk_indicators`; else the key indicators present in the results).
+        targets_table: Evaluated targets of the scenarios drawn (chooses the default indicators).
         columns: Panels per row.
         Other arguments as :func:`fan_chart`.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     targets = targets or load_targets(region=region)
     present = set(results["indicator"].unique())
+    at_risk = indicators is None and targets_table is not None and not targets_table.empty
     if indicators is None:
-        indicators = [i for i in KEY_INDICATORS if i in present] or sorted(present)[:4]
+        indicators = (at_risk_indicators(targets_table, present, region=region) if at_risk else []) or \
+            [i for i in KEY_INDICATORS if i in present] or sorted(present)[:4]
     missing = [i for i in indicators if i not in present]
     if missing:
         raise InputError("indicator not in the results", key="indicators", value=missing[0],
@@ -152,18 +190,23 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
     panels = []
     scenario_names: list[str] = []
     for indicator in indicators:
-        table = fan_table(city, indicator, scenarios, lang=lang, titles=_titles(source), region=region)
+        table = fan_table(city, indicator, scenarios, lang=lang, titles=titles_of(source), region=region)
         scenario_names = list(table["scenario"].unique())
-        panel = _fan_panel(table, indicator, lang, region, targets, True, width, height)
+        panel = _fan_panel(table, indicator, lang, targets, True, width, height)
         panels.append(panel.properties(title=alt.TitleParams(
-            L.indicator_label(indicator, lang, region) + _unit_suffix(indicator, lang, region),
+            L.indicator_label(indicator, lang, region) + unit_suffix(indicator, lang, region),
             anchor="start", fontSize=17, fontWeight="bold", color=INK)))
     chart = alt.concat(*panels, columns=columns).resolve_scale(y="independent", color="shared")
-    titles = [L.scenario_title(s, lang, _titles(source)) for s in scenario_names]
+    titles = [L.scenario_title(s, lang, titles_of(source)) for s in scenario_names]
+    several = len(titles) > 1
     if lang == "zh":
-        title = "关键指标走势（全市）"
-        subtitle = f"{'、'.join(titles)} · 实线为中位数，深色带为50%区间，浅色带为90%区间，菱形为政策目标"
+        title = "有风险目标的指标走势（全市）" if at_risk else "关键指标走势（全市）"
+        subtitle = [f"{'、'.join(titles)}",
+                    "实线为中位数，深色带为50%区间，浅色带为90%区间，菱形为政策目标"
+                    + (f"；区间带属于{titles[-1]}，虚线为其余情景的中位数" if several else "")]
     else:
-        title = "Key indicators (city)"
-        subtitle = f"{'; '.join(titles)} · line: median; dark band: 50% range; light band: 90% range; diamond: target"
-    return _finish(chart, title, subtitle, _footnote(source, results, lang, scenario_names), lang, "fan_charts")
+        title = "Indicators of the targets at risk (city)" if at_risk else "Key indicators (city)"
+        subtitle = [f"{'; '.join(titles)}",
+                    "line: median; dark band: 50% range; light band: 90% range; diamond: target"
+                    + (f"; bands: {titles[-1]}, dashed: the other scenarios' medians" if several else "")]
+    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, scenario_names), lang, "fan_charts")

@@ -99,7 +99,8 @@ class Provenance:
                 text += (f"{'' if s.get('samples', 1) > 1 else ' '}{s['replicates']}次重复" if zh
                          else f"{'' if s.get('samples', 1) > 1 else ','} {s['replicates']} replicates")
             parts.append(text)
-        line = ("数据：weilai 模拟 · 情景 " if zh else "Data: weilai simulation · scenario ") + ("；" if zh else "; ").join(parts)
+        line = (("数据：weilai 模拟 · 情景 " if zh else "Data: weilai simulation · scenario ")
+                + ("；" if zh else "; ").join(parts))
         if self.base_seed is not None:
             line += f" · 基准种子 {self.base_seed}" if zh else f" · base seed {self.base_seed}"
         if self.code_version:
@@ -135,7 +136,8 @@ def _manifest_scenarios(design: dict) -> dict[str, dict[str, Any]]:
         if isinstance(value, list):
             for item in value:
                 add(item)
-        elif isinstance(value, dict) and "name" not in value and all(isinstance(v, (str, dict)) for v in value.values()):
+        elif (isinstance(value, dict) and "name" not in value
+              and all(isinstance(v, (str, dict)) for v in value.values())):
             for name, item in value.items():
                 add(item if isinstance(item, dict) else {"hash": item}, fallback_name=name)
         elif value is not None:
@@ -183,7 +185,7 @@ def _find_key(obj: Any, keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _data_note(frame: pd.DataFrame, lang: str) -> str:
+def data_note(frame: pd.DataFrame, lang: str) -> str:
     """A footnote from the data alone, when no manifest is given: replicates and seeds per scenario."""
     if frame.empty or "replicate" not in frame:
         return "数据：weilai 模拟" if lang == "zh" else "Data: weilai simulation"

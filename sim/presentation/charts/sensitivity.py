@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import altair as alt
 import numpy as np
@@ -14,7 +14,7 @@ from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
 from sim.presentation import labels as L
 from sim.presentation.charts.provenance import Provenance
-from sim.presentation.charts.style import INK, SECTION_COLOURS, _finish
+from sim.presentation.charts.style import INK, SECTION_COLOURS, finish_chart
 
 # ------------------------------------------------------------------------------ sensitivity
 
@@ -56,7 +56,7 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
         output: An indicator or ``P(<target id>)``.
         year: Year of the indices (default the latest).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows, year = _indices_for(indices, "sobol", output, year)
@@ -74,7 +74,8 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
     colour = alt.Color("index_label:N", scale=alt.Scale(domain=[L.pick(names["S1"], lang), L.pick(names["ST"], lang)],
                                                         range=["#9ecae1", "#1f5fa8"]),
                        legend=alt.Legend(title=None, orient="top", direction="horizontal"))
-    x = alt.X("value:Q", title="敏感性指数（误差线为置信区间）" if zh else "Sensitivity index (lines: confidence interval)",
+    x = alt.X("value:Q",
+              title="敏感性指数（误差线为置信区间）" if zh else "Sensitivity index (lines: confidence interval)",
               axis=alt.Axis(format=".1f", tickCount=6))
     base = alt.Chart(rows)
     bars = base.mark_bar(height={"band": 0.9}).encode(y=y, yOffset=offset, x=x, color=colour)
@@ -88,13 +89,15 @@ def sobol_chart(indices: pd.DataFrame, output: str, year: int | None = None, lan
     label = L.output_label(output, lang, region)
     if zh:
         title = f"哪些因素最影响“{label}”{year_text}"
-        subtitle = ["Sobol指数：S1为单独作用，ST含交互作用；左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"]
+        subtitle = ["Sobol指数：S1为单独作用，ST含交互作用；"
+                    "左侧圆点颜色表示因素类型（政策杠杆、外部不确定性、行为参数）"]
     else:
         title = f"What drives '{label}'{year_text}"
         subtitle = ["Sobol indices: S1 alone, ST including interactions; the dot shows the factor's kind"]
     subtitle += _estimate_warning(total["value"], lang)
+    subtitle += _sobol_warnings(rows, lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "sobol")
+    return finish_chart(chart, title, subtitle, foot, lang, "sobol")
 
 
 def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, lang: str = "zh", label_top: int = 8,
@@ -102,14 +105,20 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     """Morris screening of one output: mean absolute elementary effect (mu*) against its spread
     (sigma); far right = important, high = non-linear or interacting. The ``label_top`` factors by mu*
     are named."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows, year = _indices_for(indices, "morris", output, year)
-    wide = rows.pivot_table(index="factor", columns="index", values="value", aggfunc="first").reset_index()
+    # dropna=False: a grouped factor has mu* but no sigma (NaN); it must stay on the chart
+    wide = rows.pivot_table(index="factor", columns="index", values="value", aggfunc="first",
+                            dropna=False).reset_index()
     if "mu_star" not in wide or "sigma" not in wide:
         raise InputError("Morris indices need mu_star and sigma", key="index", allowed="mu_star, sigma")
+    wide = wide[wide["mu_star"].notna()]
     wide = _factor_frame(wide, lang, region).sort_values("mu_star", ascending=False)
+    wide["sigma_known"] = wide["sigma"].notna()
+    wide["sigma_note"] = np.where(wide["sigma_known"], "", "σ无法估计（分组因素）" if zh else "σ not estimable (grouped)")
+    wide["sigma"] = wide["sigma"].fillna(0.0)  # drawn on the axis with an open marker
     big = wide["mu_star"] >= 0.15 * float(wide["mu_star"].max())
     wide["named"] = np.where((np.arange(len(wide)) < label_top) & big, wide["factor_label"], "")
     wide["label_sigma"] = _spread_labels(wide["mu_star"].to_numpy(float), wide["sigma"].to_numpy(float),
@@ -118,8 +127,13 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     x = alt.X("mu_star:Q", title="μ*（平均绝对效应）" if zh else "μ* (mean absolute effect)",
               axis=alt.Axis(tickCount=6))
     y = alt.Y("sigma:Q", title="σ（效应离散度）" if zh else "σ (spread of effects)", axis=alt.Axis(tickCount=6))
-    points = base.mark_point(filled=True, size=180, opacity=0.9).encode(
-        x=x, y=y, color=_section_colour(wide["section"], lang), tooltip=["factor_label:N", "mu_star:Q", "sigma:Q"])
+    colour = _section_colour(wide["section"], lang)
+    known = alt.Chart(wide[wide["sigma_known"]]).mark_point(filled=True, size=180, opacity=0.9).encode(
+        x=x, y=y, color=colour, tooltip=["factor_label:N", "mu_star:Q", "sigma:Q"])
+    grouped = alt.Chart(wide[~wide["sigma_known"]]).mark_point(
+        filled=False, shape="square", size=200, strokeWidth=2.5, opacity=1).encode(
+        x=x, y=y, color=colour, tooltip=["factor_label:N", "mu_star:Q", "sigma_note:N"])
+    points = alt.layer(known, grouped)
     names = base.mark_text(align="left", dx=10, fontSize=14, color=INK).encode(
         x="mu_star:Q", y="label_sigma:Q", text="named:N")
     moved = alt.Chart(wide[(wide["named"] != "") & (wide["label_sigma"] != wide["sigma"])]).mark_rule(
@@ -128,10 +142,35 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     label = L.output_label(output, lang, region)
     year_text = f"{year}年" if (zh and year) else (f" in {year}" if year else "")
     title = f"Morris筛选：“{label}”{year_text}" if zh else f"Morris screening: '{label}'{year_text}"
-    subtitle = ("越靠右影响越大，越靠上越非线性或与其他因素交互" if zh else
-                "Further right: more influence; higher: more non-linear or interacting")
+    subtitle = ["越靠右影响越大，越靠上越非线性或与其他因素交互" if zh else
+                "Further right: more influence; higher: more non-linear or interacting"]
+    unknown = wide[~wide["sigma_known"]]
+    if len(unknown):
+        names = ("、" if zh else ", ").join(unknown["factor_label"])
+        subtitle.append(f"空心方块：分组因素，σ无法估计，画在σ=0处（{names}）" if zh else
+                        f"Open squares: grouped factors without a sigma, drawn at σ = 0 ({names})")
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "morris")
+    return finish_chart(chart, title, subtitle, foot, lang, "morris")
+
+
+def _sobol_warnings(rows: pd.DataFrame, lang: str) -> list[str]:
+    """Subtitle lines for Sobol estimates no true index can have: a first-order index above the total
+    index of the same factor, and intervals reaching below 0 (the estimate is indistinguishable from 0
+    or the sample is too small)."""
+    wide = rows.pivot_table(index="factor", columns="index", values="value", aggfunc="first")
+    lines = []
+    if {"S1", "ST"} <= set(wide.columns):
+        above = wide[wide["S1"] > wide["ST"] + 1e-12]
+        if len(above):
+            lines.append(f"注意：{len(above)}个因素的S1大于ST（真实值不可能如此），估计不可靠，请加大样本量N" if lang == "zh" else
+                         f"Note: S1 above ST for {len(above)} factors (impossible for the true indices): "
+                         "unreliable estimates, raise N")
+    crossing = rows[rows["low"] < 0]
+    if len(crossing):
+        n = crossing["factor"].nunique()
+        lines.append(f"注意：{n}个因素的置信区间跨过0，其效应与0无法区分" if lang == "zh" else
+                     f"Note: the interval of {n} factors crosses 0: their effect cannot be told from 0")
+    return lines
 
 
 def _spread_labels(x: np.ndarray, y: np.ndarray, named: np.ndarray, step: float = 0.06) -> np.ndarray:
@@ -206,7 +245,7 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
                               region: Region | None = None) -> alt.VConcatChart:
     """Heat table of the most influential factors (rows) across outputs (columns), see
     :func:`sensitivity_ranking`."""
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     rows = _factor_frame(sensitivity_ranking(indices, outputs, top), lang, region)
@@ -230,7 +269,8 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
                             labelExpr="split(datum.label, '|')", labelBaseline="bottom",
                             labelLineHeight=16, labelPadding=4 + 16 * (n_lines - 1)))
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        y=y, x=x, color=alt.Color("score:Q", scale=alt.Scale(scheme="blues", domain=[0, float(max(rows["score"].max(), 1e-9))]),
+        y=y, x=x, color=alt.Color("score:Q",
+                                  scale=alt.Scale(scheme="blues", domain=[0, float(max(rows["score"].max(), 1e-9))]),
                                   legend=None))
     text = base.mark_text(fontSize=14).encode(
         y=y, x=x, text="score_text:N",
@@ -247,4 +287,4 @@ def sensitivity_ranking_chart(indices: pd.DataFrame, outputs: list[str] | None =
     if method == "sobol":
         subtitle += _estimate_warning(rows["score"], lang)
     foot = source.footnote(lang) if source is not None else ("数据：weilai analyze" if zh else "Data: weilai analyze")
-    return _finish(chart, title, subtitle, foot, lang, "sensitivity_ranking")
+    return finish_chart(chart, title, subtitle, foot, lang, "sensitivity_ranking")

@@ -15,12 +15,12 @@ from sim.presentation.charts.style import (
     INK,
     PROJECT_COLOURS,
     SCENARIO_COLOURS,
-    _finish,
-    _fmt,
-    _fmt_value,
-    _footnote,
-    _titles,
+    finish_chart,
+    fmt_number,
+    footnote_of,
+    format_value,
     summarise,
+    titles_of,
 )
 
 # ------------------------------------------------------------------------------ spending and outcome
@@ -63,7 +63,7 @@ def spending_chart(spending: pd.DataFrame, scenario: str | None = None, lang: st
     table["project_label"] = [L.project_label(p, lang) for p in table["project"]]
     table["lever_label"] = [L.lever_label(lv, lang) for lv in table["lever"]]
     table = table.sort_values(["project", "median"], ascending=[True, False])
-    table["value_text"] = [_fmt(round(v, 1)) for v in table["median"]]
+    table["value_text"] = [fmt_number(round(v, 1)) for v in table["median"]]
     years = spending[spending["scenario"] == scenario]["year"]
     projects = sorted(table["project"].unique())
     colour = alt.Color("project_label:N", scale=alt.Scale(domain=[L.project_label(p, lang) for p in projects],
@@ -78,20 +78,20 @@ def spending_chart(spending: pd.DataFrame, scenario: str | None = None, lang: st
     text = base.mark_text(align="left", dx=6, fontSize=14, color=INK).encode(y=y, x="median:Q", text="value_text:N")
     chart = alt.layer(bars, text).properties(width=560, height=30 * len(table))
     total = float(table["median"].sum())
-    name = L.scenario_title(scenario, lang, _titles(source))
+    name = L.scenario_title(scenario, lang, titles_of(source))
     span = f"{int(years.min())}–{int(years.max())}"
     if zh:
         title = f"财政投入：按重大工程与政策杠杆（{span}年累计）"
-        subtitle = f"{name} · 合计 {_fmt(round(total, 1))} 亿元"
+        subtitle = f"{name} · 合计 {fmt_number(round(total, 1))} 亿元"
     else:
         title = f"City spending by major project and lever ({span} total)"
-        subtitle = f"{name} · total {_fmt(round(total, 1))} (100m yuan)"
+        subtitle = f"{name} · total {fmt_number(round(total, 1))} (100m yuan)"
     foot = source.footnote(lang, [scenario]) if source is not None else (
         f"数据：情景 {scenario} 的支出计划" if zh else f"Data: spending plan of scenario {scenario}")
-    return _finish(chart, title, subtitle, foot, lang, "spending")
+    return finish_chart(chart, title, subtitle, foot, lang, "spending")
 
 
-def _target_year(indicator: str, targets: Targets, default: int) -> int:
+def first_target_year(indicator: str, targets: Targets, default: int) -> int:
     years = [t.year for t in targets.target if t.indicator == indicator]
     return min(years) if years else default
 
@@ -103,9 +103,10 @@ def spending_outcome_table(spending: pd.DataFrame, results: pd.DataFrame, indica
     (median across samples) and the indicator in that year (quantiles across replicates).
 
     Returns:
-        Rows (direction, indicator, year, spent, p05, p25, median, p75, p95, n).
+        Rows (direction, indicator, year, spent, p05, p25, median, p75, p95, n, start_year,
+        start_median: the indicator's median in the first year, the base the direction starts from).
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     targets = targets or load_targets(region=region)
     scenario = scenario if scenario is not None else str(results["scenario"].iloc[0])
     rows = results[(results["scenario"] == scenario) & (results["direction"] != "all")]
@@ -119,12 +120,15 @@ def spending_outcome_table(spending: pd.DataFrame, results: pd.DataFrame, indica
     first_year, last_year = int(spending["year"].min()), int(rows["year"].max())
     frames = []
     for indicator in indicators:
-        year = _target_year(indicator, targets, last_year)
+        year = first_target_year(indicator, targets, last_year)
         money = spending_table(spending, scenario, (first_year, year), by=("direction",))
         money = money[money["direction"] != "all"][["direction", "median"]].rename(columns={"median": "spent"})
         outcome = summarise(rows[(rows["indicator"] == indicator) & (rows["year"] == year)], ["direction"])
+        start = summarise(rows[(rows["indicator"] == indicator) & (rows["year"] == first_year)], ["direction"])
+        start = start[["direction", "median"]].rename(columns={"median": "start_median"})
         frames.append(outcome.merge(money, on="direction", how="left").fillna({"spent": 0.0})
-                      .assign(indicator=indicator, year=year))
+                      .merge(start, on="direction", how="left")
+                      .assign(indicator=indicator, year=year, start_year=first_year))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -139,7 +143,7 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
         indicators: Indicators to set against spending (default: head enterprises, platforms,
             breakthroughs, new stars where present). Each uses its first target's year, or the last year.
     """
-    region = region or load_region("ningbo")
+    region = region or load_region()
     L.check_lang(lang)
     zh = lang == "zh"
     targets = targets or load_targets(region=region)
@@ -154,7 +158,7 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
     first_year = int(spending["year"].min())
     money_year = int(data["year"].max())
     money = data[data["year"] == money_year].drop_duplicates("direction").copy()
-    money["spent_text"] = [_fmt(round(v, 1)) for v in money["spent"]]
+    money["spent_text"] = [fmt_number(round(v, 1)) for v in money["spent"]]
     height = 44 * len(order)
     y = alt.Y("direction_label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=200))
     y_hidden = alt.Y("direction_label:N", sort=order, axis=None)
@@ -169,30 +173,37 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
     for indicator in indicators:
         part = data[data["indicator"] == indicator].copy()
         year = int(part["year"].iloc[0])
-        part["median_text"] = [_fmt_value(v, indicator, region) for v in part["median"]]
+        part["median_text"] = [format_value(v, indicator, region) for v in part["median"]]
         base = alt.Chart(part)
         x = alt.X("p25:Q", title=None, scale=alt.Scale(zero=True), axis=alt.Axis(tickCount=4))
         spread = base.mark_rule(color="#999999", strokeWidth=3).encode(y=y_hidden, x=x, x2="p75:Q")
         dots = base.mark_point(filled=True, size=150, opacity=1, color=SCENARIO_COLOURS[0]).encode(
             y=y_hidden, x="median:Q", tooltip=["direction_label:N", "median:Q", "p25:Q", "p75:Q", "spent:Q"])
-        text = base.mark_text(align="left", dx=9, dy=-9, fontSize=12, color=INK).encode(
+        text = base.mark_text(align="left", dx=9, dy=-9, fontSize=13, color=INK).encode(
             y=y_hidden, x="median:Q", text="median_text:N")
+        start = base.mark_point(filled=False, size=150, strokeWidth=2, opacity=1, color="#777777").encode(
+            y=y_hidden, x="start_median:Q")
         name = L.indicator_label(indicator, lang, region).removeprefix("未来产业")
         head = f"{name}（{year}年，{L.indicator_unit(indicator, lang, region)}）" if zh else \
             f"{name} ({year}, {L.indicator_unit(indicator, lang, region)})"
-        panels.append(alt.layer(spread, dots, text).properties(
+        panels.append(alt.layer(spread, start, dots, text).properties(
             width=170, height=height, title=alt.TitleParams(head, fontSize=15, color=INK, anchor="start")))
     chart = alt.hconcat(*panels, spacing=22)
     unsplit = spending_table(spending, scenario, (first_year, money_year), by=("direction",))
     unsplit_total = float(unsplit[unsplit["direction"] == "all"]["median"].sum())
-    name = L.scenario_title(scenario, lang, _titles(source))
+    name = L.scenario_title(scenario, lang, titles_of(source))
+    # Side by side, not cause and effect: the indicator of a direction mostly reflects the base it
+    # starts from; what the money adds is measured only by comparing scenarios on common seeds.
     if zh:
-        title = "投入与产出：各方向的财政投入与目标指标"
-        subtitle = (f"{name} · 圆点为中位数，灰线为25–75%区间" +
-                    (f"；不分方向的投入 {_fmt(round(unsplit_total, 1))} 亿元未计入" if unsplit_total > 0 else ""))
+        title = "各方向的财政投入与目标指标（并列展示，不表示投入回报）"
+        subtitle = [f"{name} · 实心圆点为目标年中位数，灰线为25–75%区间，空心圆为{first_year}年起点"
+                    + (f"；不分方向的投入 {fmt_number(round(unsplit_total, 1))} 亿元未计入" if unsplit_total > 0 else ""),
+                    "各方向的指标主要取决于既有基础；投入的效果只能由同种子的情景比较（weilai compare）衡量，本图不衡量。"]
     else:
-        title = "Money and outcome: city spending per direction and the target indicators"
-        subtitle = (f"{name} · dot: median; grey line: 25-75% range" +
-                    (f"; spending not split by direction ({_fmt(round(unsplit_total, 1))}) left out"
-                     if unsplit_total > 0 else ""))
-    return _finish(chart, title, subtitle, _footnote(source, results, lang, [scenario]), lang, "spending_outcome")
+        title = "Spending per direction beside the target indicators (side by side, not a return)"
+        subtitle = [f"{name} · filled dot: median in the target year; grey line: 25-75% range; open circle: "
+                    f"{first_year} start" + (f"; spending not split by direction ({fmt_number(round(unsplit_total, 1))}) "
+                                             "left out" if unsplit_total > 0 else ""),
+                    "A direction's indicator mostly reflects its starting base; what the money adds is measured only "
+                    "by a comparison on common seeds (weilai compare), not by this chart."]
+    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, [scenario]), lang, "spending_outcome")

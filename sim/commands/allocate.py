@@ -1,0 +1,150 @@
+"""``weilai allocate --budget B --base SCENARIO --out DIR``: the best split of a yearly budget across
+levers, searched on the emulator and verified on the model (:mod:`sim.analysis.decision.allocate`)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from sim.core.errors import InputError
+
+
+def cli_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``weilai allocate``."""
+    from sim.analysis.decision.allocate import OBJECTIVES
+    from sim.commands.options import add_execution_arguments
+
+    parser.add_argument("--budget", type=float, required=True, help="亿元 a year to split across the levers")
+    parser.add_argument("--base", default="baseline", help="base scenario (default baseline)")
+    parser.add_argument("--out", required=True, help="output folder (the search resumes from it)")
+    parser.add_argument("--objective", choices=OBJECTIVES, default="expected",
+                        help="expected targets met (default), worst case over sampled futures, or weighted by year")
+    parser.add_argument("--levers", nargs="+", default=None, help="allocate only these levers (default: all the emulator takes)")
+    parser.add_argument("--min", nargs="+", default=[], metavar="LEVER=LEVEL",
+                        help="floors, in the lever's unit per year (e.g. talent_young=100)")
+    parser.add_argument("--emulator", default=None, help="emulator folder (default: the shipped one)")
+    parser.add_argument("--trials", type=int, default=None, help="optuna trials on the emulator (default 300; quick 40)")
+    parser.add_argument("--random", type=int, default=None, help="random allocations to compare with (default 10000)")
+    parser.add_argument("--candidates", type=int, default=None, help="best candidates verified on the model (default 3)")
+    parser.add_argument("--replicates", type=int, default=None, help="verification replicates (default 100; quick 4)")
+    parser.add_argument("--seed", type=int, default=2024, help="seed of the search, the futures and the runs")
+    parser.add_argument("--quick", action="store_true", help="a small version for trying it out and for tests")
+    add_execution_arguments(parser)
+
+
+def _floors(items: list[str]) -> dict[str, float]:
+    floors = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            floors[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise InputError("a floor is LEVER=LEVEL", key="--min", value=item, allowed="e.g. talent_young=100")
+    return floors
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """Search, verify, write allocation.toml, allocation.csv and verification.csv."""
+    import pandas as pd
+
+    from sim.analysis.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
+    from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
+    from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan
+    from sim.analysis.decision.verify import verification_table
+    from sim.commands.options import execution_options
+    from sim.engine.runner import run_scenarios
+    from sim.scenario.loading import load_scenario
+    from sim.analysis.targets import load_targets
+
+    started = time.perf_counter()
+    trials = args.trials or (40 if args.quick else 300)
+    n_random = args.random or (1000 if args.quick else 10_000)
+    n_cand = args.candidates or (1 if args.quick else 3)
+    replicates = args.replicates or (4 if args.quick else 100)
+    for key, value in (("--trials", trials), ("--random", n_random), ("--candidates", n_cand), ("--replicates", replicates)):
+        if value < 1:
+            raise InputError("must be at least 1", key=key, value=value, allowed="1 or more")
+    if not args.budget > 0:
+        raise InputError("the budget must be positive", key="--budget", value=args.budget, allowed="亿元 a year > 0")
+    base = load_scenario(args.base)
+    emu = load_emulator(args.emulator or shipped_emulator_dir(base.region))
+    levers = resolve_levers(args.levers, base.region) if args.levers else None
+    problem = build_problem(emu, base, args.budget, levers, _floors(args.min), args.objective, seed=args.seed)
+    out = Path(args.out)
+    trials_table = search(problem, out, trials, seed=args.seed)
+    best_random = random_best(problem, n_random, seed=args.seed)
+    best = trials_table.iloc[0]
+    gap = float(best["score"]) - best_random
+    print(f"search: {len(trials_table)} optuna trials on the emulator ({args.objective}); best {best['score']:.3f}, "
+          f"best of {n_random} random allocations {best_random:.3f} (difference {gap:+.3f}, "
+          f"{100 * gap / max(abs(best_random), 1e-9):+.1f}%)")
+    names = [f.short for f in problem.levers]
+    chosen, seen = [], []
+    for _, row in trials_table.iterrows():
+        levels = row[[f"level.{n}" for n in names]].to_numpy(dtype=float)
+        if any(abs(levels - s).max() < 1e-6 for s in seen):
+            continue
+        seen.append(levels)
+        chosen.append((row, levels))
+        if len(chosen) == n_cand:
+            break
+    candidates = [allocation_scenario(problem, lv, f"allocation_{i + 1}") for i, (_, lv) in enumerate(chosen)]
+    cost = total_cost_100m_yuan(candidates[0])
+    full = scaled_to_cost(load_scenario("full_package"), cost, "full_package_same_cost")
+    base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
+    roles = {full.name: "full_package", base_scaled.name: "base"} | {c.name: "candidate" for c in candidates}
+    scenarios = [base_scaled, full] + candidates
+    store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs", detail="city",
+                          **execution_options(args))
+    scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
+    table = verification_table(store, scenarios, roles, load_targets(), full.name, scores)
+    table.to_csv(out / "verification.csv", index=False)
+    alloc = chosen[0][1]
+    rows = []
+    for f, level, unit_cost in zip(problem.levers, alloc, problem.unit_cost):
+        rows.append({"lever": f.short, "path": f.path, "unit": f.factor.unit, "level_per_year": level,
+                     "cost_100m_yuan_per_year": level * unit_cost,
+                     "share_of_budget": level * unit_cost / problem.budget,
+                     "base_level_per_year": emu.inputs[emu.input_names.index(f.name)]["base"]})
+    pd.DataFrame(rows).to_csv(out / "allocation.csv", index=False)
+    verified = table.set_index("role")
+    cand = table[table["role"] == "candidate"].iloc[0]
+    comment = (f"Allocation of {args.budget:g}亿 a year across {len(names)} levers, written by weilai allocate "
+               f"(objective {args.objective}).\nSearched on the emulator ({len(trials_table)} optuna TPE trials; "
+               f"emulator {emu.identity['model_fingerprint']}), verified on the model with {replicates} replicates: "
+               f"expected targets met {cand['expected_targets_met']:.2f} against "
+               f"{verified.loc['full_package', 'expected_targets_met']:.2f} for the full package at the same cost.\n"
+               "Lever levels are constant yearly amounts over the whole period; directions follow the base's priorities.")
+    text = scenario_toml(problem, alloc, _base_ref(base, args.base),
+                         f"预算分配：每年{args.budget:g}亿元（weilai allocate）",
+                         f"Allocation of {args.budget:g} x 100m yuan a year (weilai allocate)", comment)
+    toml_path = out / "allocation.toml"
+    toml_path.write_text(text, encoding="utf-8")
+    check = load_scenario(toml_path)  # the file must be a valid scenario that spends what was verified
+    if abs(total_cost_100m_yuan(check) - cost) > 1e-3 * max(cost, 1):
+        raise RuntimeError(f"allocation.toml spends {total_cost_100m_yuan(check):.2f}, verified {cost:.2f}")
+    print(f"verification on the model, {replicates} replicates, all at {cost:.1f}亿 over "
+          f"{base.start_year}-{base.end_year} ({cost / len(base.years):.1f}亿 a year):")
+    for _, r in table.iterrows():
+        print(f"  {r['scenario']:<28} {r['role']:<13} expected targets met {r['expected_targets_met']:.2f} "
+              f"[{r['expected_targets_met_low']:.2f}, {r['expected_targets_met_high']:.2f}]  vs full package "
+              f"{r['difference_vs_full_package']:+.2f} [{r['difference_low']:+.2f}, {r['difference_high']:+.2f}]")
+    print(f"model runs: 0 in the search (emulator), {len(scenarios) * replicates} in the verification; "
+          f"{time.perf_counter() - started:.0f} s")
+    print(f"written: {toml_path}, {out / 'allocation.csv'}, {out / 'verification.csv'}")
+    return 0
+
+
+def _base_ref(base, ref: str) -> str:
+    """How allocation.toml names its base: the scenario name if it is a shipped one, else the absolute path."""
+    from sim.core.paths import SCENARIOS_DIR
+    from sim.scenario.loading import resolve_path
+
+    path = resolve_path(ref)
+    try:
+        return str(path.resolve().relative_to(SCENARIOS_DIR).with_suffix(""))
+    except ValueError:
+        return str(path.resolve())

@@ -1,0 +1,76 @@
+"""Random streams of one replicate: one generator per (mechanism, year), and per (mechanism, year, agent).
+
+Every draw of the model comes from a generator seeded by (replicate seed, mechanism, year[, agent
+key]) (docs/ODD.md, "Stochasticity"). Two scenarios run with the same seed therefore share every
+draw of the mechanisms and agents their levers do not touch (common random numbers): a new fund,
+institute or top scientist brings its own stream and leaves the others' draws as they were, and a
+lever that starts in year Y cannot change any draw before Y. The order in which agents of a type
+act each year comes from a per-agent key draw (:meth:`Streams.order`), not from Mesa's
+``model.random``, so adding an agent does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+
+def key_number(key: str) -> int:
+    """A stable 32-bit number for an agent's key (CRC-32 of its UTF-8 text).
+
+    Example:
+        >>> key_number("angel_guidance_fund") == key_number("angel_guidance_fund")
+        True
+    """
+    return zlib.crc32(key.encode("utf-8"))
+
+
+class Streams:
+    """Generators of one replicate, made on first use and kept for the current year.
+
+    Args:
+        seed: The replicate's seed.
+        names: The mechanisms' names; a name's position is part of its seed, so new names go at
+            the end of the tuple.
+    """
+
+    def __init__(self, seed: int, names: Sequence[str]) -> None:
+        self.seed = int(seed)
+        self.names = tuple(names)
+        self._year: int | None = None
+        self._cache: dict[tuple[str, int | None], np.random.Generator] = {}
+
+    def _index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"unknown random stream {name!r}; add it to STREAMS") from None
+
+    def get(self, name: str, year: int, key: str | None = None) -> np.random.Generator:
+        """The generator of a mechanism (and, with ``key``, of one agent) for a year."""
+        if self._year != year:
+            self._cache = {}
+            self._year = year
+        number = None if key is None else key_number(key)
+        gen = self._cache.get((name, number))
+        if gen is None:
+            entropy = [self.seed, self._index(name), year] + ([] if number is None else [number])
+            gen = self._cache[(name, number)] = np.random.default_rng(entropy)
+        return gen
+
+    def order(self, agents: Iterable[T], name: str, year: int, key: Callable[[T], str]) -> list[T]:
+        """Agents in this year's random order: sorted by a uniform keyed by (seed, name, year, agent key).
+
+        An agent's place relative to any other depends only on their two keys, so adding or
+        removing an agent leaves the order of the others unchanged.
+        """
+        index = self._index(name)
+        agents = list(agents)
+        draws = [np.random.SeedSequence([self.seed, index, year, key_number(key(a))]).generate_state(1)[0]
+                 for a in agents]
+        return [agents[i] for i in np.argsort(draws, kind="stable")]

@@ -1,0 +1,59 @@
+"""Commands speak one vocabulary: Chinese target names, money with its period and yearly figure, and
+``--set key=value`` validated like a scenario file with errors naming ``--set`` and the key."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.commands.compare import format_comparison_table
+from sim.commands.overrides import apply_sets, parse_sets
+from sim.core.errors import InputError
+from sim.presentation import labels as L
+from sim.scenario.loading import load_scenario
+
+
+def test_money_text_gives_period_and_yearly_figure():
+    assert L.money_text(680.4, 2024, 2035) == "2024–2035年合计680.4亿元，年均56.7亿元"
+    assert "a year" in L.money_text(120.0, 2024, 2035, "en")
+
+
+def test_compare_table_uses_chinese_names_medians_and_points(comparison_file, targets_table):
+    table = pd.read_csv(comparison_file)
+    text = format_comparison_table(table, targets_table, (2024, 2035))
+    assert "未来产业头部企业（2027年）" in text and "head_enterprises_2027" not in text
+    assert "个百分点" in text and "年均" in text and "2024–2035年合计" in text
+    row = targets_table[(targets_table["scenario"] == "baseline") & (targets_table["target"] == "head_enterprises_2027")]
+    assert f"{float(row['median'].iloc[0]):.1f}" in text
+
+
+def test_set_changes_one_value_and_validates_like_a_file():
+    base = load_scenario("baseline")
+    changed = apply_sets(base, ["levers.rd_grants.amount_100m_yuan_per_year=8"])
+    assert changed.levers.rd_grants.amount_100m_yuan_per_year == 8.0
+    assert changed.name != base.name and changed.content_hash() != base.content_hash()
+    assert apply_sets(base, []) is base
+    assert parse_sets(['budget.on_exceed="scale"', "a.b=[1, 2]"]) == {"budget.on_exceed": "scale", "a.b": [1, 2]}
+    for item, key in (("levers.rd_grant.amount_100m_yuan_per_year=8", "levers.rd_grant"),
+                      ("levers.rd_grants.amount_100m_yuan_per_year=-1", "levers.rd_grants.amount_100m_yuan_per_year"),
+                      ("levers.rd_grants.amount_100m_yuan_per_year=lots", "levers.rd_grants.amount_100m_yuan_per_year")):
+        with pytest.raises(InputError) as caught:
+            apply_sets(base, [item])
+        assert caught.value.file == "--set" and caught.value.key == key
+
+
+@pytest.mark.parametrize("command", [["run", "baseline"], ["compare", "baseline", "baseline"]])
+def test_set_errors_are_one_line_naming_set_and_the_key(command, capsys):
+    assert main(command + ["--set", "levers.rd_grants.amount_100m_yuan_per_year=-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--set" in err[0] and "levers.rd_grants.amount_100m_yuan_per_year" in err[0]
+
+
+def test_check_groups_levers_by_major_project_with_totals(capsys):
+    assert main(["check", "baseline"]) == 0
+    out = capsys.readouterr().out
+    assert "【1 未来技术策源】" in out and "研发补助" in out and "rd_grants " not in out
+    scenario = load_scenario("baseline")
+    total = float(scenario.plan().total_spending().sum())
+    assert L.money_text(total, scenario.start_year, scenario.end_year) in out

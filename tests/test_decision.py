@@ -1,0 +1,295 @@
+"""Decision support at small size on the real model: weilai value, emulate, allocate, discover, and
+their one-line input errors (in-process through sim.cli.main: exit status 2, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+
+TINY_SWEEP = """
+scenario = "baseline"
+method = "lhs"
+samples = {samples}
+replicates = 2
+seed = {seed}
+targets = true
+detail = "city"
+factors = ["levers.rd_grants", "levers.guidance_fund", "levers.talent_young", "uncertainties.vc_climate"]
+"""
+
+
+def _sweep(folder: Path, name: str, samples: int, seed: int) -> Path:
+    from sim.analysis.sweep import load_sweep, run_sweep
+
+    file = folder / f"{name}.toml"
+    file.write_text(TINY_SWEEP.format(samples=samples, seed=seed), encoding="utf-8")
+    out = folder / name
+    run_sweep(load_sweep(file), out, workers=2, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("decision")
+    return _sweep(folder, "train", 12, 11), _sweep(folder, "reference", 3, 99)
+
+
+@pytest.fixture(scope="module")
+def emulator_dir(stores, tmp_path_factory):
+    out = tmp_path_factory.mktemp("emulator") / "emu"
+    train, reference = stores
+    assert main(["emulate", "train", str(train), "--reference", str(reference), "--out", str(out)]) == 0
+    return out
+
+
+def _error(capsys, argv: list[str]) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [line for line in err.strip().splitlines() if line.startswith("weilai: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+# ------------------------------------------------------------------------------ weilai value
+
+
+def test_value_writes_paired_per_target_table_and_chart(tmp_path, capsys):
+    out = tmp_path / "value"
+    assert main(["value", "baseline", "--replicates", "3", "--seed", "5", "--levers", "guidance_fund",
+                 "talent_young", "--out", str(out), "--workers", "2", "--no-progress", "--lang", "en"]) == 0
+    table = pd.read_csv(out / "value.csv")
+    for column in ("lever", "target", "delta_p", "delta_p_low", "delta_p_high", "extra_cost_100m_yuan",
+                   "delta_p_per_100m_yuan", "expected_targets_met_per_100m_yuan", "lever_kind"):
+        assert column in table.columns
+    assert set(table["lever"]) == {"guidance_fund", "talent_young"}
+    assert table.groupby("lever").size().eq(14).all()
+    money = table[table["lever"] == "guidance_fund"]
+    assert money["extra_cost_100m_yuan"].iloc[0] == pytest.approx(10.0, abs=1e-6)  # the plan spends 10亿 more
+    count = table[table["lever"] == "talent_young"]
+    assert (count["lever_kind"] == "count").all()
+    assert count["extra_cost_100m_yuan"].iloc[0] == pytest.approx(14 * 0.01 * 12, rel=1e-6)  # +10% of 140 a year
+    assert (table["delta_p_low"] <= table["delta_p"] + 1e-12).all()
+    assert (table["delta_p"] <= table["delta_p_high"] + 1e-12).all()
+    assert ((table["interval_level"] >= 0.95) & (table["interval_level"] < 1)).all()  # Holm step-down levels
+    assert np.allclose(table["delta_p_per_100m_yuan"], table["delta_p"] / table["extra_cost_100m_yuan"])
+    assert (out / "value_en.png").stat().st_size > 5000
+
+
+def test_holm_levels_follow_the_step_down_order():
+    from sim.analysis.decision.value import holm_levels
+
+    adjusted, levels = holm_levels(np.array([0.01, 0.04, 0.03]), alpha=0.05)
+    assert np.allclose(adjusted, [0.03, 0.06, 0.06])
+    assert np.allclose(levels, [1 - 0.05 / 3, 1 - 0.05 / 1, 1 - 0.05 / 2])
+
+
+def test_value_errors(capsys):
+    assert "unknown lever" in _error(capsys, ["value", "baseline", "--levers", "rd_grant"])
+    assert "did you mean rd_grants" in _error(capsys, ["value", "baseline", "--levers", "rd_grant"])
+    assert "--replicates" in _error(capsys, ["value", "baseline", "--replicates", "1"])
+    assert "--extra" in _error(capsys, ["value", "baseline", "--extra", "0"])
+
+
+# ------------------------------------------------------------------------------ weilai emulate
+
+
+def test_emulator_files_accuracy_and_prediction(emulator_dir, capsys):
+    from sim.analysis.decision.emulator import load_emulator
+
+    report = json.loads((emulator_dir / "accuracy.json").read_text())
+    s = report["summary"]
+    assert s["mixes"] == 3 and s["replicates_per_mix"] == 2
+    assert 0 <= s["mae"] <= 1 and 0 <= s["coverage_95_with_reference_error"] <= 1
+    assert s["prediction_ms_all_targets"] < 50
+    assert "mean absolute error" in (emulator_dir / "accuracy.md").read_text()
+    emu = load_emulator(emulator_dir)
+    assert emu.identity["calibration"].startswith("calibration/draws.csv")
+    assert len(emu.identity["model_fingerprint"]) == 16
+    assert main(["emulate", "predict", str(emulator_dir), "baseline", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    probs = {r["target"]: r["probability"] for r in printed["targets"]}
+    assert set(probs) == {t["id"] for t in emu.targets}
+    assert all(0 <= p <= 1 for p in probs.values())
+    assert all(r["q05"] <= r["q50"] <= r["q95"] for r in printed["quantiles"])
+
+
+def test_emulator_follows_the_lever_it_was_trained_on(emulator_dir):
+    """Predictions change with a trained lever input and stay put for the same input."""
+    from sim.analysis.decision.emulator import load_emulator
+
+    emu = load_emulator(emulator_dir)
+    low = emu.predict({"levers.guidance_fund": 0.0})
+    high = emu.predict({"levers.guidance_fund": 30.0})
+    assert low == emu.predict({"levers.guidance_fund": 0.0})
+    assert low["targets"] != high["targets"]
+
+
+def test_javascript_evaluator_equals_python(emulator_dir, tmp_path):
+    from conftest import require
+
+    from sim.analysis.decision.emulator import load_emulator
+    from sim.analysis.decision.export import export_js
+
+    node = shutil.which("node")
+    require(node is not None, "node is not installed")
+    emu = load_emulator(emulator_dir)
+    script = tmp_path / "emulator.js"
+    script.write_text(export_js(emu), encoding="utf-8")
+    mixes = [{}, {"levers.rd_grants": 20.0, "uncertainties.vc_climate": 0.5},
+             {"levers.guidance_fund": 12.5, "levers.talent_young": 400.0, "uncertainties.vc_climate": 1.4}]
+    code = (f"const m = require({json.dumps(str(script))});"
+            f"console.log(JSON.stringify({json.dumps(mixes)}.map(v => m.weilaiPredict(m.WEILAI_EMULATOR, v))));")
+    result = json.loads(subprocess.run([node, "-e", code], capture_output=True, text=True, check=True).stdout)
+    for mix, js in zip(mixes, result):
+        py = emu.predict(mix)
+        for target, p in py["targets"].items():
+            assert js["targets"][target] == pytest.approx(p, abs=1e-12)
+        for key, qs in py["quantiles"].items():
+            for q, v in qs.items():
+                assert js["quantiles"][key][q] == pytest.approx(v, rel=1e-12, abs=1e-12)
+
+
+def test_emulator_refuses_what_it_was_not_trained_on(emulator_dir, tmp_path, capsys):
+    assert "not trained on this lever setting" in _error(capsys, ["emulate", "predict", str(emulator_dir), "full_package"])
+    high = tmp_path / "high.toml"
+    high.write_text('extends = "baseline"\n[levers.rd_grants]\namount_100m_yuan_per_year = 50.0\n')
+    assert "outside the range" in _error(capsys, ["emulate", "predict", str(emulator_dir), str(high)])
+    for key, value, message in (("calibration", "calibration/other.csv (1 draws, sha256 0)", "other parameter draws"),
+                                ("model_fingerprint", "0000000000000000", "the model has changed")):
+        data = json.loads((emulator_dir / "emulator.json").read_text())
+        data["identity"][key] = value
+        other = tmp_path / key
+        other.mkdir()
+        (other / "emulator.json").write_text(json.dumps(data))
+        assert message in _error(capsys, ["emulate", "predict", str(other), "baseline"])
+
+
+def test_emulate_train_errors(ensemble_store, tmp_path, capsys):
+    assert "not a sweep" in _error(capsys, ["emulate", "train", str(ensemble_store.path), "--out", str(tmp_path / "e")])
+    assert "not found" in _error(capsys, ["emulate", "train", str(tmp_path / "nothing"), "--out", str(tmp_path / "e")])
+    assert "no emulator" in _error(capsys, ["emulate", "predict", str(tmp_path), "baseline"])
+
+
+# ------------------------------------------------------------------------------ weilai allocate
+
+
+def test_allocate_quick_writes_a_valid_scenario_and_verification(emulator_dir, tmp_path, capsys):
+    from sim.analysis.decision.levers import total_cost_100m_yuan
+    from sim.scenario.loading import load_scenario
+
+    out = tmp_path / "alloc"
+    argv = ["allocate", "--budget", "12", "--base", "baseline", "--out", str(out), "--quick", "--emulator",
+            str(emulator_dir), "--levers", "rd_grants", "guidance_fund", "talent_young", "--replicates", "2",
+            "--random", "200", "--trials", "15", "--workers", "2", "--no-progress"]
+    assert main(argv) == 0
+    assert main(["check", str(out / "allocation.toml")]) == 0
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert allocation["cost_100m_yuan_per_year"].sum() == pytest.approx(12.0, rel=0.02)
+    verification = pd.read_csv(out / "verification.csv")
+    assert set(verification["role"]) == {"candidate", "full_package", "base"}
+    costs = verification["cost_100m_yuan"].to_numpy()
+    assert np.allclose(costs, costs[0], rtol=0.01)  # equal cost
+    candidate = verification[verification["role"] == "candidate"]["cost_100m_yuan"].iloc[0]
+    assert total_cost_100m_yuan(load_scenario(out / "allocation.toml")) == pytest.approx(candidate, rel=1e-6)
+    for column in ("expected_targets_met", "expected_targets_met_low", "expected_targets_met_high", "P(chain_leaders_2035)"):
+        assert column in verification.columns
+    capsys.readouterr()
+    assert main(argv) == 0  # resumed: the search adds no trials
+    assert "15 optuna trials" in capsys.readouterr().out
+
+
+def test_allocation_levels_respect_budget_floors_and_caps(emulator_dir):
+    from sim.analysis.decision.allocate import build_problem
+    from sim.analysis.decision.emulator import load_emulator
+    from sim.scenario.loading import load_scenario
+
+    problem = build_problem(load_emulator(emulator_dir), load_scenario("baseline"), 20.0,
+                            minimum={"talent_young": 100.0})
+    for shares in (np.array([1.0, 0.0, 0.0]), np.array([0.2, 0.3, 0.5]), np.array([0.0, 0.0, 1.0])):
+        levels = problem.levels(shares)
+        assert levels @ problem.unit_cost == pytest.approx(20.0)
+        assert (levels <= problem.high + 1e-9).all() and levels[2] >= 100.0 - 1e-9
+
+
+def test_allocate_errors(emulator_dir, tmp_path, capsys):
+    common = ["--base", "baseline", "--out", str(tmp_path / "a"), "--emulator", str(emulator_dir), "--quick"]
+    assert "budget must be positive" in _error(capsys, ["allocate", "--budget", "0", *common])
+    assert "budget must be positive" in _error(capsys, ["allocate", "--budget", "-5", *common])
+    assert "unknown lever" in _error(capsys, ["allocate", "--budget", "10", "--levers", "rockets", *common])
+    assert "not trained on this lever" in _error(capsys, ["allocate", "--budget", "10", "--levers", "angel_fund", *common])
+    assert "infeasible: the floors cost more" in _error(
+        capsys, ["allocate", "--budget", "1", "--min", "rd_grants=5", *common])
+    assert "infeasible: the levers cannot take" in _error(capsys, ["allocate", "--budget", "100000", *common])
+    assert "LEVER=LEVEL" in _error(capsys, ["allocate", "--budget", "10", "--min", "rd_grants", *common])
+
+
+# ------------------------------------------------------------------------------ weilai discover
+
+
+def test_discover_finds_boxes_on_a_planted_failure(monkeypatch):
+    """PRIM recovers a failure region planted in one factor; CART's first box restricts the same factor."""
+    from sim.analysis.decision.discover import Cases, cart_boxes, prim_boxes
+    from sim.analysis.targets import load_targets
+
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame({"uncertainties.vc_climate": rng.uniform(0.4, 1.5, 400),
+                      "levers.rd_grants": rng.uniform(0, 30, 400)})
+    failed = (x["uncertainties.vc_climate"] < 0.7).to_numpy() | (rng.random(400) < 0.05)
+    target = {t.id: t for t in load_targets().target}["chain_leaders_2035"]
+    cases = Cases(x=x, failed=failed, target=target, ranges={c: (x[c].min(), x[c].max()) for c in x})
+    from sim.presentation.discovery import with_sentences
+
+    boxes, trajectory, chosen = prim_boxes(cases, resamples=5)
+    boxes = with_sentences(boxes, cases)
+    vc = boxes[boxes["factor"] == "uncertainties.vc_climate"]
+    assert len(vc) == 1 and vc["high"].iloc[0] == pytest.approx(0.7, abs=0.05)
+    assert vc["density"].iloc[0] > 0.9 and vc["coverage"].iloc[0] > 0.8
+    assert vc["reproduce_coverage_pct"].iloc[0] >= 80
+    assert re.search(r"^当创投环境低于0\.[67]\d*时，.*的达成率降至\d+%（全部情形为\d+%）", vc["sentence_zh"].iloc[0])
+    assert "提示" not in vc["sentence_zh"].iloc[0]  # a strong, stable box carries no caveat
+    cart = cart_boxes(cases)
+    assert "uncertainties.vc_climate" in set(cart[cart["box"] == 1]["factor"])
+    weak = with_sentences(boxes.assign(density=0.3, reproduce_coverage_pct=20.0).drop(
+        columns=["factor_label", "sentence_zh"]), cases)
+    assert "提示" in weak["sentence_zh"].iloc[0]
+
+
+def test_discover_command_on_a_sweep(stores, tmp_path, capsys):
+    out = tmp_path / "disc"
+    assert main(["discover", str(stores[0]), "--target", "chain_leaders_2035", "--out", str(out), "--resamples", "3",
+                 "--lang", "en"]) == 0
+    boxes = pd.read_csv(out / "boxes.csv")
+    assert set(boxes["method"]) <= {"PRIM", "CART"}
+    assert (out / "sentences.txt").read_text(encoding="utf-8").strip()
+
+
+def test_discover_errors(ensemble_store, stores, tmp_path, capsys):
+    assert "unknown target" in _error(capsys, ["discover", str(stores[0]), "--target", "moon_2030", "--out", str(tmp_path)])
+    assert "no sweep factors" in _error(capsys, ["discover", str(ensemble_store.path), "--target", "chain_leaders_2035",
+                                                 "--out", str(tmp_path)])
+
+
+def test_shipped_emulator_is_complete_and_its_script_matches():
+    """The shipped emulator has its accuracy report, is small, and emulator.js is its current export."""
+    from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
+    from sim.analysis.decision.export import export_js
+
+    folder = shipped_emulator_dir()
+    emu = load_emulator(folder)
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 2_000_000
+    summary = json.loads((folder / "accuracy.json").read_text())["summary"]
+    assert summary["mixes"] >= 20 and summary["prediction_ms_all_targets"] < 50
+    assert emu.accuracy["summary"]["mae"] == pytest.approx(summary["mae"])
+    assert (folder / "emulator.js").read_text(encoding="utf-8") == export_js(emu), "run: weilai emulate export"
+    assert len(emu.identity["trained_on"]) == len(list((Path(__file__).parent.parent / "scenarios" / "sweeps"
+                                                        / "emulator").glob("train_*.toml")))
