@@ -122,8 +122,9 @@ class SeriesSet(_Frozen):
                                  f"(declared: {', '.join(sorted(names)) or 'none'})")
         return self
 
-    @cached_property
+    @property
     def by_id(self) -> dict[str, Series]:
+        """Series by id."""
         return {s.id: s for s in self.series}
 
     def share_factors(self) -> tuple[Factor, ...]:
