@@ -386,8 +386,10 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, co
         "",
         "Medians of the city state in 2024: the posterior-predictive hindcast (2019-2024, weighted) against "
         "forward runs of `scenarios/baseline.toml` (2024) with this calibration's draws. Each draw's 2024 "
-        "start-state values are solved from its own hindcast's end-of-2023 state (`calibration/start.py`); "
-        "head enterprises are not set directly and show whether revenue and technology carry over.",
+        "start-state values are solved from its own hindcast's end-of-2023 state (`calibration/start.py`: firm "
+        "and revenue scales, certified and listed shares, and a common factor on the leading groups' relative "
+        "technology for head enterprises), clipped to their prior ranges; the first forward year then runs "
+        "under the baseline's levers, so some difference remains.",
         "",
         markdown_table(start, ["quantity", "hindcast_median", "forward_median", "relative_difference", "within"],
                        ["quantity", "hindcast 2024", "forward 2024", "difference", "within 10%"]),
