@@ -4,17 +4,20 @@ What it does, in order (every model run goes through the experiment engine by wa
 :func:`calibration.runs.run_points`, each batch in its own result store, so the same command resumes
 an interrupted calibration):
 
-1. **fit**: ABC-SMC (:mod:`calibration.abc`) over the fitted parameters of ``calibration/settings.toml``,
-   each particle a hindcast 2019-2024 of ``scenarios/history.toml`` compared with every observation of
-   ``calibration/data/series.toml`` (:mod:`calibration.series`); all other parameters and uncertainties
-   are drawn from their priors in every run;
-2. **hold-out**: the same fit without the observations dated ``holdout.from_year`` or later;
-3. **posterior predictive**: a new hindcast of every particle of each posterior, giving the simulated
-   (weighted) median and band of every statistic, year by year, and the errors (hold-out: on the
-   observations it did not see);
-4. **draws**: equally weighted posterior draws of the fitted parameters, with every other parameter
-   drawn from its prior, written as ``draws.csv`` (and, in full mode, installed as
+1. **fit**: ABC-SMC (:mod:`calibration.abc`) over the fitted parameters of ``calibration/settings.toml``
+   and the scope shares of ``calibration/data/series.toml``, each particle a hindcast 2019-2024 of
+   ``scenarios/history.toml`` compared with every observation of series.toml (data up to 2022,
+   :mod:`calibration.series`); all other parameters and uncertainties are drawn from their priors in
+   every run;
+2. **posterior predictive**: a new hindcast of every particle of the posterior, giving the simulated
+   (weighted) median and band of every statistic, year by year, and the errors; the same runs predict
+   the 2023-2024 figures of ``calibration/data/holdout.toml``, which the fit never reads (a real hold-out);
+3. **draws**: equally weighted posterior draws of the fitted parameters, each with a 2024 start state
+   set from its own hindcast (:mod:`calibration.start`: forward runs start where the hindcast ends), and
+   every other parameter drawn from its prior, written as ``draws.csv`` (and, in full mode, installed as
    ``calibration/draws.csv``, which ensembles and sweeps use by default);
+4. **start check**: forward runs of the baseline with these draws, their 2024 state against the
+   hindcast's (:func:`calibration.start.start_table`);
 5. **stylized facts**: firm panels of the calibrated baseline 2024-2035 against published regularities
    (:mod:`calibration.stylized`);
 6. **report** (:mod:`calibration.report`): ``report.md`` and its tables (in full mode also installed in
@@ -30,12 +33,14 @@ runner (STYLE.md), stored and resumable like any other batch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,15 +54,18 @@ from calibration.series import (
     SeriesSet,
     distances,
     load_facts,
+    load_holdout,
     load_series,
     scaled_errors,
 )
+from calibration.start import QUANTITIES, start_table, start_values
 from calibration.stylized import compare, stylized_model_at
 from sim.core.errors import InputError, from_validation_error
 from sim.core.paths import CALIBRATION_DIR, REPO_ROOT
 from sim.engine.store import ResultStore
 from sim.inputs.region import load_region
 from sim.inputs.space import Factor, ParameterSpace
+from sim.model.model import simulate
 from sim.scenario.loading import load_scenario
 
 SETTINGS_FILE = CALIBRATION_DIR / "settings.toml"
@@ -65,7 +73,11 @@ INSTALLED_DRAWS = CALIBRATION_DIR / "draws.csv"
 INSTALLED_REPORT = CALIBRATION_DIR / "report"
 HISTORY = "history"
 FORWARD = "baseline"
-STAGES = {"fit": 1, "holdout": 2, "posterior_fit": 3, "posterior_holdout": 4, "draws": 5, "stylized": 6}
+START_TARGET_YEAR = 2023  # the hindcast's end-of-2023 state is the forward runs' start-of-2024 state
+START_CHECK_YEAR = 2024
+START_CHECK_END_YEAR = 2025  # a scenario needs two years at least; the check reads 2024
+STAGES = {"fit": 1, "posterior_fit": 3, "draws": 5, "stylized": 6, "start": 7, "start_check": 8, "identification": 9}
+START_CHECK_REPLICATES = 60  # forward runs of the start check (one year each)
 
 
 # ------------------------------------------------------------------ settings
@@ -83,6 +95,7 @@ class Mode(BaseModel):
     stylized_population_scale: float = Field(gt=0.0, le=1.0)
     draws: int = Field(ge=2, le=10000)
     workers: int = Field(ge=1, le=256)
+    identification_samples: int = Field(0, ge=0, le=4096)
 
 
 class Method(BaseModel):
@@ -93,12 +106,22 @@ class Method(BaseModel):
     kernel_scale: float = Field(gt=0.0)
 
 
+class Identification(BaseModel):
+    """``[identification]``: the parameters of the identification sweep, and how many to report."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    top: int = Field(5, ge=1, le=20)
+    factors: list[str] = Field(min_length=2)
+
+
 class Settings(BaseModel):
     """The roles of the inputs and the modes (``calibration/settings.toml``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     fitted: dict[str, str]
     start_state: dict[str, str]
+    start_2024: dict[str, str] = Field(default_factory=dict)
+    identification: Identification | None = None
     method: Method
     modes: dict[str, Mode]
 
@@ -118,7 +141,8 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
         raise from_validation_error(exc, path, Settings) from None
     space = load_region().space
     known = sorted(e.split(".", 1)[1] for e, entry in space.entries.items() if entry.section == "parameters")
-    for table, names in (("fitted", settings.fitted), ("start_state", settings.start_state)):
+    for table, names in (("fitted", settings.fitted), ("start_state", settings.start_state),
+                         ("start_2024", settings.start_2024)):
         for name in names:
             if name not in known:
                 raise InputError("not a parameter of the parameter space", file=path, key=f"{table}.{name}",
@@ -127,6 +151,18 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
         if role not in ("fit", "prior"):
             raise InputError("unknown role", file=path, key=f"start_state.{name}", value=role,
                              allowed='"fit" or "prior"')
+    if settings.identification is not None:
+        for i, name in enumerate(settings.identification.factors):
+            if name not in space.entries or space.entries[name].section != "parameters":
+                raise InputError("not a parameter of the parameter space", file=path,
+                                 key=f"identification.factors.{i}", value=name, allowed=", ".join(known))
+    for name, quantity in settings.start_2024.items():
+        if quantity not in QUANTITIES:
+            raise InputError("not a quantity the 2024 start state can match", file=path,
+                             key=f"start_2024.{name}", value=quantity, allowed=", ".join(QUANTITIES))
+        if name in settings.fitted:
+            raise InputError("a fitted behavioural parameter cannot also be set per draw for 2024", file=path,
+                             key=f"start_2024.{name}", allowed="a start-state parameter")
     return settings
 
 
@@ -138,12 +174,15 @@ class Roles:
         fitted: Factors ABC-SMC moves, in a fixed order (behavioural first, then start-state ones).
         carried: Names of the fitted factors whose posterior goes into the draws (not start-state ones).
         nuisance: Every other parameter and uncertainty, drawn from its prior in each calibration run.
-        draw_prior: Parameters drawn from their priors in the draws file (all parameters not carried).
+        start_2024: Names of the parameters set per draw from the draw's hindcast (``[start_2024]``).
+        draw_prior: Parameters drawn from their priors in the draws file (all parameters neither
+            carried nor set from the hindcast).
     """
 
     fitted: tuple[Factor, ...]
     carried: tuple[str, ...]
     nuisance: tuple[Factor, ...]
+    start_2024: tuple[str, ...]
     draw_prior: tuple[Factor, ...]
 
 
@@ -156,8 +195,10 @@ def roles(space: ParameterSpace, settings: Settings) -> Roles:
     nuisance = tuple(f for f in space.factors.values()
                      if f.section in ("parameters", "uncertainties") and f.name not in names)
     carried = tuple(f.name for f in behavioural)
-    draw_prior = tuple(f for f in space.factors.values() if f.section == "parameters" and f.name not in carried)
-    return Roles(fitted=fitted, carried=carried, nuisance=nuisance, draw_prior=draw_prior)
+    start_2024 = tuple(f.name for n in settings.start_2024 for f in space.entries[f"parameters.{n}"].factors)
+    draw_prior = tuple(f for f in space.factors.values()
+                       if f.section == "parameters" and f.name not in carried and f.name not in start_2024)
+    return Roles(fitted=fitted, carried=carried, nuisance=nuisance, start_2024=start_2024, draw_prior=draw_prior)
 
 
 def stage_seed(seed: int, *parts: int) -> int:
@@ -185,7 +226,10 @@ class Calibration:
         seed: Base seed of every random choice.
         workers: Processes for model runs (default: the mode's).
         settings: Roles and modes (default: ``calibration/settings.toml``).
-        series: Compared series (default: ``calibration/data/series.toml``).
+        series: Compared series (default: ``calibration/data/series.toml``); the hold-out file is read
+            only after the fit (:meth:`holdout_series`).
+        identify: The identification sweep ``identify(draws, folder, factors, samples, top=, seed=,
+            workers=, population_scale=) -> table`` (from the analysis layer; None: skipped).
     """
 
     out: Path
@@ -195,6 +239,7 @@ class Calibration:
     settings: Settings = field(default_factory=load_settings)
     series: SeriesSet = field(default_factory=load_series)
     progress: bool = True
+    identify: Callable[..., pd.DataFrame] | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -204,9 +249,15 @@ class Calibration:
         self.workers = self.workers or self.config.workers
         self.region = load_region()
         self.roles = roles(self.region.space, self.settings)
+        self.shares = self.series.share_factors()
+        self.abc_factors = self.roles.fitted + self.shares  # what ABC-SMC moves: parameters, then scope shares
         self.history = load_scenario(HISTORY).with_values({"parameter_draws": "defaults"})
         self.observations = self.series.observations(load_facts())
         self.timings: dict[str, float] = {}
+
+    def holdout_series(self) -> SeriesSet:
+        """The hold-out series (``calibration/data/holdout.toml``): read after the fit, never by it."""
+        return load_holdout(self.series)
 
     # -------------------------------------------------------------- identity and logging
 
@@ -263,7 +314,7 @@ class Calibration:
             rows = run_points(self.history, self._point_values(points), folder / name,
                               base_seed=stage_seed(self.seed, STAGES[stage], generation, batch, 1), model=model,
                               indicators=self.series.indicators(), workers=self.workers)
-            errors = scaled_errors(observations, self.series.simulated(rows))
+            errors = scaled_errors(observations, self.series.simulated(rows, shares=self.share_values(points)))
             d = distances(errors, n_observations=len(observations))
             out = d.reindex(range(len(points)), fill_value=np.inf).to_numpy()
             self._log(f"{stage} generation {generation} batch {batch}: {len(points)} runs, "
@@ -272,18 +323,25 @@ class Calibration:
         return evaluate
 
     def _proposals(self, stage: str, key: tuple[int, int], unit: np.ndarray) -> pd.DataFrame:
-        """Fitted values (from the ABC) and nuisance values drawn from their priors, one row per run."""
+        """Fitted values and scope shares (from the ABC) and nuisance values drawn from their priors, one
+        row per run."""
         generation, batch = key
         rng = np.random.default_rng(stage_seed(self.seed, STAGES[stage], generation, batch, 0))
         nuisance_unit = rng.random((len(unit), len(self.roles.nuisance)))
-        frame = pd.concat([values_of(self.roles.fitted, unit), values_of(self.roles.nuisance, nuisance_unit)],
+        frame = pd.concat([values_of(self.abc_factors, unit), values_of(self.roles.nuisance, nuisance_unit)],
                           axis=1)
         frame.insert(0, "sample", np.arange(len(unit)))
         return frame
 
     def _point_values(self, points: pd.DataFrame) -> list[dict[str, float]]:
+        """The model's inputs of each run (scope shares are not model inputs)."""
         names = [f.name for f in self.roles.fitted + self.roles.nuisance]
         return [dict(zip(names, map(float, row))) for row in points[names].itertuples(index=False)]
+
+    def share_values(self, points: pd.DataFrame) -> pd.DataFrame:
+        """Scope shares of each run: indexed by sample, one column per share's short name."""
+        frame = points.set_index("sample")[[f.name for f in self.shares]]
+        return frame.rename(columns=lambda name: name.split(".", 1)[1])
 
     def fit(self, stage: str) -> tuple[ABCSMC, pd.DataFrame]:
         """Run (or resume) the ABC-SMC of a stage.
@@ -292,13 +350,14 @@ class Calibration:
             (the fitted ABC object, the posterior: one row per particle with its weight, distance and
             the values of every fitted and nuisance factor).
         """
-        observations = self.observations if stage == "fit" else self.observations[~self.observations["holdout"]]
+        observations = self.observations
         method = self.settings.method
-        abc = ABCSMC(len(self.roles.fitted), self.config.particles, quantile=method.quantile,
+        abc = ABCSMC(len(self.abc_factors), self.config.particles, quantile=method.quantile,
                      epsilon_min=method.epsilon_min, max_generations=self.config.max_generations,
                      min_acceptance=method.min_acceptance, kernel_scale=method.kernel_scale,
                      max_batch=self.config.max_batch, seed=stage_seed(self.seed, STAGES[stage]))
-        self._log(f"{stage}: ABC-SMC over {len(self.roles.fitted)} parameters, {len(observations)} observations")
+        self._log(f"{stage}: ABC-SMC over {len(self.roles.fitted)} parameters and {len(self.shares)} scope shares, "
+                  f"{len(observations)} observations")
         abc.fit(self.evaluate(stage, observations))
         post = abc.posterior_
         frames = []
@@ -318,45 +377,91 @@ class Calibration:
         abc.history().assign(stop_reason=abc.stop_reason_).to_csv(folder / "generations.csv", index=False)
         prior = pd.read_parquet(self.out / "runs" / stage / "g00-b000-points.parquet")
         prior_rows = ResultStore(self.out / "runs" / stage / "g00-b000").results(indicators=self.series.indicators())
-        scaled_errors(self.observations, self.series.simulated(prior_rows)).merge(
+        scaled_errors(self.observations, self.series.simulated(prior_rows, shares=self.share_values(prior))).merge(
             prior, on="sample").to_parquet(folder / "prior_predictive.parquet", index=False)
         return abc, posterior
 
     # -------------------------------------------------------------- stage 3: posterior predictive
 
-    def posterior_predictive(self, stage: str, posterior: pd.DataFrame) -> pd.DataFrame:
-        """A new hindcast (new seed) of every particle of a posterior.
+    def posterior_predictive(self, posterior: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """A new hindcast (new seed) of every particle of the posterior.
 
         Returns:
-            The model's statistic of every series for every year and run, with the particle's
-            importance weight (columns sample, series, year, simulated, weight), also written to
-            ``<stage>/simulated.csv``.
+            ``fit`` and ``holdout``: the model's statistic of every fitted and every held-out series for
+            every year and run, with the particle's importance weight (columns sample, series, year,
+            simulated, weight); ``states``: the city totals of :data:`calibration.start.QUANTITIES` by
+            sample and year (with weight). Written to ``fit/simulated.csv``, ``fit/holdout_simulated.csv``
+            and ``fit/states.csv``.
         """
-        rows = run_points(self.history, self._point_values(posterior), self.out / "runs" / f"posterior_{stage}",
-                          base_seed=stage_seed(self.seed, STAGES[f"posterior_{stage}"]),
-                          model=hindcast_model(self.config.population_scale),
-                          indicators=self.series.indicators(), workers=self.workers)
-        simulated = self.series.simulated(rows)
-        simulated["weight"] = posterior["weight"].to_numpy()[simulated["sample"].to_numpy()]
-        simulated.to_csv(self.out / stage / "simulated.csv", index=False)
-        return simulated
+        holdout = self.holdout_series()
+        rows = run_points(self.history, self._point_values(posterior), self.out / "runs" / "posterior_fit",
+                          base_seed=stage_seed(self.seed, STAGES["posterior_fit"]),
+                          model=hindcast_model(self.config.population_scale), workers=self.workers)
+        shares = posterior.rename(columns={"particle": "sample"}).pipe(self.share_values)
+        weights = posterior["weight"].to_numpy()
+        out = {}
+        for name, series in (("fit", self.series), ("holdout", holdout)):
+            simulated = series.simulated(rows, shares=shares)
+            simulated["weight"] = weights[simulated["sample"].to_numpy()]
+            out[name] = simulated
+        states = rows[(rows["direction"] == "all") & rows["indicator"].isin(QUANTITIES)][
+            ["sample", "year", "indicator", "value"]].copy()
+        states["weight"] = weights[states["sample"].to_numpy()]
+        out["states"] = states
+        out["fit"].to_csv(self.out / "fit" / "simulated.csv", index=False)
+        out["holdout"].to_csv(self.out / "fit" / "holdout_simulated.csv", index=False)
+        states.to_csv(self.out / "fit" / "states.csv", index=False)
+        return out
 
     # -------------------------------------------------------------- stage 4: draws
 
-    def draws(self, posterior: pd.DataFrame) -> pd.DataFrame:
-        """Equally weighted draws: fitted behavioural parameters resampled from the posterior, every
-        other parameter drawn from its prior. Columns ``draw`` and one per full factor name."""
+    def draws(self, posterior: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
+        """Equally weighted draws: fitted behavioural parameters resampled from the posterior, the 2024
+        start state of each draw set from its particle's hindcast (:func:`calibration.start.start_values`),
+        every other parameter drawn from its prior. Columns ``draw`` and one per full factor name; also
+        writes ``start_values.csv`` (per draw: the particle, the hindcast's end-of-2023 targets, the values
+        and how many were clipped to their prior range)."""
         n = self.config.draws
         rng = np.random.default_rng(stage_seed(self.seed, STAGES["draws"], 0))
-        chosen = posterior.iloc[resample(posterior["weight"].to_numpy(), n, rng)]
+        chosen_index = resample(posterior["weight"].to_numpy(), n, rng)
+        chosen = posterior.iloc[chosen_index]
         carried = chosen[list(self.roles.carried)].reset_index(drop=True)
         prior = values_of(self.roles.draw_prior, rng.random((n, len(self.roles.draw_prior))))
         frame = pd.concat([carried, prior], axis=1)
+        if self.roles.start_2024:
+            end_2023 = (states[states["year"] == START_TARGET_YEAR]
+                        .pivot_table(index="sample", columns="indicator", values="value"))
+            forward = load_scenario(FORWARD)
+            records, solved = [], []
+            for i, particle in enumerate(chosen["particle"].to_numpy()):
+                target = end_2023.loc[int(particle)].to_dict()
+                values, clipped = start_values(
+                    self.region, forward, frame.iloc[i].to_dict(), target, self.settings.start_2024,
+                    seed=stage_seed(self.seed, STAGES["start"], i), population_scale=self.config.population_scale)
+                solved.append(values)
+                records.append({"draw": i, "particle": int(particle), "clipped": clipped,
+                                **{f"target_{k}": v for k, v in target.items()}, **values})
+            frame = pd.concat([frame, pd.DataFrame(solved)], axis=1)
+            pd.DataFrame(records).to_csv(self.out / "start_values.csv", index=False, float_format="%.6g")
         order = [f.name for f in self.region.space.factors.values() if f.name in frame.columns]
         frame = frame[order]
         frame.insert(0, "draw", np.arange(n))
         frame.to_csv(self.out / "draws.csv", index=False, float_format="%.6g")
         return frame
+
+    def start_check(self, states: pd.DataFrame) -> pd.DataFrame:
+        """Forward runs of the baseline with this calibration's draws, one year (2024): their state
+        against the hindcast's 2024 state (:func:`calibration.start.start_table`, ``start_2024.csv``)."""
+        scenario = load_scenario(FORWARD).with_values({
+            "parameter_draws": str((self.out / "draws.csv").resolve()), "end_year": START_CHECK_END_YEAR})
+        rows = run_points(scenario, [{}], self.out / "runs" / "start_check",
+                          base_seed=stage_seed(self.seed, STAGES["start_check"]),
+                          model=functools.partial(simulate, population_scale=self.config.population_scale),
+                          replicates=min(START_CHECK_REPLICATES, self.config.draws), detail="city",
+                          indicators=QUANTITIES, workers=self.workers)
+        table = start_table(states, rows, START_CHECK_YEAR)
+        table.to_csv(self.out / "start_2024.csv", index=False)
+        return table
 
     # -------------------------------------------------------------- stage 5: stylized facts
 
@@ -370,6 +475,19 @@ class Calibration:
         rows.to_csv(self.out / "stylized_statistics.csv", index=False)
         table = compare(rows)
         table.to_csv(self.out / "stylized_facts.csv", index=False)
+        return table
+
+    # -------------------------------------------------------------- identification
+
+    def identification(self) -> pd.DataFrame:
+        """The identification sweep (``self.identify``, e.g. :func:`sim.analysis.identification.target_sensitivity`,
+        handed in by the command) on this calibration's draws; written to ``target_sensitivity.csv``."""
+        ident = self.settings.identification
+        table = self.identify(self.out / "draws.csv", self.out / "identification", ident.factors,
+                                   self.config.identification_samples, top=ident.top,
+                                   seed=stage_seed(self.seed, STAGES["identification"]) % (2**31),
+                                   workers=self.workers, population_scale=self.config.population_scale)
+        table.to_csv(self.out / "target_sensitivity.csv", index=False)
         return table
 
     # -------------------------------------------------------------- all stages
@@ -388,24 +506,30 @@ class Calibration:
 
         self._open()
         started = time.perf_counter()
-        results: dict[str, Any] = {}
-        for stage in ("fit", "holdout"):
-            t0 = time.perf_counter()
-            abc, posterior = self.fit(stage)
-            self.timings[f"{stage}_abc"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            simulated = self.posterior_predictive(stage, posterior)
-            self.timings[f"{stage}_posterior_predictive"] = time.perf_counter() - t0
-            results[stage] = (abc, posterior, simulated)
         t0 = time.perf_counter()
-        self.draws(results["fit"][1])
+        abc, posterior = self.fit("fit")
+        self.timings["fit_abc"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        predictive = self.posterior_predictive(posterior)
+        self.timings["posterior_predictive"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self.draws(posterior, predictive["states"])
+        start = self.start_check(predictive["states"])
+        self.timings["draws_and_start_check"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         self._log("stylized facts of the calibrated baseline")
         stylized = self.stylized_facts()
-        self.timings["draws_and_stylized_facts"] = time.perf_counter() - t0
+        self.timings["stylized_facts"] = time.perf_counter() - t0
+        if self.identify and self.config.identification_samples and self.settings.identification is not None:
+            t0 = time.perf_counter()
+            self._log("identification sweep (target probabilities across the priors)")
+            self.identification()
+            self.timings["identification"] = time.perf_counter() - t0
         self.timings["session_total"] = time.perf_counter() - started
         manifest = json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
         self.timings["all_sessions_total"] = self.timings["session_total"] + sum(
             s["seconds"].get("session_total", 0.0) for s in manifest["sessions"])
+        results = {"abc": abc, "posterior": posterior, **predictive, "start": start}
         summary = report.write(self, results, stylized)
         manifest["sessions"].append({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": self.timings,
                                      "workers": self.workers})

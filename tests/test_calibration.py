@@ -19,33 +19,64 @@ from calibration.abc import (
     weighted_quantile,
 )
 from calibration.runs import hindcast_model, run_points, run_seed
-from calibration.series import distances, load_facts, load_series, scaled_errors
+from calibration.series import SeriesSet, distances, load_facts, load_holdout, load_series, scaled_errors
+from calibration.start import QUANTITIES, TOLERANCE, start_table, start_values
 from sim.cli import main as cli
 from sim.core.errors import InputError
 from sim.engine.store import ResultStore
 from sim.inputs.draws import draw_for_seed, load_draws
 from sim.inputs.region import load_region
+from sim.inputs.space import resolve_values
+from sim.model.indicators import head_mask
 from sim.model.model import FutureIndustryModel
 from sim.scenario.loading import load_scenario
 
 SERIES = load_series()
+HOLDOUT = load_holdout(SERIES)
 FACTS = load_facts()
 REGION = load_region("ningbo")
+
+
+def _unit_shares(samples) -> pd.DataFrame:
+    """Scope shares of 1 for these samples: the simulated level is the model quantity itself."""
+    names = [s.name for s in SERIES.scope_share]
+    return pd.DataFrame(1.0, index=pd.Index(sorted(set(samples)), name="sample"), columns=names)
 
 
 # ------------------------------------------------------------------ observations and distance
 
 
-def test_observations_are_indices_of_the_sourced_facts():
+def test_observations_are_the_sourced_facts_and_the_holdout_is_a_separate_file():
     obs = SERIES.observations(FACTS).set_index(["series", "year"])
-    assert obs.loc[("high_tech_enterprises", 2020), "observed"] == pytest.approx(3102 / 2149)
-    assert obs.loc[("high_tech_enterprises", 2022), "observed"] == pytest.approx(5337 / 2149)
-    assert obs.loc[("rd_spend", 2021), "observed"] == pytest.approx(503.0 / 336.8)  # base from another fact
-    assert obs.loc[("biomedicine_output", 2024), "observed"] == pytest.approx(218.6 / 170.5)
-    assert obs.loc[("new_materials_output", 2024), "observed"] == pytest.approx(4919.36 / 4792.8)
-    assert obs.loc[("new_materials_high_tech_firms", 2024), "observed"] == 810
-    assert obs["holdout"].sum() == (obs.index.get_level_values("year") >= SERIES.holdout.from_year).sum()
+    held = HOLDOUT.observations(FACTS).set_index(["series", "year"])
+    assert obs.loc[("high_tech_enterprises", 2020), "observed"] == 3102  # a level, through a scope share
+    assert obs.loc[("high_tech_enterprises", 2022), "observed"] == 5337
+    assert obs.loc[("rd_spend_industry", 2021), "observed"] == 503.0
+    assert obs.loc[("rd_spend_2019", 2019), "observed"] == 336.8
+    assert obs.loc[("invention_patents", 2021), "observed"] == 7819
+    assert obs.loc[("new_listings_2020", 2020), "observed"] == 13
+    assert obs.loc[("biomedicine_output", 2020), "observed"] == pytest.approx(206.1 / 170.5)  # an index
+    assert held.loc[("biomedicine_output", 2024), "observed"] == pytest.approx(218.6 / 170.5)
+    assert held.loc[("new_materials_output", 2024), "observed"] == pytest.approx(4919.36 / 4792.8)
+    assert held.loc[("new_materials_high_tech_firms", 2024), "observed"] == 810
+    assert held.loc[("high_tech_enterprises", 2024), "observed"] == 8800
+    assert not obs["holdout"].any() and held["holdout"].all()
+    assert obs.index.get_level_values("year").max() <= 2022  # the fit sees data up to 2022 only
+    assert held.index.get_level_values("year").min() >= 2023
     assert "arithmetic" in obs.loc[("biomedicine_output", 2020), "note"]  # the derived base says so
+    for s in SERIES.series + HOLDOUT.series:  # every level of a wider statistic goes through a scope share
+        if s.transform == "level":
+            assert s.scope_share in {x.name for x in SERIES.scope_share}, s.id
+
+
+def test_series_refuse_an_unknown_scope_share(tmp_path):
+    from calibration.series import load_series as load
+
+    text = F.CALIBRATION_DIR.joinpath("data", "series.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "series.toml"
+    bad.write_text(text.replace('scope_share = "high_tech_firms"', 'scope_share = "high_tek"', 1), encoding="utf-8")
+    with pytest.raises(InputError, match="high_tek"):
+        load(bad)
 
 
 def _results(values: dict[tuple[int, str, str], float]) -> pd.DataFrame:
@@ -59,23 +90,36 @@ def test_simulated_statistics_sum_directions_and_index_to_the_base_year():
         rows[(0, year, "new_drugs", "revenue_100m_yuan")] = drugs
         rows[(0, year, "future_medicine", "revenue_100m_yuan")] = medicine
         rows[(0, year, "quantum", "revenue_100m_yuan")] = 999.0  # not in the series: ignored
-    sim = SERIES.simulated(_results(rows)).set_index(["series", "year"])["simulated"]
+    sim = SERIES.simulated(_results(rows), shares=_unit_shares([0])).set_index(["series", "year"])["simulated"]
     assert sim[("biomedicine_output", 2019)] == pytest.approx(1.0)
     assert sim[("biomedicine_output", 2020)] == pytest.approx(48 / 40)
     assert sim[("biomedicine_output", 2024)] == pytest.approx(60 / 40)
 
 
+def test_a_level_is_the_model_quantity_over_its_runs_scope_share():
+    rows = {(k, 2020, "all", "high_tech_firms"): 300.0 for k in (0, 1)}  # the city total of the model
+    shares = _unit_shares([0, 1])
+    shares.loc[0, "high_tech_firms"], shares.loc[1, "high_tech_firms"] = 0.1, 0.3
+    sim = SERIES.simulated(_results(rows), shares=shares)
+    got = sim[sim["series"] == "high_tech_enterprises"].set_index("sample")["simulated"]
+    assert got[0] == pytest.approx(300 / 0.1) and got[1] == pytest.approx(300 / 0.3)
+    with pytest.raises(ValueError, match="scope shares"):
+        SERIES.simulated(_results(rows))  # a level without its share is refused, never compared raw
+
+
 def test_scaled_errors_and_distance_by_hand():
     obs = SERIES.observations(FACTS)
-    hte = obs[obs["series"] == "high_tech_enterprises"]
-    bound = obs[obs["series"] == "new_materials_high_tech_firms"]
+    hte = obs[(obs["series"] == "high_tech_enterprises") & obs["year"].isin([2020, 2022])]
+    held = HOLDOUT.observations(FACTS)
+    bound = held[held["series"] == "new_materials_high_tech_firms"]
     used = pd.concat([hte, bound])
+    sd = SERIES.by_id["high_tech_enterprises"].discrepancy_log_sd
     sim = pd.DataFrame({
         "sample": [0, 0, 0, 1, 1, 1],
         "series": ["high_tech_enterprises", "high_tech_enterprises", "new_materials_high_tech_firms"] * 2,
         "year": [2020, 2022, 2024] * 2,
-        "simulated": [3102 / 2149 * np.exp(0.2), 5337 / 2149, 400.0,   # run 0: one error of 1 sd, below the bound
-                      3102 / 2149, 5337 / 2149 * np.exp(-0.4), 810 * np.exp(0.3)],  # run 1: -2 sd, bound +2 sd
+        "simulated": [3102 * np.exp(sd), 5337, 400.0,           # run 0: one error of 1 sd, below the bound
+                      3102, 5337 * np.exp(-2 * sd), 810 * np.exp(0.3)],  # run 1: -2 sd, bound +2 sd
     })
     err = scaled_errors(used, sim).set_index(["sample", "series", "year"])["scaled"]
     assert err[(0, "high_tech_enterprises", 2020)] == pytest.approx(1.0)
@@ -148,9 +192,12 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
     truth = {f.name: float(f.from_unit(u)) for f, u in zip(factors, truth_unit)}
     history = load_scenario("history").with_values({"parameter_draws": "defaults"})
     model = hindcast_model(population_scale=0.5)
+    index = SERIES.by_id["high_tech_enterprises"].model_copy(update={
+        "transform": "index", "scope_share": None, "base_year": 2019, "years": [2020, 2022]})
+    both = SeriesSet(series=[index, HOLDOUT.by_id["new_materials_high_tech_firms"]])  # the index, as synthetic data
     rows = run_points(history, [truth], tmp_path / "truth", base_seed=99, replicates=4, model=model,
-                      indicators=SERIES.indicators(), workers=2)
-    obs = SERIES.simulated(rows).groupby(["series", "year"])["simulated"].mean().rename("observed").reset_index()
+                      indicators=both.indicators(), workers=2)
+    obs = both.simulated(rows).groupby(["series", "year"])["simulated"].mean().rename("observed").reset_index()
     obs = obs[obs["series"].isin(["high_tech_enterprises", "new_materials_high_tech_firms"]) & (obs["observed"] != 1.0)]
     obs = obs.assign(transform="index", sd=0.05, holdout=False)
     assert len(obs) == 11
@@ -158,8 +205,8 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
     def evaluate(unit, key):
         points = [{f.name: float(f.from_unit(u[j])) for j, f in enumerate(factors)} for u in unit]
         runs = run_points(history, points, tmp_path / f"g{key[0]}-b{key[1]}", base_seed=1000 + 100 * key[0] + key[1],
-                          model=model, indicators=SERIES.indicators(), workers=2)
-        d = distances(scaled_errors(obs, SERIES.simulated(runs)), n_observations=len(obs))
+                          model=model, indicators=both.indicators(), workers=2)
+        d = distances(scaled_errors(obs, both.simulated(runs)), n_observations=len(obs))
         return d.reindex(range(len(unit)), fill_value=np.inf).to_numpy()
 
     abc = ABCSMC(2, 40, epsilon_min=1.0, max_generations=3, max_batch=80, seed=7).fit(evaluate)
@@ -177,12 +224,16 @@ def test_parameter_recovery_on_synthetic_data_from_the_model(tmp_path):
 def test_hindcast_produces_every_compared_statistic_for_every_year(tmp_path):
     history = load_scenario("history").with_values({"parameter_draws": "defaults"})
     rows = run_points(history, [{}], tmp_path / "h", base_seed=5, model=hindcast_model(0.3))
-    sim = SERIES.simulated(rows)
+    sim = pd.concat([SERIES.simulated(rows, shares=_unit_shares([0])), HOLDOUT.simulated(rows, shares=_unit_shares([0]))])
+    sim = sim.drop_duplicates(["sample", "series", "year"])  # a series may have fitted and held-out years
     years = list(range(2019, 2025))
-    for s in SERIES.series:
+    for s in SERIES.series + HOLDOUT.series:
         got = sim[sim["series"] == s.id].set_index("year")["simulated"]
         assert got.index.tolist() == years, s.id
-        assert np.isfinite(got).all() and (got > 0).all(), s.id
+        if s.model_indicator == "listings":  # a small yearly count: zero is a possible year
+            assert np.isfinite(got).all() and (got >= 0).all() and got.sum() > 0, s.id
+        else:
+            assert np.isfinite(got).all() and (got > 0).all(), s.id
     # and the data-driven events of the history happen in their year
     model = FutureIndustryModel(history, 5, population_scale=0.3)
     opened = {}
@@ -191,6 +242,12 @@ def test_hindcast_produces_every_compared_statistic_for_every_year(tmp_path):
         opened[model.year - 1] = {i.key for i in model.institutes}
     assert "yongjiang_lab" not in opened[2020] and "yongjiang_lab" in opened[2021]
     assert "concept_verification" in opened[2024]
+    # event counts exist from the scenario's start year; the cumulative ones count from the targets' base year
+    city = rows[rows["direction"] == "all"].pivot_table(index="year", columns="indicator", values="value")
+    assert (city.loc[2019:2023, "breakthroughs"] == 0).all()
+    assert city["breakthroughs"][2024] == city["breakthroughs_in_year"][2024]
+    assert city["breakthroughs_in_year"].loc[2019:2023].sum() > 0
+    assert (city["invention_patents_granted"] > 0).all() and city["listings"].sum() > 0
 
 
 def test_run_points_resumes_from_disk_records_failures_and_gives_each_point_its_own_noise(tmp_path):
@@ -237,8 +294,9 @@ def test_roles_partition_the_parameter_space():
     assert not fitted & nuisance
     assert fitted | nuisance == {n for n, f in REGION.space.factors.items() if f.section != "levers"}
     assert "parameters.initial_high_tech_share" in fitted and "parameters.initial_high_tech_share" not in roles.carried
-    assert set(roles.carried) | {f.name for f in roles.draw_prior} == {
+    assert set(roles.carried) | set(roles.start_2024) | {f.name for f in roles.draw_prior} == {
         n for n, f in REGION.space.factors.items() if f.section == "parameters"}
+    assert not set(roles.start_2024) & set(roles.carried)
 
 
 # ------------------------------------------------------------------ quick mode end to end
@@ -247,40 +305,114 @@ def test_roles_partition_the_parameter_space():
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("calibration") / "quick"
-    started = time.perf_counter()
-    summary = F.Calibration(out=out, mode="quick", seed=11, progress=False).run()
-    return out, summary, time.perf_counter() - started
+    calls = []
+    original = F.Calibration.holdout_series
+
+    def watched(self):  # the hold-out file is read only once the fit's posterior exists
+        calls.append((self.out / "fit" / "posterior.csv").exists())
+        return original(self)
+
+    F.Calibration.holdout_series = watched
+    try:
+        started = time.perf_counter()
+        summary = F.Calibration(out=out, mode="quick", seed=11, progress=False).run()
+        seconds = time.perf_counter() - started
+    finally:
+        F.Calibration.holdout_series = original
+    return out, summary, seconds, calls
 
 
 @pytest.mark.slow
 def test_quick_mode_writes_the_report_and_draws(quick):
     # its wall time is measured, not asserted (the report states it; benchmarks time it)
-    out, summary, _seconds = quick
+    out, summary, _seconds, calls = quick
     report = out / "report"
     for name in ("report.md", "fit.csv", "hindcast.csv", "holdout.csv", "parameters.csv", "nuisance.csv",
-                 "screening.csv", "generations.csv", "stylized_facts.csv", "summary.json"):
+                 "screening.csv", "generations.csv", "stylized_facts.csv", "summary.json", "start_2024.csv"):
         assert (report / name).exists(), name
     fit = pd.read_csv(report / "fit.csv")
     obs = SERIES.observations(FACTS)
     assert len(fit) == len(obs) and fit["sim_median"].notna().all()
     holdout = pd.read_csv(report / "holdout.csv")
-    assert sorted(zip(holdout["series"], holdout["year"])) == sorted(
-        zip(obs.loc[obs["holdout"], "series"], obs.loc[obs["holdout"], "year"]))
+    held = HOLDOUT.observations(FACTS)
+    assert sorted(zip(holdout["series"], holdout["year"])) == sorted(zip(held["series"], held["year"]))
+    assert holdout["sim_median"].notna().all()
+    assert calls and all(calls)  # the fit never read the hold-out file
+    assert summary["holdout"]["predicted"] == len(held)
+    assert summary["holdout"]["share_in_band"] == pytest.approx(holdout["in_band"].mean())
     hindcast = pd.read_csv(report / "hindcast.csv")
-    assert len(hindcast) == len(SERIES.series) * 6  # every series, every year 2019-2024
+    ids = {s.id for s in SERIES.series + HOLDOUT.series}
+    assert len(hindcast) == len(ids) * 6  # every series, every year 2019-2024
     params = pd.read_csv(report / "parameters.csv")
-    assert set(params["parameter"]) == {f.name for f in F.roles(REGION.space, F.load_settings()).fitted}
+    settings = F.load_settings()
+    assert set(params["parameter"]) == ({f.name for f in F.roles(REGION.space, settings).fitted}
+                                        | {f"scope_share.{s.name}" for s in SERIES.scope_share})
     assert set(params["verdict"]) <= {"pinned down", "partly", "stays wide"}
+    assert params["range_ratio"].between(0, 1 / 0.9).all()  # a 90% posterior interval within the whole prior range
     stylized = pd.read_csv(report / "stylized_facts.csv")
     assert len(stylized) == 6 and stylized["model_median"].notna().all()
+    start = pd.read_csv(report / "start_2024.csv")
+    assert start["quantity"].tolist() == list(QUANTITIES) and start["forward_median"].notna().all()
     text = (report / "report.md").read_text(encoding="utf-8")
-    assert "Hold-out" in text and "Stylized facts" in text and "min" in text
+    assert "Hold-out" in text and "Stylized facts" in text and "min" in text and "starting point" in text
     assert summary["fit"]["observations"] == len(obs)
 
 
-@pytest.mark.slow
+def test_each_draw_starts_2024_from_its_own_hindcast(quick):
+    """The 2024 start-state values of a draw reproduce the end-of-2023 state of the hindcast of the
+    particle it was drawn from (firms and revenue exactly, certified and listed firms as expected counts)."""
+    out, _, _, _ = quick
+    values = pd.read_csv(out / "start_values.csv")
+    draws = pd.read_csv(out / "draws.csv").set_index("draw")
+    settings = F.load_settings()
+    scale = settings.modes["quick"].population_scale
+    forward = load_scenario("baseline")
+    checked = 0
+    for row in values[values["clipped"] == 0].head(3).itertuples():
+        draw = draws.loc[row.draw].to_dict()
+        solved = values.set_index("draw").loc[row.draw]
+        for name in F.roles(REGION.space, settings).start_2024:  # the draws carry the solved values
+            assert draw[name] == pytest.approx(solved[name], rel=1e-5)
+        resolved = resolve_values(REGION.space, forward.uncertainties, forward.parameters, draw)
+        seed = F.stage_seed(11, F.STAGES["start"], int(row.draw))  # the construction start_values counted on
+        model = FutureIndustryModel(forward, seed, values=resolved, population_scale=scale)
+        f, rows = model.firms, model.firms.live()
+        assert len(rows) == pytest.approx(row.target_firms, rel=0.02)
+        assert f.revenue[rows].sum() == pytest.approx(row.target_revenue_100m_yuan, rel=0.02)
+        assert f.high_tech[rows].sum() == pytest.approx(row.target_high_tech_firms, rel=0.15, abs=5)
+        assert f.listed[rows].sum() == pytest.approx(row.target_listed_firms, rel=0.3, abs=3)
+        heads = head_mask(model, rows).sum()
+        assert heads == pytest.approx(row.target_head_enterprises, rel=0.2, abs=2)
+        checked += 1
+    assert checked > 0 or (values["clipped"] > 0).all()
+
+
+def test_start_table_compares_medians_by_hand():
+    hindcast = pd.DataFrame({"sample": [0, 1, 2] * len(QUANTITIES), "year": 2024,
+                             "indicator": np.repeat(QUANTITIES, 3), "value": np.tile([90.0, 100.0, 110.0], len(QUANTITIES))})
+    forward = pd.DataFrame({"replicate": [0, 1] * len(QUANTITIES), "year": 2024,
+                            "indicator": np.repeat(QUANTITIES, 2), "value": np.tile([104.0, 106.0], len(QUANTITIES))})
+    forward.loc[forward["indicator"] == "head_enterprises", "value"] = [120.0, 130.0]
+    table = start_table(hindcast, forward).set_index("quantity")
+    assert table.loc["firms", "relative_difference"] == pytest.approx(0.05)
+    assert table.loc["firms", "within"] and not table.loc["head_enterprises", "within"]
+    assert TOLERANCE == 0.10
+
+
+def test_forward_runs_start_where_the_installed_calibration_hindcast_ends():
+    """Issue item: forward runs and the hindcast agree within 10% in 2024 (medians) on revenue, firms,
+    head enterprises, listed firms and high-tech firms; checked on the installed (full) calibration."""
+    path = F.INSTALLED_REPORT / "start_2024.csv"
+    if not path.exists():
+        pytest.skip("no installed calibration with a start check yet")
+    table = pd.read_csv(path).set_index("quantity")
+    assert set(table.index) == set(QUANTITIES)
+    for quantity, row in table.iterrows():
+        assert abs(row["forward_median"] / row["hindcast_median"] - 1.0) <= TOLERANCE, quantity
+
+
 def test_draws_round_trip_into_the_model(quick):
-    out, _, _ = quick
+    out, _, _, _ = quick
     path = out / "draws.csv"
     draws = pd.read_csv(path)
     config = F.load_settings().modes["quick"]
@@ -303,7 +435,7 @@ def test_draws_round_trip_into_the_model(quick):
 
 @pytest.mark.slow
 def test_quick_mode_resumes_from_disk_with_the_same_result(quick):
-    out, summary, _ = quick
+    out, summary, _, _ = quick
     started = time.perf_counter()
     again = F.Calibration(out=out, mode="quick", seed=11, progress=False).run()
     assert time.perf_counter() - started < 30  # every batch is read back

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from calibration.fit import Calibration
+from sim.analysis.identification import target_sensitivity
 from sim.core.errors import InputError
 
 
@@ -32,7 +33,8 @@ def cli_main(args: argparse.Namespace) -> int:
         raise InputError("at least one worker is needed", key="--workers", value=args.workers, allowed="1 or more")
     out = Path(args.out) if args.out else Path("results") / "calibration" / args.mode
     install = args.install if args.install is not None else args.mode == "full"
-    calibration = Calibration(out=out, mode=args.mode, seed=args.seed, workers=args.workers)
+    calibration = Calibration(out=out, mode=args.mode, seed=args.seed, workers=args.workers,
+                              identify=target_sensitivity)
     summary = calibration.run(install=install)
     print(f"calibration ({args.mode}) finished: {summary['headline']}")
     print(f"report: {out / 'report' / 'report.md'}; draws: {out / 'draws.csv'}")

@@ -7,7 +7,6 @@ LEADING_GROUP_SHARE = 0.01  # Ningbo's leading group in a direction: its top 1% 
 LEADING_GROUP_MIN = 3       # ...and at least 3 firms; its median sets the frontier (leader_relative_tech)
 MAX_INITIAL_SHARE = 0.25  # no initial firm holds more than a quarter of its direction's revenue (assumption)
 PRODUCT_QUALITY_SD = 0.3  # log-sd of product quality around the firm's technology level (assumption)
-LISTING_PROBABILITY = 0.25  # per year, for firms meeting the listing rule (assumption)
 SHOCK_HAZARD_FACTOR = 1.3   # exit hazards in a macro-shock year (assumption)
 SHOCK_FINANCE_FACTOR = 0.6  # private VC and start-up formation in a shock year (assumption)
 INITIAL_TECH_CENTRE_SHARE = 0.5  # of qualifying firms already recognised at the start (assumption)
@@ -25,7 +24,11 @@ STREAMS = ("init", "environment", "talent", "platforms", "funds", "subsidies", "
            "designations", "rounding", "projects", "order_funds", "order_scientists", "scientists",
            "institute_breakthroughs", "institute_tech_transfers", "institute_spinoffs", "institute_standards",
            "products", "first_of_a_kind", "validation", "standards", "firm_breakthroughs", "productivity",
-           "diversification")
+           "diversification", "patents")
+# Event counters: cumulative from the targets' base year (2024) and, as yearly flows "<name>_in_year",
+# from the scenario's start year (so a hindcast from 2019 reports every year's events).
+EVENT_COUNTERS = ("breakthroughs", "standards", "innovation_platforms", "application_scenarios",
+                  "high_end_products", "tech_transfers", "spinoffs")
 MAX_TOP_SCIENTISTS_PER_YEAR = 100  # per direction (the lever's bound): size of the per-scientist draws
 # Levers whose costs the model records as delivered (indicators ``spending_<lever>``), in a fixed order
 # (also the sub-stream index of each lever's unit rounding, so one lever's rounding never moves another's).

@@ -3,7 +3,8 @@
 Every indicator is declared once, in ``sim/data/<region>/indicators.toml`` (labels, unit, kind, scope,
 definition, thresholds); this module computes the declared ones from the model's state. Cumulative
 indicators (breakthroughs, standards, platforms, scenarios, high-end products) count events from the
-targets' base year (2024) on.
+targets' base year (2024) on; their yearly flows (``<name>_in_year``), new listings and invention
+patents granted are counted in every simulated year from the scenario's start.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ def year_indicators(model: ModelState) -> tuple[dict[str, np.ndarray], dict[str,
     for name in ("breakthroughs", "standards", "innovation_platforms", "application_scenarios",
                  "high_end_products", "tech_transfers", "spinoffs"):
         out[name] = model.cumulative[name].copy()
+        out[f"{name}_in_year"] = model.year_events[name].copy()
+    out["listings"] = model.year_events["listings"].copy()
+    out["invention_patents_granted"] = model.year_events["invention_patents_granted"].copy()
     young = model.year_events["young_at_start"]
     rates = {"young_firm_exit_rate": (model.year_events["young_exits"], young),
              "firm_technology": (per_direction(f.relative_tech[rows]), per_direction())}

@@ -22,7 +22,6 @@ from agents.institutes import EVENT_KINDS, PLATFORM_KINDS, Institute
 from agents.talent import TopScientist
 from sim.model import rules
 from sim.model.constants import (
-    LISTING_PROBABILITY,
     MAX_TOP_SCIENTISTS_PER_YEAR,
     PRODUCT_QUALITY_SD,
     SHOCK_FINANCE_FACTOR,
@@ -338,6 +337,15 @@ class YearMechanisms(ModelState):
         firm_rd = np.bincount(d, weights=f.rd_spend[live], minlength=n_dir)
         self.count("breakthroughs",
                    self.stream("firm_breakthroughs").poisson(v.firm_breakthrough_share * firm_rd / 10.0))
+        self._grant_patents(firm_rd)
+
+    def _grant_patents(self, firm_rd: np.ndarray) -> None:
+        """Invention patents granted this year: Poisson in the R&D of the directions' firms and institutes
+        (``patents_per_100m_yuan_rd`` per 亿, proportional; ODD "Innovation")."""
+        v = self.values
+        institute_rd = self.institute_researchers() * v.cost_per_researcher_100m_yuan
+        mean = v.patents_per_100m_yuan_rd * (firm_rd + institute_rd)
+        self.year_events["invention_patents_granted"] += self.stream("patents").poisson(mean)
 
     # ------------------------------------------------------------------ 9. growth and scenarios
 
@@ -447,7 +455,9 @@ class YearMechanisms(ModelState):
         f.certified_year[live[newly | (renewal_due & eligible)]] = self.year
         f.high_tech[live[lapsed]] = False
         listable = ~f.listed[live] & f.high_tech[live] & (f.revenue[live] >= 3.0) & (f.age[live] >= 3)
-        f.listed[live[listable & (draws[1] < LISTING_PROBABILITY)]] = True
+        listing = live[listable & (draws[1] < v.listing_probability)]
+        f.listed[listing] = True
+        self.year_events["listings"] += np.bincount(f.direction[listing], minlength=self.region.n_directions)
 
     def _exit(self) -> None:
         f, v = self.firms, self.values

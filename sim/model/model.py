@@ -46,6 +46,7 @@ from sim.inputs.space import Values, resolve_values
 from sim.model import rules
 from sim.model.constants import (
     AGE_SCALE_YEARS,
+    EVENT_COUNTERS,
     INITIAL_TECH_CENTRE_SHARE,
     LEADING_GROUP_MIN,
     LEADING_GROUP_SHARE,
@@ -100,10 +101,10 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self.t = 0
         self.base_year = self.region.base_year  # targets.toml: cumulative indicators count from it
         n_dir, n_dist = self.region.n_directions, self.region.n_districts
-        self.cumulative = {k: np.zeros(n_dir) for k in (
-            "breakthroughs", "standards", "innovation_platforms", "application_scenarios", "high_end_products",
-            "tech_transfers", "spinoffs")}
-        self.year_events = {k: np.zeros(n_dir) for k in ("entries", "exits", "young_exits", "young_at_start")}
+        self.cumulative = {k: np.zeros(n_dir) for k in EVENT_COUNTERS}
+        self.year_events = {k: np.zeros(n_dir) for k in ("entries", "exits", "young_exits", "young_at_start",
+                                                         "listings", "invention_patents_granted",
+                                                         *EVENT_COUNTERS)}
         self.pending_transfers = np.zeros(n_dir, dtype=np.int64)
         self.pending_spinoffs: list[tuple[int, int, int, str]] = []
         self.talent_departures_top = np.zeros(n_dir)
@@ -168,7 +169,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         f.high_tech[rows] = certified
         f.certified_year[rows] = np.where(certified, self.year - rng.integers(0, 3, size=len(rows)), NO_YEAR)
         f.listed[rows] = ((f.revenue[rows] >= 3.0) & (f.age[rows] >= 5)
-                          & (rng.random(len(rows)) < 0.3))
+                          & (rng.random(len(rows)) < v.initial_listed_share))
         rule = self.region.indicators["innovation_platforms"]
         qualifies = (f.rd_spend[rows] >= rule["rd_min_100m_yuan"]) & (f.researchers[rows] >= rule["researchers_min"])
         f.tech_centre[rows] = qualifies & (rng.random(len(rows)) < INITIAL_TECH_CENTRE_SHARE)

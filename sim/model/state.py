@@ -170,7 +170,9 @@ class ModelState:
         return float(sum(v.sum() for v in self.spent.values()))
 
     def count(self, name: str, by_direction: np.ndarray) -> None:
-        """Add events of this year to a cumulative indicator (counted from the base year on)."""
+        """Add events of this year to an event counter: to its yearly flow (every year from the scenario's
+        start) and to its cumulative indicator (counted from the targets' base year on)."""
+        self.year_events[name] += by_direction
         if self.year >= self.base_year:
             self.cumulative[name] += by_direction
 
