@@ -38,9 +38,9 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -483,6 +483,7 @@ class Calibration:
         """The identification sweep (``self.identify``, e.g. :func:`sim.analysis.identification.target_sensitivity`,
         handed in by the command) on this calibration's draws; written to ``target_sensitivity.csv``."""
         ident = self.settings.identification
+        assert ident is not None and self.identify is not None  # the command hands both in
         table = self.identify(self.out / "draws.csv", self.out / "identification", ident.factors,
                                    self.config.identification_samples, top=ident.top,
                                    seed=stage_seed(self.seed, STAGES["identification"]) % (2**31),

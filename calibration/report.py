@@ -204,7 +204,6 @@ def write(calibration: Calibration, results: dict[str, Any], stylized: pd.DataFr
     obs = calibration.observations
     hold_obs = held.observations(load_facts())
     labels = {s.id: s.label_en for s in series.series + held.series}
-    labels_zh = {s.id: s.label_zh for s in series.series + held.series}
 
     abc_fit, posterior_fit = results["abc"], results["posterior"]
     prior_predictive = pd.read_parquet(calibration.out / "fit" / "prior_predictive.parquet")
@@ -220,7 +219,8 @@ def write(calibration: Calibration, results: dict[str, Any], stylized: pd.DataFr
     parameters = parameter_table(calibration.abc_factors, posterior_fit, roles)
     nuisance = parameter_table(calibration.roles.nuisance, posterior_fit, {})
     correlations = posterior_correlations(list(calibration.abc_factors), posterior_fit)
-    screening = screening_table(prior_predictive, [f.name for f in calibration.abc_factors + calibration.roles.nuisance])
+    factors = [*calibration.abc_factors, *calibration.roles.nuisance]
+    screening = screening_table(prior_predictive, [f.name for f in factors])
     generations = pd.read_csv(calibration.out / "fit" / "generations.csv").assign(stage="fit")
     start = results["start"]
 
@@ -273,7 +273,7 @@ def write(calibration: Calibration, results: dict[str, Any], stylized: pd.DataFr
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=float),
                                          encoding="utf-8")
     page = _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, correlations, generations,
-                 stylized, labels, labels_zh, start, held, identification)
+                 stylized, labels, start, held, identification)
     (folder / "report.md").write_text(page, encoding="utf-8")
     return summary
 
@@ -285,7 +285,7 @@ def _identification_file(calibration: Calibration) -> pd.DataFrame | None:
 
 
 def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, correlations, generations,
-          stylized, labels, labels_zh, start, held, identification) -> str:
+          stylized, labels, start, held, identification) -> str:
     s = summary
     secs = s["seconds"]
     f = fit.assign(label=fit["series"].map(labels))
@@ -460,7 +460,7 @@ def _identification_section(table: pd.DataFrame | None) -> list[str]:
     parameters (from ``target_sensitivity.csv``, if that stage ran)."""
     lines = ["### What the targets rest on", ""]
     if table is None or table.empty:
-        return lines + ["(target sensitivity not computed in this run: `weilai calibrate --identification`)", ""]
+        return [*lines, "(target sensitivity not computed in this run: `weilai calibrate --identification`)", ""]
     lines += [
         "For the parameters with the largest Sobol' total indices (ST) on the probability of meeting a 2035 "
         "target (a Sobol' sweep of the baseline over the parameters of `[identification]` in "

@@ -15,7 +15,6 @@ The hold-out file has the same format and uses the scope shares of series.toml; 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -180,26 +179,28 @@ class SeriesSet(_Frozen):
             quantity over its scope share). Index years run over every simulated year (the base year
             has 1).
         """
-        keys = list(keys) if keys is not None else [k for k in ("sample", "replicate") if k in results.columns]
+        key_cols: list[str] = (list(keys) if keys is not None
+                               else [k for k in ("sample", "replicate") if k in results.columns])
         if shares is None and any(s.scope_share for s in self.series):
             raise ValueError("these series need the scope shares of every run (shares=...)")
         frames = []
         for s in self.series:
             rows = results[(results["indicator"] == s.model_indicator)
                            & results["direction"].isin(s.model_directions)]
-            total = rows.groupby([*keys, "year"], sort=True)["value"].sum().unstack("year")
+            total = rows.groupby([*key_cols, "year"], sort=True)["value"].sum().unstack("year")
             if s.transform == "index":
                 if s.base_year not in total.columns:
                     continue
                 base = total[s.base_year].where(total[s.base_year] > 0)
                 total = total.div(base, axis=0)
             elif s.scope_share is not None:
+                assert shares is not None  # checked above
                 share = shares[s.scope_share].reindex(total.index.get_level_values("sample")).to_numpy()
                 total = total.div(share, axis=0)
             long = total.stack().rename("simulated").reset_index()
-            long.insert(len(keys), "series", s.id)
+            long.insert(len(key_cols), "series", s.id)
             frames.append(long)
-        columns = [*keys, "series", "year", "simulated"]
+        columns = [*key_cols, "series", "year", "simulated"]
         return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 

@@ -27,11 +27,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from sim.inputs.region import Region
+from sim.inputs.space import resolve_values
 from sim.model.indicators import head_mask
 from sim.model.model import FutureIndustryModel
-from sim.inputs.region import Region
 from sim.scenario.schema import Scenario
-from sim.inputs.space import resolve_values
 
 QUANTITIES = ("firms", "revenue_100m_yuan", "high_tech_firms", "listed_firms", "head_enterprises")
 START_YEAR = 2024
@@ -99,14 +99,17 @@ def _match_heads(model: FutureIndustryModel, rows: np.ndarray, space, short: str
     high = np.array([fac.high for fac in entry.factors])
     base = f.relative_tech[rows].copy()
     direction = f.direction[rows]
-    best, best_gap = None, np.inf
+    best: tuple[float, np.ndarray] | None = None
+    best_gap = np.inf
     for k in LEADER_FACTORS:
         chosen = np.clip(current * k, low, high)
         f.relative_tech[rows] = base * (chosen / current)[direction]
         gap = abs(float(head_mask(model, rows).sum()) - target)
-        if gap < best_gap - 1e-9 or (abs(gap - best_gap) <= 1e-9 and abs(np.log(k)) < abs(np.log(best[0]))):
+        if best is None or gap < best_gap - 1e-9 or (
+                abs(gap - best_gap) <= 1e-9 and abs(np.log(k)) < abs(np.log(best[0]))):
             best, best_gap = (k, chosen), gap
     f.relative_tech[rows] = base
+    assert best is not None  # LEADER_FACTORS is not empty
     k, chosen = best
     for fac, value in zip(entry.factors, chosen):
         values[fac.name] = float(value)

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.model.model import simulate
-from sim.core.paths import SCENARIOS_DIR
 from sim.analysis.sensitivity import analyze_store
-from sim.analysis.sweep import Sweep, SweepSpec, run_sweep
+from sim.analysis.sweep import SobolOptions, Sweep, SweepSpec, run_sweep
 from sim.analysis.targets import load_targets
+from sim.core.paths import SCENARIOS_DIR
+from sim.model.model import simulate
 
 LEVELS = ("low", "mid", "high")  # thirds of the prior range, on its unit scale
 
@@ -62,7 +62,7 @@ def target_sensitivity(draws: Path, folder: Path, factors: list[str], samples: i
     scenario = scenario_with_draws(draws, folder)
     spec = SweepSpec(name="calibration_identification", scenario=str(scenario), method="sobol", samples=samples,
                      seed=seed, factors=factors, group_directions=True, outputs=[], years=[2035], targets=True,
-                     detail="city", sobol={"second_order": False, "num_resamples": 100, "conf_level": 0.95})
+                     detail="city", sobol=SobolOptions(second_order=False, num_resamples=100, conf_level=0.95))
     sweep = Sweep(spec, None)
     store = run_sweep(sweep, folder / "sweep", workers=workers, progress=False,
                       model=functools.partial(simulate, population_scale=population_scale))
