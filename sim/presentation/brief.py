@@ -425,7 +425,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
 
     region = region or load_region()
     L.check_lang(lang)
-    say = progress or (lambda message: None)
+    say = progress or (lambda _message: None)
     say("first screen")
     first_screen = first_screen_html(inputs, lang, value, region)
     sections: list[tuple[str, list[str], list[Any]]] = []
@@ -541,7 +541,7 @@ def write_brief(paths: list[str | Path], out: str | Path, lang: str = "zh", titl
     """
     from sim.presentation.first_screen import read_value
 
-    say = progress or (lambda message: None)
+    say = progress or (lambda _message: None)
     say("reading " + ", ".join(map(str, paths)))
     inputs = load_inputs(paths)
     table = read_value(value) if value is not None else None

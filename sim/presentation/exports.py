@@ -168,7 +168,7 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
 
     region = region or load_region()
     zh = lang == "zh"
-    say = progress or (lambda message: None)
+    say = progress or (lambda _message: None)
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_WIDTH_EMU, SLIDE_HEIGHT_EMU
     titles: dict = {}
