@@ -256,9 +256,11 @@ def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region 
         if problems:
             text += f"注意：这次敏感性分析尚未收敛（{'；'.join(problems)}），排序仅供参考，请加大样本量后再引用。"
         return text
-    text = f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: {', '.join(names)}."
+    text = (f"Across the {outputs} outputs analysed (mean {measure}), "
+            f"the most influential factors are: {', '.join(names)}.")
     if problems:
-        text += f" Caution: this sensitivity analysis has not converged ({'; '.join(problems)}); quote it only after a larger sample."
+        text += (f" Caution: this sensitivity analysis has not converged ({'; '.join(problems)}); "
+                 "quote it only after a larger sample.")
     return text
 
 

@@ -239,13 +239,15 @@ def html_to_pdf(html_file: str | Path, out: str | Path, timeout: float = 180.0) 
     binary = chromium_binary()
     if binary is None:
         raise InputError("printing to PDF needs Chromium or Chrome", key="--format", value="pdf",
-                         allowed="install chromium (apt-get install chromium), or set WEILAI_CHROMIUM; or use html/pptx")
+                         allowed="install chromium (apt-get install chromium), "
+                         "or set WEILAI_CHROMIUM; or use html/pptx")
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         env = _fontconfig_with_packaged_font(Path(tmp))
         command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                   f"--user-data-dir={tmp}/profile", "--virtual-time-budget=60000", "--run-all-compositor-stages-before-draw",
+                   f"--user-data-dir={tmp}/profile", "--virtual-time-budget=60000",
+                   "--run-all-compositor-stages-before-draw",
                    f"--print-to-pdf={out}", Path(html_file).resolve().as_uri()]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     if not out.exists() or out.stat().st_size == 0:
