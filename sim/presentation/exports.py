@@ -163,6 +163,7 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
     """Write the briefing as 16:9 slides: title (headline, caveat), target boards, comparison, what
     each 亿元 buys, the decision bullets."""
     from pptx import Presentation
+    from pptx.util import Emu
 
     from sim.presentation.first_screen import caveat_lines, decision_bullets, headline, tiles, value_bullet
 
@@ -170,7 +171,7 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
     zh = lang == "zh"
     say = progress or (lambda _message: None)
     prs = Presentation()
-    prs.slide_width, prs.slide_height = SLIDE_WIDTH_EMU, SLIDE_HEIGHT_EMU
+    prs.slide_width, prs.slide_height = Emu(SLIDE_WIDTH_EMU), Emu(SLIDE_HEIGHT_EMU)
     titles: dict = {}
     for s in inputs.stores:
         titles.update(s.provenance.titles())
@@ -195,7 +196,7 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
     _text_slide(prs, "决策要点" if zh else "The decision", bullets + caveat_lines(lang)[1:], size=18)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    prs.save(out)
+    prs.save(str(out))
     return out
 
 
