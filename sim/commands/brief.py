@@ -17,7 +17,8 @@ FORMATS = ("html", "pptx", "pdf")
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``weilai brief``."""
     parser.add_argument("stores", nargs="+", metavar="STORE",
-                        help="result-store folders (ensemble, compare, sweep with indices) or comparison tables (.csv/.parquet)")
+                        help="result-store folders (ensemble, compare, sweep with indices) "
+                        "or comparison tables (.csv/.parquet)")
     parser.add_argument("--out", default=None, help="the file to write (default: brief.<format>)")
     parser.add_argument("--format", choices=FORMATS, default="html",
                         help="html: one offline page (default); pptx: 16:9 slides; pdf: the page printed by Chromium")

@@ -42,7 +42,8 @@ def cli_main(args: argparse.Namespace) -> int:
     for project, rows in table.groupby("project", sort=False):
         print(f"【{L.project_label(project, args.lang)}】" if zh else f"[{L.project_label(project, args.lang)}]")
         for lever, row in rows.iterrows():
-            print(f"  {L.pad_text(L.lever_label(str(lever), args.lang), 28)}" + "".join(f"{row[y]:>8.2f}" for y in shown)
+            print(f"  {L.pad_text(L.lever_label(str(lever), args.lang), 28)}"
+                  + "".join(f"{row[y]:>8.2f}" for y in shown)
                   + f"{row['total']:>16.1f}")
     totals = plan.total_spending()
     print(("财政投入：" if zh else "City spending: ") + L.money_text(float(totals.sum()), first, last, args.lang))

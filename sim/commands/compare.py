@@ -49,7 +49,8 @@ def format_comparison_table(table: pd.DataFrame, medians: pd.DataFrame | None, y
             f"A = {a}   B = {b}   (same seeds; difference = P(B) - P(A) in percentage points, Newcombe 95% interval)")
     cols = ("目标", "中位A", "中位B", "P(A)", "P(B)", "B−A", "95%区间") if zh else \
         ("target", "med A", "med B", "P(A)", "P(B)", "B-A", "95% interval")
-    lines = [head, f"{L.pad_text(cols[0], 40)}{cols[1]:>8}{cols[2]:>8}{cols[3]:>7}{cols[4]:>7}{cols[5]:>7}{cols[6]:>16}"]
+    lines = [head,
+             f"{L.pad_text(cols[0], 40)}{cols[1]:>8}{cols[2]:>8}{cols[3]:>7}{cols[4]:>7}{cols[5]:>7}{cols[6]:>16}"]
     lines.append("-" * 90)
     med = {}
     if medians is not None and not medians.empty:
@@ -66,7 +67,8 @@ def format_comparison_table(table: pd.DataFrame, medians: pd.DataFrame | None, y
         lines.append(f"财政投入 A：{L.money_text(cost_a, first, last)}；B：{L.money_text(cost_b, first, last)}；"
                      f"B比A{'多' if cost_b >= cost_a else '少'}：{L.money_text(abs(cost_b - cost_a), first, last)}")
     else:
-        lines.append(f"City spending A: {L.money_text(cost_a, first, last, 'en')}; B: {L.money_text(cost_b, first, last, 'en')}; "
+        lines.append(f"City spending A: {L.money_text(cost_a, first, last, 'en')}; "
+                     f"B: {L.money_text(cost_b, first, last, 'en')}; "
                      f"B - A: {L.money_text(cost_b - cost_a, first, last, 'en')}")
     return "\n".join(lines)
 

@@ -17,7 +17,8 @@ def cli_main(args: argparse.Namespace) -> int:
     from sim.presentation.exports import store_tables, write_xlsx
 
     if not str(args.xlsx).lower().endswith(".xlsx"):
-        raise InputError("the workbook must be an .xlsx file", key="--xlsx", value=args.xlsx, allowed="a path ending in .xlsx")
+        raise InputError("the workbook must be an .xlsx file", key="--xlsx",
+                         value=args.xlsx, allowed="a path ending in .xlsx")
     sheets = store_tables(args.store)
     out = write_xlsx(sheets, args.xlsx)
     print(f"wrote {out}: " + ", ".join(f"{name} ({len(frame)} rows)" for name, frame in sheets.items()))

@@ -67,4 +67,5 @@ def apply_sets(scenario, items: list[str]):
     except (AttributeError, TypeError):
         key = next(iter(values))
         raise InputError("the key runs through a value that is not a table", file="--set", key=key,
-                         allowed="a dotted key of the scenario, e.g. levers.rd_grants.amount_100m_yuan_per_year") from None
+                         allowed="a dotted key of the scenario, "
+                         "e.g. levers.rd_grants.amount_100m_yuan_per_year") from None

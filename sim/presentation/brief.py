@@ -256,9 +256,11 @@ def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region 
         if problems:
             text += f"注意：这次敏感性分析尚未收敛（{'；'.join(problems)}），排序仅供参考，请加大样本量后再引用。"
         return text
-    text = f"Across the {outputs} outputs analysed (mean {measure}), the most influential factors are: {', '.join(names)}."
+    text = (f"Across the {outputs} outputs analysed (mean {measure}), "
+            f"the most influential factors are: {', '.join(names)}.")
     if problems:
-        text += f" Caution: this sensitivity analysis has not converged ({'; '.join(problems)}); quote it only after a larger sample."
+        text += (f" Caution: this sensitivity analysis has not converged ({'; '.join(problems)}); "
+                 "quote it only after a larger sample.")
     return text
 
 
@@ -425,7 +427,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
 
     region = region or load_region()
     L.check_lang(lang)
-    say = progress or (lambda message: None)
+    say = progress or (lambda _message: None)
     say("first screen")
     first_screen = first_screen_html(inputs, lang, value, region)
     sections: list[tuple[str, list[str], list[Any]]] = []
@@ -541,7 +543,7 @@ def write_brief(paths: list[str | Path], out: str | Path, lang: str = "zh", titl
     """
     from sim.presentation.first_screen import read_value
 
-    say = progress or (lambda message: None)
+    say = progress or (lambda _message: None)
     say("reading " + ", ".join(map(str, paths)))
     inputs = load_inputs(paths)
     table = read_value(value) if value is not None else None

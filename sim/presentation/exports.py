@@ -163,14 +163,15 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
     """Write the briefing as 16:9 slides: title (headline, caveat), target boards, comparison, what
     each 亿元 buys, the decision bullets."""
     from pptx import Presentation
+    from pptx.util import Emu
 
     from sim.presentation.first_screen import caveat_lines, decision_bullets, headline, tiles, value_bullet
 
     region = region or load_region()
     zh = lang == "zh"
-    say = progress or (lambda message: None)
+    say = progress or (lambda _message: None)
     prs = Presentation()
-    prs.slide_width, prs.slide_height = SLIDE_WIDTH_EMU, SLIDE_HEIGHT_EMU
+    prs.slide_width, prs.slide_height = Emu(SLIDE_WIDTH_EMU), Emu(SLIDE_HEIGHT_EMU)
     titles: dict = {}
     for s in inputs.stores:
         titles.update(s.provenance.titles())
@@ -195,7 +196,7 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
     _text_slide(prs, "决策要点" if zh else "The decision", bullets + caveat_lines(lang)[1:], size=18)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    prs.save(out)
+    prs.save(str(out))
     return out
 
 
@@ -239,13 +240,15 @@ def html_to_pdf(html_file: str | Path, out: str | Path, timeout: float = 180.0) 
     binary = chromium_binary()
     if binary is None:
         raise InputError("printing to PDF needs Chromium or Chrome", key="--format", value="pdf",
-                         allowed="install chromium (apt-get install chromium), or set WEILAI_CHROMIUM; or use html/pptx")
+                         allowed="install chromium (apt-get install chromium), "
+                         "or set WEILAI_CHROMIUM; or use html/pptx")
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         env = _fontconfig_with_packaged_font(Path(tmp))
         command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                   f"--user-data-dir={tmp}/profile", "--virtual-time-budget=60000", "--run-all-compositor-stages-before-draw",
+                   f"--user-data-dir={tmp}/profile", "--virtual-time-budget=60000",
+                   "--run-all-compositor-stages-before-draw",
                    f"--print-to-pdf={out}", Path(html_file).resolve().as_uri()]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     if not out.exists() or out.stat().st_size == 0:

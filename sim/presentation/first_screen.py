@@ -139,7 +139,8 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
             mark = "（认定计划）" if zh else " (designation plan)"
             parts = [f"{n}{mark if p else ''} {C.points_text(d, lang)}"
                      for n, d, p in zip(_names(better, lang, region), better["difference"], planned)]
-            bullets.append((f"{b}带来的变化：" if zh else f"What {b} changes: ") + ("；" if zh else "; ").join(parts[:4])
+            bullets.append((f"{b}带来的变化：" if zh else f"What {b} changes: ")
+                           + ("；" if zh else "; ").join(parts[:4])
                            + ("等" if zh and len(parts) > 4 else ""))
         else:
             bullets.append(f"{b}没有使任何目标的达成概率显著提高（95%区间均跨过0）。" if zh else
@@ -158,7 +159,8 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
                          "Every target still at risk under B is clearly moved by the package"))
     else:
         bullets.append("本页没有情景比较：方案带来的变化需用 weilai compare 计算后一并传入。" if zh else
-                       "No comparison on this page: run weilai compare and brief its store to see what the package changes.")
+                       "No comparison on this page: run weilai compare and brief its store "
+                       "to see what the package changes.")
     bullets.append(value_bullet(value, lang, region))
     return bullets
 
@@ -206,7 +208,8 @@ def holdout_text(lang: str) -> str:
 def caveat_lines(lang: str) -> list[str]:
     """The caveat box: a comparison of scenarios, not a forecast; the assumptions; the hold-out."""
     if lang == "zh":
-        return ["这是情景比较，非预测：本页回答“在这些假设下，采取不同政策组合会有何差别”，概率为模拟重复中达到目标的比例，"
+        return ["这是情景比较，非预测：本页回答“在这些假设下，采取不同政策组合会有何差别”，"
+                "概率为模拟重复中达到目标的比例，"
                 "不是对宁波未来的预测。",
                 "哪些输入是假设：无公开来源的政策年度金额（见各情景文件注释）、外部不确定性（全球市场增速、风险投资环境等）"
                 "和行为参数，均取自参数空间的假设范围（sim/data/ningbo/parameter_space.toml）；情景之间的差异比各自的绝对水平更可靠。",

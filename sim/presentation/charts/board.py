@@ -124,7 +124,8 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     x_max = float(min(X_MAX, max(1.5, math.ceil(top * 4) / 4)))
     # Values beyond the axis end are drawn at the edge with an arrow and their value, never silently clipped.
     data["beyond_axis"] = reach > x_max
-    data["beyond_text"] = [("" if not b else f"▶ {m:.0%}" if m > x_max else (f"▶ 95%分位 {h:.0%}" if zh else f"▶ 95th pct {h:.0%}"))
+    data["beyond_text"] = [("" if not b else f"▶ {m:.0%}" if m > x_max
+                            else (f"▶ 95%分位 {h:.0%}" if zh else f"▶ 95th pct {h:.0%}"))
                            for m, h, b in zip(data["progress_median"], data["progress_p95"], data["beyond_axis"])]
     data["beyond_x"] = x_max
     base = alt.Chart(data)
@@ -136,7 +137,8 @@ def target_board(targets_table: pd.DataFrame, scenario: str | None = None, lang:
     median = base.mark_point(filled=True, size=220, shape="diamond", opacity=1).encode(
         y=y, x="progress_median:Q", color=colour,
         tooltip=["label:N", "median:Q", "p05:Q", "p95:Q", "threshold:Q"])
-    goal = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[6, 4], color=INK, strokeWidth=1.5).encode(x="x:Q")
+    goal = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[6, 4], color=INK,
+                                                                  strokeWidth=1.5).encode(x="x:Q")
     beyond = alt.Chart(data[data["beyond_axis"]]).mark_text(
         align="right", dy=-13, fontSize=13, fontWeight="bold", color=INK).encode(
         y=y, x=alt.X("beyond_x:Q", scale=alt.Scale(domain=[0, x_max], clamp=True)), text="beyond_text:N")

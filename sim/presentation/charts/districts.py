@@ -149,7 +149,8 @@ def district_map(results: pd.DataFrame, scenario: str | None = None, indicator: 
     title_name = L.scenario_title(scenario, lang, source.titles() if source else None)
     if zh:
         title = f"各区县{name}与先导区（{year}年）"
-        subtitle = [f"{title_name} · 格内数字为{len(results['replicate'].unique()) if 'replicate' in results else ''}次重复的中位数；"
+        subtitle = [f"{title_name} · 格内数字为{len(results['replicate'].unique()) if 'replicate' in results else ''}"
+                    "次重复的中位数；"
                     "先导区含已获批的（来源见pilot_zones_existing.csv）与情景认定计划中的",
                     "示意性方格图，不是行政区划边界图：方格大致按地理方位排列（上为北），未附有授权来源的边界文件"]
     else:

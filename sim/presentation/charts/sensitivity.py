@@ -117,7 +117,8 @@ def morris_chart(indices: pd.DataFrame, output: str, year: int | None = None, la
     wide = wide[wide["mu_star"].notna()]
     wide = _factor_frame(wide, lang, region).sort_values("mu_star", ascending=False)
     wide["sigma_known"] = wide["sigma"].notna()
-    wide["sigma_note"] = np.where(wide["sigma_known"], "", "σ无法估计（分组因素）" if zh else "σ not estimable (grouped)")
+    wide["sigma_note"] = np.where(wide["sigma_known"], "",
+                                  "σ无法估计（分组因素）" if zh else "σ not estimable (grouped)")
     wide["sigma"] = wide["sigma"].fillna(0.0)  # drawn on the axis with an open marker
     big = wide["mu_star"] >= 0.15 * float(wide["mu_star"].max())
     wide["named"] = np.where((np.arange(len(wide)) < label_top) & big, wide["factor_label"], "")
@@ -162,7 +163,8 @@ def _sobol_warnings(rows: pd.DataFrame, lang: str) -> list[str]:
     if {"S1", "ST"} <= set(wide.columns):
         above = wide[wide["S1"] > wide["ST"] + 1e-12]
         if len(above):
-            lines.append(f"注意：{len(above)}个因素的S1大于ST（真实值不可能如此），估计不可靠，请加大样本量N" if lang == "zh" else
+            lines.append(f"注意：{len(above)}个因素的S1大于ST（真实值不可能如此），"
+                         "估计不可靠，请加大样本量N" if lang == "zh" else
                          f"Note: S1 above ST for {len(above)} factors (impossible for the true indices): "
                          "unreliable estimates, raise N")
     crossing = rows[rows["low"] < 0]

@@ -197,13 +197,17 @@ def spending_outcome_chart(spending: pd.DataFrame, results: pd.DataFrame, indica
     if zh:
         title = "各方向的财政投入与目标指标（并列展示，不表示投入回报）"
         subtitle = [f"{name} · 实心圆点为目标年中位数，灰线为25–75%区间，空心圆为{first_year}年起点"
-                    + (f"；不分方向的投入 {fmt_number(round(unsplit_total, 1))} 亿元未计入" if unsplit_total > 0 else ""),
-                    "各方向的指标主要取决于既有基础；投入的效果只能由同种子的情景比较（weilai compare）衡量，本图不衡量。"]
+                    + (f"；不分方向的投入 {fmt_number(round(unsplit_total, 1))} 亿元未计入"
+                       if unsplit_total > 0 else ""),
+                    "各方向的指标主要取决于既有基础；"
+                    "投入的效果只能由同种子的情景比较（weilai compare）衡量，本图不衡量。"]
     else:
         title = "Spending per direction beside the target indicators (side by side, not a return)"
         subtitle = [f"{name} · filled dot: median in the target year; grey line: 25-75% range; open circle: "
-                    f"{first_year} start" + (f"; spending not split by direction ({fmt_number(round(unsplit_total, 1))}) "
-                                             "left out" if unsplit_total > 0 else ""),
+                    f"{first_year} start"
+                    + (f"; spending not split by direction ({fmt_number(round(unsplit_total, 1))}) "
+                       "left out" if unsplit_total > 0 else ""),
                     "A direction's indicator mostly reflects its starting base; what the money adds is measured only "
                     "by a comparison on common seeds (weilai compare), not by this chart."]
-    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, [scenario]), lang, "spending_outcome")
+    return finish_chart(chart, title, subtitle, footnote_of(source, results, lang, [scenario]), lang,
+                        "spending_outcome")
