@@ -438,9 +438,11 @@ class Calibration:
                 values, clipped = start_values(
                     self.region, forward, frame.iloc[i].to_dict(), target, self.settings.start_2024,
                     seed=stage_seed(self.seed, STAGES["start"], i), population_scale=self.config.population_scale)
+                achieved = values.pop("achieved_head_enterprises", np.nan)
                 solved.append(values)
                 records.append({"draw": i, "particle": int(particle), "clipped": clipped,
-                                **{f"target_{k}": v for k, v in target.items()}, **values})
+                                **{f"target_{k}": v for k, v in target.items()},
+                                "achieved_head_enterprises": achieved, **values})
             frame = pd.concat([frame, pd.DataFrame(solved)], axis=1)
             pd.DataFrame(records).to_csv(self.out / "start_values.csv", index=False, float_format="%.6g")
         order = [f.name for f in self.region.space.factors.values() if f.name in frame.columns]

@@ -82,16 +82,19 @@ def start_values(region: Region, scenario: Scenario, draw: Mapping[str, float], 
         for quantity in sorted(counted - {"head_enterprises"}):
             put(by_quantity[quantity], target[quantity] / eligible[quantity] if eligible[quantity] > 0 else 1.0)
         if "head_enterprises" in counted:
-            clipped += _match_heads(model, rows, space, by_quantity["head_enterprises"],
-                                    target["head_enterprises"], values)
+            n_clipped, achieved = _match_heads(model, rows, space, by_quantity["head_enterprises"],
+                                               target["head_enterprises"], values)
+            clipped += n_clipped
+            values["achieved_head_enterprises"] = achieved
     return values, clipped
 
 
 def _match_heads(model: FutureIndustryModel, rows: np.ndarray, space, short: str, target: float,
-                 values: dict[str, float]) -> int:
+                 values: dict[str, float]) -> tuple[int, float]:
     """Scale the per-direction ``short`` (the leading group's relative technology) by the common factor of
     :data:`LEADER_FACTORS` whose initial population holds the number of head enterprises closest to
-    ``target``; writes the per-direction values into ``values``, returns how many were clipped."""
+    ``target``; writes the per-direction values into ``values``, returns how many were clipped and the
+    head count reached (counts are lumpy in small populations: the closest attainable one is taken)."""
     f = model.firms
     entry = space.entries[f"parameters.{short}"]
     current = np.asarray(getattr(model.values, short), dtype=float)
@@ -99,7 +102,7 @@ def _match_heads(model: FutureIndustryModel, rows: np.ndarray, space, short: str
     high = np.array([fac.high for fac in entry.factors])
     base = f.relative_tech[rows].copy()
     direction = f.direction[rows]
-    best: tuple[float, np.ndarray] | None = None
+    best: tuple[float, np.ndarray, float] | None = None
     best_gap = np.inf
     for k in LEADER_FACTORS:
         chosen = np.clip(current * k, low, high)
@@ -107,13 +110,13 @@ def _match_heads(model: FutureIndustryModel, rows: np.ndarray, space, short: str
         gap = abs(float(head_mask(model, rows).sum()) - target)
         if best is None or gap < best_gap - 1e-9 or (
                 abs(gap - best_gap) <= 1e-9 and abs(np.log(k)) < abs(np.log(best[0]))):
-            best, best_gap = (k, chosen), gap
+            best, best_gap = (k, chosen, float(head_mask(model, rows).sum())), gap
     f.relative_tech[rows] = base
     assert best is not None  # LEADER_FACTORS is not empty
-    k, chosen = best
+    k, chosen, achieved = best
     for fac, value in zip(entry.factors, chosen):
         values[fac.name] = float(value)
-    return int(np.sum(~np.isclose(chosen, current * k, rtol=1e-9)))
+    return int(np.sum(~np.isclose(chosen, current * k, rtol=1e-9))), achieved
 
 
 def start_table(hindcast: pd.DataFrame, forward: pd.DataFrame, year: int = START_YEAR) -> pd.DataFrame:
