@@ -261,3 +261,15 @@ def test_exports_pptx_xlsx_and_pdf(ensemble_store, comparison_file, tmp_path, cj
     assert main(["brief", str(ensemble_store.path), "--format", "pdf", "--out", str(pdf)]) == 0
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 2
+
+
+def test_specs_in_the_page_are_strict_json():
+    """Browsers' JSON.parse refuses NaN, which Python's json writes: the page's specs carry null instead."""
+    import json as _json
+
+    from sim.presentation.brief import _script_json
+
+    text = _script_json([{"values": [{"a_median": float("nan"), "b": float("inf"), "c": 1.5}], "t": "</script>"}])
+    assert "NaN" not in text and "Infinity" not in text and "</script" not in text
+    assert _json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c))) == [
+        {"values": [{"a_median": None, "b": None, "c": 1.5}], "t": "</script>"}]

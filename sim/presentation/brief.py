@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -352,9 +353,21 @@ def _t(key: str, lang: str) -> str:
     return L.pick(TEXT[key], lang)
 
 
-def _script_json(value) -> str:
-    """JSON safe inside a <script> element."""
-    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+def _finite(value: Any) -> Any:
+    """The value with NaN and infinities as null: browsers' JSON.parse refuses NaN (Python's json writes it)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a <script> element (strict JSON: no NaN)."""
+    text = json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
 def _provenance_html(inputs: BriefInputs, lang: str) -> str:
