@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ def cli_main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
 
     def progress(message: str) -> None:
-        print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+        print(f"[{time.perf_counter() - started:5.1f} s] {message}", flush=True)  # stdout: stderr is for errors
 
     check_out_file(args.out or f"brief.{args.format}")
     out = Path(args.out or f"brief.{args.format}")
