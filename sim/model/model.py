@@ -198,7 +198,8 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
             rd_spend=rd, knowledge=rd if knowledge is None else knowledge, cash=cash, productivity=productivity,
             anchor=np.where(seeks_partner, -1, -2),
         )
-        self._live = None
+        if self._live is not None:  # new rows are the highest, so appending keeps each list in row order
+            self._live[d] = np.concatenate([self._live[d], rows])
         return rows
 
     def _choose_districts(self, d: int, n: int, initial: bool, rng: np.random.Generator) -> np.ndarray:
