@@ -40,7 +40,7 @@ KEY_INDICATORS = {  # indicator -> (year or None for the sum over years)
 }
 OUTPUT = REPO_ROOT / "docs" / "data" / "dose_response.csv"
 COLUMNS = ["lever", "unit_source", "multiple", "quantity", "kind", "value", "change_from_zero",
-           "change_low", "change_high", "replicates"]
+           "change_low", "change_high", "p_value", "t_vs_unit", "replicates"]
 
 
 def dose_scenario(base: Scenario, unit: Scenario, lever: str, multiple: float) -> Scenario:
@@ -85,6 +85,45 @@ def _paired(values: pd.DataFrame, dose: str, zero: str) -> tuple[float, float, f
     mean = float(d.mean())
     half = 1.96 * float(d.std(ddof=1)) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
     return mean, mean - half, mean + half
+
+
+def _p_value(values: pd.DataFrame, dose: str, zero: str, kind: str) -> float:
+    """Paired test of dose against zero: exact McNemar for a target (met / not met per replicate), a
+    paired t-test for an indicator; 1 where nothing differs."""
+    from scipy.stats import binomtest, ttest_rel
+
+    pair = values[[dose, zero]].dropna().to_numpy(dtype=float) if dose != zero else np.empty((0, 2))
+    if len(pair) < 2:
+        return 1.0
+    if kind == "target_probability":
+        gain, loss = int(((pair[:, 0] > 0) & (pair[:, 1] == 0)).sum()), int(((pair[:, 0] == 0) & (pair[:, 1] > 0)).sum())
+        return float(binomtest(gain, gain + loss, 0.5).pvalue) if gain + loss else 1.0
+    d = pair[:, 0] - pair[:, 1]
+    return float(ttest_rel(pair[:, 0], pair[:, 1]).pvalue) if d.std() > 0 else 1.0
+
+
+def _t_statistic(values: pd.DataFrame, dose: str, unit: str) -> float:
+    """Paired t statistic of dose minus the unit dose (x1) over replicates (0 where nothing differs)."""
+    if dose == unit:
+        return 0.0
+    d = (values[dose] - values[unit]).dropna().to_numpy(dtype=float)
+    sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
+    return float(d.mean() / (sd / np.sqrt(len(d)))) if sd > 0 else 0.0
+
+
+def responsive_targets(table: pd.DataFrame, dose: float = 4.0, alpha: float = 0.05) -> pd.DataFrame:
+    """Per target, the levers whose dose ``dose`` changes its probability significantly against dose 0
+    (exact McNemar; Holm's correction over the targets, lever by lever)."""
+    from statsmodels.stats.multitest import multipletests
+
+    rows = table[(table["kind"] == "target_probability") & (table["multiple"] == dose)]
+    found: dict[str, list[str]] = {t: [] for t in rows["quantity"].unique()}
+    for lever, group in rows.groupby("lever", sort=False):
+        reject = multipletests(group["p_value"].fillna(1.0).to_numpy(), alpha=alpha, method="holm")[0]
+        for (_, r), rej in zip(group.iterrows(), reject):
+            if rej:
+                found[r["quantity"]].append(f"{lever} ({r['change_from_zero']:+.2f})")
+    return pd.DataFrame({"target": list(found), "levers": ["; ".join(v) or "none" for v in found.values()]})
 
 
 def measure(levers: list[str] | None = None, replicates: int = 40, seed: int = 2024, end_year: int = 2035,
@@ -138,7 +177,8 @@ def measure(levers: list[str] | None = None, replicates: int = 40, seed: int = 2
                          if kind == "target_probability" else float(values[name].mean()))
                 change, low, high = _paired(values, name, zero)
                 rows.append((lever, sources[lever], k, quantity.removeprefix("target:"), kind, value,
-                             change, low, high, len(values)))
+                             change, low, high, _p_value(values, name, zero, kind),
+                             _t_statistic(values, name, named[1.0]) if 1.0 in named else float("nan"), len(values)))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -156,6 +196,20 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, float_format="%.6g")
     print(f"wrote {out} ({len(table)} rows); regenerate docs/levers.md with: python docs/make_docs.py")
+    top = max(DOSES)
+    print(f"\nTargets moved by a lever at x{top:g} against x0 (exact McNemar, Holm over the targets per lever):")
+    print(responsive_targets(table, top).to_string(index=False))
+    tech = table[(table["lever"] == "basic_research") & (table["quantity"] == "firm_technology")].set_index("multiple")
+    cost = table[(table["lever"] == "basic_research") & (table["quantity"] == "spending_100m_yuan")].set_index("multiple")
+    if len(tech) and 1.0 in tech.index:
+        print("\nbasic_research, firm_technology 2035 (paired against x0; gain per 亿 of extra spending over x1):")
+        for k in (2.0, 4.0):
+            if k in tech.index and k in cost.index:
+                gain = tech.loc[k, "value"] - tech.loc[1.0, "value"]
+                extra = cost.loc[k, "value"] - cost.loc[1.0, "value"]
+                print(f"  x{k:g}: {tech.loc[k, 'value']:.4f} (x1 {tech.loc[1.0, 'value']:.4f}, paired t against x1 "
+                      f"{tech.loc[k, 't_vs_unit']:.2f}; change from x0 {tech.loc[k, 'change_from_zero']:+.4f}); "
+                      f"gain over x1 per 亿 {gain / extra if extra else float('nan'):.2e}")
     return 0
 
 

@@ -203,6 +203,10 @@ def test_allocate_quick_writes_a_valid_scenario_and_verification(emulator_dir, t
     assert total_cost_100m_yuan(load_scenario(out / "allocation.toml")) == pytest.approx(candidate, rel=1e-6)
     for column in ("expected_targets_met", "expected_targets_met_low", "expected_targets_met_high", "P(chain_leaders_2035)"):
         assert column in verification.columns
+    # designations are not budget: every verified scenario carries the full package's, the file too
+    package_zones = load_scenario("full_package").levers.pilot_zones.designations
+    assert package_zones and load_scenario(out / "allocation.toml").levers.pilot_zones.designations == package_zones
+    assert verification["P(municipal_zones_2027)"].nunique() == 1
     capsys.readouterr()
     assert main(argv) == 0  # resumed: the search adds no trials
     assert "15 optuna trials" in capsys.readouterr().out

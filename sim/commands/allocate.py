@@ -32,6 +32,10 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                         help="best candidates verified on the model (default 3)")
     parser.add_argument("--replicates", type=int, default=None, help="verification replicates (default 100; quick 4)")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the search, the futures and the runs")
+    parser.add_argument("--zones", choices=("package", "base"), default="package",
+                        help="municipal pilot-zone designations of the verified scenarios: the full package's "
+                        "(default: designations are decisions, not budget, so candidates and comparators carry "
+                        "the same ones and differ only in money) or the base's")
     parser.add_argument("--quick", action="store_true", help="a small version for trying it out and for tests")
     add_execution_arguments(parser)
 
@@ -55,7 +59,8 @@ def cli_main(args: argparse.Namespace) -> int:
 
     from sim.analysis.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
-    from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan
+    from sim.analysis.decision.levers import (resolve_levers, scaled_to_cost, total_cost_100m_yuan,
+                                              with_designations)
     from sim.analysis.decision.verify import verification_table
     from sim.analysis.targets import load_targets
     from sim.commands.options import execution_options
@@ -97,8 +102,15 @@ def cli_main(args: argparse.Namespace) -> int:
         if len(chosen) == n_cand:
             break
     candidates = [allocation_scenario(problem, lv, f"allocation_{i + 1}") for i, (_, lv) in enumerate(chosen)]
+    package = load_scenario("full_package")
+    designations = package.levers.pilot_zones.designations if args.zones == "package" else None
+    if designations is not None:  # the emulator never saw them: only the verification on the model does
+        candidates = [with_designations(c, designations) for c in candidates]
+        base = with_designations(base, designations)
+        print(f"verified scenarios carry the full package's {len(designations)} municipal pilot-zone designations "
+              "(--zones package): they differ only in how the money is split")
     cost = total_cost_100m_yuan(candidates[0])
-    full = scaled_to_cost(load_scenario("full_package"), cost, "full_package_same_cost")
+    full = scaled_to_cost(package, cost, "full_package_same_cost")
     base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
     roles = {full.name: "full_package", base_scaled.name: "base"} | {c.name: "candidate" for c in candidates}
     scenarios = [base_scaled, full, *candidates]
@@ -126,7 +138,8 @@ def cli_main(args: argparse.Namespace) -> int:
                "directions follow the base's priorities.")
     text = scenario_toml(problem, alloc, _base_ref(args.base),
                          f"预算分配：每年{args.budget:g}亿元（weilai allocate）",
-                         f"Allocation of {args.budget:g} x 100m yuan a year (weilai allocate)", comment)
+                         f"Allocation of {args.budget:g} x 100m yuan a year (weilai allocate)", comment,
+                         designations=designations)
     toml_path = out / "allocation.toml"
     toml_path.write_text(text, encoding="utf-8")
     check = load_scenario(toml_path)  # the file must be a valid scenario that spends what was verified

@@ -232,8 +232,9 @@ def allocation_scenario(problem: Problem, levels: np.ndarray, name: str) -> Scen
 
 
 def scenario_toml(problem: Problem, levels: np.ndarray, base_ref: str, title_zh: str, title_en: str,
-                  comment: str) -> str:
-    """A scenario file (extends the base) with the allocated levels; every command can run it."""
+                  comment: str, designations: list | None = None) -> str:
+    """A scenario file (extends the base) with the allocated levels, and the municipal pilot-zone
+    designations it was verified with (None: the base's); every command can run it."""
     by_lever: dict[str, dict[str, float]] = {}
     for f, v in zip(problem.levers, levels):
         by_lever.setdefault(f.lever, {})[f.attribute] = float(v)
@@ -245,4 +246,10 @@ def scenario_toml(problem: Problem, levels: np.ndarray, base_ref: str, title_zh:
         lines.append(f"[levers.{lever}]")
         lines += [f"{attr} = {value:.6g}" for attr, value in values.items()]
         lines += [f"start_year = {start}", f"end_year = {end}", "ramp_years = 0", "changes = []", ""]
+    if designations is not None:
+        lines.append("[levers.pilot_zones]  # designations are decisions, not budget: those of the comparator")
+        lines.append("designations = [")
+        for d in designations:
+            lines.append(f'  {{ district = "{d.district}", direction = "{d.direction}", year = {d.year} }},')
+        lines += ["]", ""]
     return "\n".join(lines)

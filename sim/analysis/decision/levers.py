@@ -134,6 +134,20 @@ def with_levels(scenario: Scenario, levels: dict[str, float], name: str) -> Scen
     return _validated(data, scenario)
 
 
+def with_designations(scenario: Scenario, designations: list, name: str | None = None) -> Scenario:
+    """A copy whose municipal pilot-zone designations are ``designations`` (a list of the lever's
+    ``Designation`` entries or their dicts), everything else unchanged.
+
+    Designations are decisions of the city, not items of a budget: a budget split (``weilai allocate``)
+    keeps the ones of the plan it is compared with, so that candidates and comparators differ only in money.
+    """
+    data = scenario.model_dump(mode="python")
+    data["levers"]["pilot_zones"]["designations"] = [
+        d.model_dump(mode="python") if hasattr(d, "model_dump") else dict(d) for d in designations]
+    data["name"] = name or scenario.name
+    return _validated(data, scenario)
+
+
 def scaled(scenario: Scenario, scale: float, name: str, levers: list[str] | None = None) -> Scenario:
     """A copy with every lever (or the named scenario levers) multiplied by ``scale`` in every year.
 
