@@ -59,8 +59,7 @@ def cli_main(args: argparse.Namespace) -> int:
 
     from sim.analysis.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
-    from sim.analysis.decision.levers import (resolve_levers, scaled_to_cost, total_cost_100m_yuan,
-                                              with_designations)
+    from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan, with_designations
     from sim.analysis.decision.verify import verification_table
     from sim.analysis.targets import load_targets
     from sim.commands.options import execution_options
