@@ -59,6 +59,7 @@ class District(mesa.Agent):
         if level > self.level[direction]:
             self.level[direction] = level
             self.since[direction] = year
+            self.model._zones = None  # the model's cached zone levels are stale
         if by_city:
             self.municipal[direction] = True
 

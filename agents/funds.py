@@ -91,6 +91,7 @@ class Fund(mesa.Agent):
         self.lapsed = 0.0
         self.social_share = 0.0
         self.portfolio_rows: list[int] = []
+        self._held = np.zeros(0, dtype=bool)  # by firm row: ever in this fund's portfolio
         self.portfolio_amount: list[float] = []
         self.portfolio_share: list[float] = []
         self.portfolio_open: list[bool] = []
@@ -132,7 +133,8 @@ class Fund(mesa.Agent):
         stages[firms.equity_this_year[rows] > 0] = -1  # one round a year per firm, from any fund
         stages[firms.relative_tech[rows] < v.venture_relative_tech_min] = -1  # no fundable technology
         budget = self.dry_powder[d]
-        in_portfolio = np.isin(rows, np.asarray(self.portfolio_rows, dtype=np.int64))
+        held = self._held
+        in_portfolio = held[np.minimum(rows, len(held) - 1)] & (rows < len(held)) if len(held) else np.zeros(len(rows), bool)
         rng = model.agent_stream("funds", self.name)
         for s, share in enumerate(self.stage_shares):
             money = budget * share
@@ -161,6 +163,9 @@ class Fund(mesa.Agent):
         self.invested += amount
         self.invested_this_year[d] += amount
         self.portfolio_rows.extend(rows.tolist())
+        if len(rows) and rows.max() >= len(self._held):
+            self._held = np.concatenate([self._held, np.zeros(int(rows.max()) + 1 - len(self._held) + 1024, bool)])
+        self._held[rows] = True
         self.portfolio_amount.extend([deal] * len(rows))
         self.portfolio_share.extend((deal / (deal + pre_money)).tolist())
         self.portfolio_open.extend([True] * len(rows))

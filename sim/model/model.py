@@ -119,6 +119,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self._gdp_base = self._nearest_fact("gdp", scenario.start_year)
         self._graduates_base = self._nearest_fact("graduates_arriving", scenario.start_year)
         self._live = None
+        self._zones: np.ndarray | None = None  # zone levels, cached until a district's level changes
         self.districts = [District(self, i, key, n_dir) for i, key in enumerate(self.region.districts)]
         self.institutes: list[Institute] = []
         self._open_institutes(initial=True)

@@ -64,6 +64,7 @@ class ModelState:
     _streams: dict[str, np.random.Generator]
     _streams_year: int | None
     _live: list[np.ndarray] | None  # live rows by direction (see live_rows_of)
+    _zones: np.ndarray | None  # zone levels (see zone_levels)
     _partners: np.ndarray | None
     _employment_prev: np.ndarray
     _agglomeration_growth: np.ndarray
@@ -187,8 +188,12 @@ class ModelState:
         return self._live[d]
 
     def zone_levels(self) -> np.ndarray:
-        """Pilot-zone level of every (direction, district), shape (n_directions, n_districts)."""
-        return np.stack([district.level for district in self.districts], axis=1)
+        """Pilot-zone level of every (direction, district), shape (n_directions, n_districts); read-only
+        (cached until a district's level changes: :meth:`District.designate` clears the cache)."""
+        if self._zones is None:
+            self._zones = np.stack([district.level for district in self.districts], axis=1)
+            self._zones.flags.writeable = False
+        return self._zones
 
     def municipal_zones(self) -> np.ndarray:
         return np.stack([district.municipal for district in self.districts], axis=1)
