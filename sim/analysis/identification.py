@@ -31,11 +31,17 @@ LEVELS = ("low", "mid", "high")  # thirds of the prior range, on its unit scale
 
 
 def scenario_with_draws(draws: Path, folder: Path, base: str = "baseline") -> Path:
-    """A copy of a scenario file that uses these draws (written into ``folder``); returns its path."""
+    """A copy of a scenario file that uses these draws, both written into ``folder`` (a scenario may
+    name draws beside it, wherever the folder is); returns the scenario's path."""
+    import shutil
+
     text = (SCENARIOS_DIR / f"{base}.toml").read_text(encoding="utf-8")
     folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "draws.csv"
+    if draws.resolve() != copy.resolve():
+        shutil.copyfile(draws, copy)
     path = folder / f"{base}_with_draws.toml"
-    path.write_text(f'parameter_draws = "{draws.resolve().as_posix()}"\n' + text, encoding="utf-8")
+    path.write_text(f'parameter_draws = "{copy.resolve().as_posix()}"\n' + text, encoding="utf-8")
     return path
 
 

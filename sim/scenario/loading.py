@@ -165,7 +165,7 @@ def check_draws_reference(reference: str, scenario_file: Path) -> None:
     """A scenario's ``parameter_draws`` names a readable draws file inside the allowed folders.
 
     Allowed: ``"calibrated"``, ``"defaults"``, or a CSV path (relative to the working folder, as at run
-    time) inside the project's ``calibration/`` folder or the working folder.
+    time) inside the project's ``calibration/`` folder, the working folder or the scenario file's own folder.
 
     Raises:
         InputError: naming the scenario file, the key and the value.
@@ -175,10 +175,11 @@ def check_draws_reference(reference: str, scenario_file: Path) -> None:
 
     if reference in ("calibrated", "defaults"):
         return
-    allowed = '"calibrated", "defaults", or a draws CSV inside calibration/ or the working folder'
+    allowed = ('"calibrated", "defaults", or a draws CSV inside calibration/, the working folder or the '
+               "scenario file's folder")
     target = Path(reference)
     resolved = (Path.cwd() / target).resolve()
-    roots = [CALIBRATION_DIR.resolve(), Path.cwd().resolve()]
+    roots = [CALIBRATION_DIR.resolve(), Path.cwd().resolve(), Path(scenario_file).resolve().parent]
     if not any(resolved.is_relative_to(root) for root in roots):
         raise InputError("parameter draws outside the allowed folders", file=scenario_file, key="parameter_draws",
                          value=reference, allowed=allowed)
