@@ -411,3 +411,23 @@ def test_there_are_at_least_a_hundred_distinct_cases():
     assert len(ids) == len(set(ids)) >= 100
     kinds = {i.split("-", 1)[0] for i in ids}
     assert kinds == {"scenario", "sweep", "targets", "cli"}
+
+
+def test_a_scenario_may_name_draws_in_its_own_folder(tmp_path, monkeypatch):
+    """Draws beside the scenario file are allowed wherever that folder is (a calibration written outside
+    the project keeps its identification scenario and draws together); a folder above it is not."""
+    from sim.core.errors import InputError
+    from sim.scenario.loading import check_draws_reference
+
+    folder = tmp_path / "elsewhere" / "identification"
+    folder.mkdir(parents=True)
+    draws = folder / "draws.csv"
+    draws.write_text("draw,parameters.startup_rate\n0,20\n", encoding="utf-8")
+    above = tmp_path / "elsewhere" / "draws.csv"
+    above.write_text("draw,parameters.startup_rate\n0,20\n", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    check_draws_reference(str(draws), folder / "s.toml")  # no error
+    with pytest.raises(InputError, match="outside the allowed folders"):
+        check_draws_reference(str(above), folder / "s.toml")
