@@ -92,7 +92,7 @@ UNIT_LABELS: dict[str, tuple[str, str]] = {
     "scenarios_per_year": ("个/年", "scenarios/yr"),
     "multiplier": ("倍（1=2024年水平）", "x (1 = 2024 level)"),
     "per_year": ("每年发生概率", "chance per year"),
-    "log_points": ("对数点（冲击年增长损失）", "log points of growth lost"),
+    "log_points": ("对数点", "log points"),
 }
 
 

@@ -134,7 +134,7 @@ def _number(value: float, digits: int) -> str:
 
 def _slider_rows(emu: Emulator, lang: str, region: Region) -> str:
     zh = lang == "zh"
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[int, str], list[str]] = {}  # (project number, 99 for uncertainties; name) -> rows
     e = html.escape
     for spec in emu.inputs:
         count = spec["unit"] in COUNT_UNITS
@@ -143,10 +143,10 @@ def _slider_rows(emu: Emulator, lang: str, region: Region) -> str:
         digits = max(0, _digits(step) - 2) if percent else _digits(step)
         unit = L.unit_label(spec["unit"], lang)
         if spec["section"] == "levers":
-            lever = spec["path"].split(".")[1]
-            group = L.project_label(L.lever_project(lever), lang) + ("（每年投入或数量）" if zh else " (per year)")
+            project = L.lever_project(spec["path"].split(".")[1])
+            group = (project, L.project_label(project, lang) + ("（每年投入或数量）" if zh else " (per year)"))
         else:
-            group = L.section_label(spec["section"], lang)
+            group = (99, L.section_label(spec["section"], lang))
         shown = f"{spec['base'] * 100:.{digits}f}%" if percent else _number(spec["base"], digits)
         ident = "wi-" + spec["name"].replace(".", "-")
         groups.setdefault(group, []).append(
@@ -157,7 +157,8 @@ def _slider_rows(emu: Emulator, lang: str, region: Region) -> str:
             f"data-digits='{digits}' data-percent='{int(percent)}'>"
             f"<span class='wi-value'><output for='{ident}'>{shown}</output> <small>{e(unit)}</small>"
             f"<small class='base'>{'基准' if zh else 'base'} {shown}</small></span></div>")
-    return "".join(f"<fieldset><legend>{e(g)}</legend>{''.join(rows)}</fieldset>" for g, rows in groups.items())
+    return "".join(f"<fieldset><legend>{e(name)}</legend>{''.join(groups[(order, name)])}</fieldset>"
+                   for order, name in sorted(groups))  # the major projects in their order, then uncertainties
 
 
 def _target_rows(emu: Emulator, lang: str, region: Region) -> str:
