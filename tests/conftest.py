@@ -1,5 +1,6 @@
 """Shared fixtures: a synthetic ensemble store (2 scenarios x 20 replicates, 2024-2035), its
-evaluated targets, indices and a comparison table; the rule that tests needing Chromium fail in CI
+evaluated targets, indices and a comparison table; two tiny sweeps of the real model and the emulator
+trained on them (weilai emulate train, with an accuracy report); the rule that tests needing Chromium fail in CI
 (``CI=true``) instead of skipping; and the chart font, which every installation has (noto-cjk[sans] is a
 dependency), so its absence fails the tests that draw Chinese."""
 
@@ -72,3 +73,43 @@ def cjk_font_available():
     except CjkFontMissingError as exc:
         pytest.fail(f"no CJK font for the charts (weilai installs noto-cjk[sans]): {exc.message()}")
     return True
+
+
+TINY_SWEEP = """
+scenario = "baseline"
+method = "lhs"
+samples = {samples}
+replicates = 2
+seed = {seed}
+targets = true
+detail = "city"
+factors = ["levers.rd_grants", "levers.guidance_fund", "levers.talent_young", "uncertainties.vc_climate"]
+"""
+
+
+def _sweep(folder: Path, name: str, samples: int, seed: int) -> Path:
+    from sim.analysis.sweep import load_sweep, run_sweep
+
+    file = folder / f"{name}.toml"
+    file.write_text(TINY_SWEEP.format(samples=samples, seed=seed), encoding="utf-8")
+    out = folder / name
+    run_sweep(load_sweep(file), out, workers=2, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def stores(tmp_path_factory):
+    """Two tiny sweeps of the real model over three levers and one uncertainty: training and reference."""
+    folder = tmp_path_factory.mktemp("decision")
+    return _sweep(folder, "train", 12, 11), _sweep(folder, "reference", 3, 99)
+
+
+@pytest.fixture(scope="session")
+def emulator_dir(stores, tmp_path_factory):
+    """An emulator trained on the tiny sweeps (with accuracy.json from the reference sweep)."""
+    from sim.cli import main
+
+    out = tmp_path_factory.mktemp("emulator") / "emu"
+    train, reference = stores
+    assert main(["emulate", "train", str(train), "--reference", str(reference), "--out", str(out)]) == 0
+    return out

@@ -15,40 +15,7 @@ import pytest
 
 from sim.cli import main
 
-TINY_SWEEP = """
-scenario = "baseline"
-method = "lhs"
-samples = {samples}
-replicates = 2
-seed = {seed}
-targets = true
-detail = "city"
-factors = ["levers.rd_grants", "levers.guidance_fund", "levers.talent_young", "uncertainties.vc_climate"]
-"""
-
-
-def _sweep(folder: Path, name: str, samples: int, seed: int) -> Path:
-    from sim.analysis.sweep import load_sweep, run_sweep
-
-    file = folder / f"{name}.toml"
-    file.write_text(TINY_SWEEP.format(samples=samples, seed=seed), encoding="utf-8")
-    out = folder / name
-    run_sweep(load_sweep(file), out, workers=2, progress=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def stores(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("decision")
-    return _sweep(folder, "train", 12, 11), _sweep(folder, "reference", 3, 99)
-
-
-@pytest.fixture(scope="module")
-def emulator_dir(stores, tmp_path_factory):
-    out = tmp_path_factory.mktemp("emulator") / "emu"
-    train, reference = stores
-    assert main(["emulate", "train", str(train), "--reference", str(reference), "--out", str(out)]) == 0
-    return out
+# The tiny sweeps and the emulator trained on them (fixtures stores, emulator_dir) are in conftest.py.
 
 
 def _error(capsys, argv: list[str]) -> str:

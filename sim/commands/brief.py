@@ -20,11 +20,16 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                         "or comparison tables (.csv/.parquet)")
     parser.add_argument("--out", default=None, help="the file to write (default: brief.<format>)")
     parser.add_argument("--format", choices=FORMATS, default="html",
-                        help="html: one offline page (default); pptx: 16:9 slides; pdf: the page printed by Chromium")
+                        help="html: one offline page (default); pptx: 16:9 slides; pdf: the page printed by Chromium "
+                        "(slides and PDF have no what-if panel)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the page (default zh)")
     parser.add_argument("--title", default=None, help="page title (default: a generic briefing title)")
     parser.add_argument("--value", default=None, metavar="VALUE_CSV",
                         help="value.csv of weilai value: the first screen then says what each 亿元 buys")
+    parser.add_argument("--emulator", default=None, metavar="DIR",
+                        help="emulator of the page's what-if panel (default: the shipped one, "
+                        "sim/data/<region>/emulator); one that does not match the current model gives a note instead")
+    parser.add_argument("--no-whatif", action="store_true", help="leave the what-if panel out of the page")
 
 
 def cli_main(args: argparse.Namespace) -> int:
@@ -57,7 +62,14 @@ def cli_main(args: argparse.Namespace) -> int:
             html_to_pdf(page, out)
         print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, PDF)")
         return 0
-    out = write_brief(args.stores, out, args.lang, args.title, value=args.value, progress=progress)
+    whatif = None
+    if not args.no_whatif:
+        from sim.presentation.whatif import load_whatif
+
+        progress("checking the emulator of the what-if panel against the current model")
+        whatif = load_whatif(args.emulator)
+        print(whatif.status_line(), flush=True)
+    out = write_brief(args.stores, out, args.lang, args.title, value=args.value, progress=progress, whatif=whatif)
     size = out.stat().st_size / 1e6
     print(f"wrote {out} ({size:.1f} MB, self-contained; open it in any browser, no network needed)")
     return 0

@@ -3,11 +3,12 @@
 The page works offline: the Vega, Vega-Lite and Vega-Embed libraries are inlined (vl-convert's
 JavaScript bundle) and every chart's spec, with its aggregated data, is embedded as JSON. It holds,
 in order: a short generated summary (which targets are likely, at risk or unlikely, and what a
-comparison or a sensitivity analysis says; every number read from the evaluated tables), the target
-board of each scenario, the key fan charts, the scenario comparison (if a comparison is among the
-inputs), the sensitivity ranking (if a store has ``indices.parquet``), spending by major project and
-money against outcome, the breakdown by direction, the indicator definitions, and a provenance block
-(scenario names, files and hashes, seeds, replicates, code version, calibration, packages).
+comparison or a sensitivity analysis says; every number read from the evaluated tables), the what-if
+panel (:mod:`sim.presentation.whatif`, when an emulator is given), the target board of each scenario,
+the key fan charts, the scenario comparison (if a comparison is among the inputs), the sensitivity
+ranking (if a store has ``indices.parquet``), spending by major project and money against outcome,
+the breakdown by direction, the indicator definitions, and a provenance block (scenario names,
+files and hashes, seeds, replicates, code version, calibration, packages).
 
 Inputs are result-store folders (an ensemble or sweep store, with ``targets.csv``,
 ``indices.parquet``, ``spending.parquet`` and ``comparison.csv``/``comparison.parquet`` used where
@@ -26,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -36,6 +37,9 @@ from sim.engine.store import ResultStore
 from sim.inputs.region import Region, load_region
 from sim.presentation import charts as C
 from sim.presentation import labels as L
+
+if TYPE_CHECKING:
+    from sim.presentation.whatif import WhatIf
 
 COMPARISON_FILES = ("comparison.parquet", "comparison.csv")
 
@@ -427,16 +431,18 @@ def _first_target_output(indices: pd.DataFrame, region: Region) -> tuple[str, in
 
 def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
                 region: Region | None = None, value: pd.DataFrame | None = None,
-                progress: Callable[[str], None] | None = None) -> str:
+                progress: Callable[[str], None] | None = None, whatif: WhatIf | None = None) -> str:
     """The briefing page as an HTML string (see the module docstring for its contents).
 
     Args:
         value: ``value.csv`` of ``weilai value`` (what each 亿元 buys), for the first screen.
+        whatif: The emulator of the what-if panel (:func:`sim.presentation.whatif.load_whatif`); None: no panel.
         progress: Called with a short message as each part is built.
     """
     import vl_convert
 
     from sim.presentation.first_screen import FIRST_SCREEN_CSS, first_screen_html
+    from sim.presentation.whatif import WHATIF_CSS, whatif_html
 
     region = region or load_region()
     L.check_lang(lang)
@@ -514,7 +520,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(page_title)}</title>
-<style>{PAGE_CSS}{FIRST_SCREEN_CSS}{PRINT_CSS}</style>
+<style>{PAGE_CSS}{FIRST_SCREEN_CSS}{WHATIF_CSS}{PRINT_CSS}</style>
 <script>{bundle}</script>
 </head>
 <body>
@@ -523,6 +529,7 @@ def build_brief(inputs: BriefInputs, lang: str = "zh", title: str | None = None,
 <p class="meta">{_t('generated', lang)}: {generated} · weilai</p>
 {first_screen}
 <section id="summary" class="summary"><h2>{_t('summary', lang)}</h2>{summary_html}</section>
+{whatif_html(whatif, lang, region)}
 {''.join(body)}
 <section id="definitions"><h2>{_t('definitions', lang)}</h2>{_definitions_html(lang, region)}</section>
 <section id="provenance"><h2>{_t('provenance', lang)}</h2>{_provenance_html(inputs, lang)}</section>
@@ -544,11 +551,13 @@ def _spending_years(inputs: BriefInputs) -> tuple[int, int]:
 
 
 def write_brief(paths: list[str | Path], out: str | Path, lang: str = "zh", title: str | None = None,
-                value: str | Path | None = None, progress: Callable[[str], None] | None = None) -> Path:
+                value: str | Path | None = None, progress: Callable[[str], None] | None = None,
+                whatif: WhatIf | None = None) -> Path:
     """Read the inputs and write the briefing page.
 
     Args:
         value: A ``value.csv`` of ``weilai value`` for the first screen's "what each 亿元 buys".
+        whatif: The what-if panel's emulator (:func:`sim.presentation.whatif.load_whatif`); None: no panel.
         progress: Called with a short message per step (``weilai brief`` prints them).
 
     Returns:
@@ -560,7 +569,7 @@ def write_brief(paths: list[str | Path], out: str | Path, lang: str = "zh", titl
     say("reading " + ", ".join(map(str, paths)))
     inputs = load_inputs(paths)
     table = read_value(value) if value is not None else None
-    text = build_brief(inputs, lang, title, value=table, progress=progress)
+    text = build_brief(inputs, lang, title, value=table, progress=progress, whatif=whatif)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")

@@ -84,6 +84,21 @@ SECTION_LABELS = {
     "parameters": ("行为参数", "Behavioural parameter"),
 }
 SCOPE_ALL = {"zh": "全市", "en": "City"}
+# Units of the parameter space's inputs (parameter_space.toml ``unit``), as shown beside a value.
+UNIT_LABELS: dict[str, tuple[str, str]] = {
+    "100m_yuan_per_year": ("亿元/年", "100m yuan/yr"),
+    "people_per_year": ("人/年", "people/yr"),
+    "platforms_per_year": ("个/年", "platforms/yr"),
+    "scenarios_per_year": ("个/年", "scenarios/yr"),
+    "multiplier": ("倍（1=2024年水平）", "x (1 = 2024 level)"),
+    "per_year": ("每年发生概率", "chance per year"),
+    "log_points": ("对数点", "log points"),
+}
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """Display unit of a parameter-space unit code (``100m_yuan_per_year`` -> ``亿元/年``); the code if unknown."""
+    return pick(UNIT_LABELS[unit], lang) if unit in UNIT_LABELS else unit
 
 
 def check_lang(lang: str) -> str:

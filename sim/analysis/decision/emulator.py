@@ -390,6 +390,39 @@ def input_value(scenario: Scenario, name: str) -> float:
     return float(cast(float, factor.default if value is None else value))
 
 
+def staleness(emu: Emulator) -> list[tuple[str, str, str]]:
+    """What no longer matches between an emulator and the current base scenario, calibration and model.
+
+    Returns:
+        One ``(what, now, at_training)`` per mismatch, empty if the emulator is current. ``what`` is
+        ``base_scenario`` (its file changed, is gone, or the recorded one no longer validates),
+        ``calibration`` (other parameter draws) or ``model_fingerprint`` (the base scenario run at the
+        fixed seed gives other results: the model changed).
+    """
+    from sim.scenario.loading import load_scenario
+
+    ident = emu.identity
+    try:
+        trained = validate_scenario(ident["base_scenario"])
+    except InputError as exc:
+        return [("base_scenario", f"no longer valid ({exc.message()})", str(ident.get("base_scenario_hash")))]
+    problems = []
+    current = trained
+    try:
+        current = load_scenario(trained.name)
+        if current.content_hash() != trained.content_hash():
+            problems.append(("base_scenario", current.content_hash(), trained.content_hash()))
+    except InputError:
+        problems.append(("base_scenario", "not found", trained.name))
+    draws = draws_fingerprint(current.parameter_draws)
+    if draws != ident["calibration"]:
+        problems.append(("calibration", draws, ident["calibration"]))
+    now = model_fingerprint(trained)
+    if now != ident["model_fingerprint"]:
+        problems.append(("model_fingerprint", now, ident["model_fingerprint"]))
+    return problems
+
+
 def check_scenario(emu: Emulator, scenario: Scenario, check_model: bool = True) -> np.ndarray:
     """The scenario's input vector, after checking that the emulator may answer for it.
 
