@@ -57,3 +57,12 @@ def test_check_groups_levers_by_major_project_with_totals(capsys):
     scenario = load_scenario("baseline")
     total = float(scenario.plan().total_spending().sum())
     assert L.money_text(total, scenario.start_year, scenario.end_year) in out
+
+
+@pytest.mark.parametrize("command", [[], ["value"], ["run"]])
+def test_help_prints_for_every_command(command, capsys):
+    """A literal % in a command's help once made `weilai --help` crash (argparse %-formats help)."""
+    with pytest.raises(SystemExit) as done:
+        main(command + ["--help"])
+    assert done.value.code == 0
+    assert "usage: weilai" in capsys.readouterr().out
