@@ -273,3 +273,27 @@ def test_specs_in_the_page_are_strict_json():
     assert "NaN" not in text and "Infinity" not in text and "</script" not in text
     assert _json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c))) == [
         {"values": [{"a_median": None, "b": None, "c": 1.5}], "t": "</script>"}]
+
+
+def test_provenance_names_a_sweep_file_kept_outside_scenarios(tmp_path):
+    """The sweep's row of the provenance table gives its file and hash, not "– · –"."""
+    from engine_models import ISHIGAMI_FACTORS, ishigami_model
+
+    from sim.analysis.sweep import load_sweep, run_sweep
+    from sim.presentation.charts.provenance import Provenance
+
+    elsewhere = tmp_path / "my_sweeps" / "tiny_trial.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text('title_zh = "小型试验"\ntitle_en = "Tiny trial"\nscenario = "baseline"\nmethod = "sobol"\n'
+                         'samples = 4\nreplicates = 1\nseed = 3\nyears = [2027]\ntargets = false\n'
+                         'outputs = ["breakthroughs"]\nfactors = ' + str(list(ISHIGAMI_FACTORS)).replace("'", '"')
+                         + "\n", encoding="utf-8")
+    store = run_sweep(load_sweep(elsewhere), tmp_path / "store", model=ishigami_model, workers=1, progress=False)
+    source = Provenance.from_store(store)
+    entry = next(s for s in source.scenarios if s["name"] == "tiny_trial")
+    assert entry["file"] == str(elsewhere) and re.fullmatch(r"[0-9a-f]{16}", entry["hash"])
+    assert source.titles()["tiny_trial"] == ("小型试验", "Tiny trial")
+    table = brief._provenance_html(brief.BriefInputs(stores=[brief.StoreInput(
+        store=store, provenance=source, results=pd.DataFrame(), targets=None, spending=pd.DataFrame(),
+        indices=None)]), "zh")
+    assert f"tiny_trial · {entry['hash']} · {elsewhere}" in table and "tiny_trial · – · –" not in table
