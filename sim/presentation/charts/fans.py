@@ -89,7 +89,7 @@ def zoom_year(table: pd.DataFrame, indicator: str, targets: Targets | None, scop
 
 
 def _fan_cell(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
-              scope_is_city: bool, width: int, height: int) -> alt.LayerChart | alt.HConcatChart:
+              scope_is_city: bool, width: int, height: int) -> alt.LayerChart | alt.FacetChart | alt.HConcatChart:
     """A fan over all years; beside it, when the near term is squashed, the years up to the first
     target on their own y scale (see :func:`zoom_year`). ``width`` is the cell's total width."""
     until = zoom_year(table, indicator, targets, scope_is_city)
@@ -107,7 +107,7 @@ def _fan_cell(table: pd.DataFrame, indicator: str, lang: str, targets: Targets |
 
 def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
                scope_is_city: bool, width: int, height: int, x_title: str | None = None,
-               shade_until: int | None = None) -> alt.LayerChart:
+               shade_until: int | None = None) -> alt.LayerChart | alt.FacetChart:
     zh = lang == "zh"
     order = list(dict.fromkeys(table["scenario_title"]))
     colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])
