@@ -47,7 +47,8 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, dict]:
     handlers: dict = {}
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        # argparse %-formats a help string (not a description): a literal % must be doubled.
+        p = sub.add_parser(name, help=help_text.replace("%", "%%"), description=help_text)
         if name == chosen:
             module = importlib.import_module(module_name)
             module.cli_arguments(p)

@@ -273,3 +273,77 @@ def test_specs_in_the_page_are_strict_json():
     assert "NaN" not in text and "Infinity" not in text and "</script" not in text
     assert _json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c))) == [
         {"values": [{"a_median": None, "b": None, "c": 1.5}], "t": "</script>"}]
+
+
+def test_provenance_names_a_sweep_file_kept_outside_scenarios(tmp_path):
+    """The sweep's row of the provenance table gives its file and hash, not "– · –"."""
+    from engine_models import ISHIGAMI_FACTORS, ishigami_model
+
+    from sim.analysis.sweep import load_sweep, run_sweep
+    from sim.presentation.charts.provenance import Provenance
+
+    elsewhere = tmp_path / "my_sweeps" / "tiny_trial.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text('title_zh = "小型试验"\ntitle_en = "Tiny trial"\nscenario = "baseline"\nmethod = "sobol"\n'
+                         'samples = 4\nreplicates = 1\nseed = 3\nyears = [2027]\ntargets = false\n'
+                         'outputs = ["breakthroughs"]\nfactors = ' + str(list(ISHIGAMI_FACTORS)).replace("'", '"')
+                         + "\n", encoding="utf-8")
+    store = run_sweep(load_sweep(elsewhere), tmp_path / "store", model=ishigami_model, workers=1, progress=False)
+    source = Provenance.from_store(store)
+    entry = next(s for s in source.scenarios if s["name"] == "tiny_trial")
+    assert entry["file"] == str(elsewhere) and re.fullmatch(r"[0-9a-f]{16}", entry["hash"])
+    assert source.titles()["tiny_trial"] == ("小型试验", "Tiny trial")
+    table = brief._provenance_html(brief.BriefInputs(stores=[brief.StoreInput(
+        store=store, provenance=source, results=pd.DataFrame(), targets=None, spending=pd.DataFrame(),
+        indices=None)]), "zh")
+    assert f"tiny_trial · {entry['hash']} · {elsewhere}" in table and "tiny_trial · – · –" not in table
+
+
+def test_text_height_wraps_chinese_by_character_and_latin_narrower():
+    from sim.presentation.exports import fitting_size_pt, text_height_pt
+
+    assert text_height_pt(["一二三四五六七八九十"], 10, 50) == pytest.approx(2 * 12)  # 5 a line
+    assert text_height_pt(["abcdefghij"], 10, 50) == pytest.approx(2 * 12)  # 8 (6 pt each) then 2
+    assert text_height_pt(["一二三", "abc"], 10, 50, space_after_pt=10) == pytest.approx(2 * 12 + 20)
+    inner = 12700 * 24 + 2 * 45720  # a frame 24 pt high inside its margins
+    assert fitting_size_pt(["一二三四五"], 12700 * 100 + 2 * 91440, inner, 40) == 20  # one line of 5 at 20 pt
+    assert fitting_size_pt(["一二三四五" * 20], 12700 * 100 + 2 * 91440, inner, 40) == 12  # never below 12 pt
+
+
+def test_slides_stay_on_the_16_9_page_in_the_chinese_font_and_fit_their_text(ensemble_store, comparison_file,
+                                                                              tmp_path):
+    from pptx import Presentation
+    from pptx.oxml.ns import qn
+
+    from sim.presentation.exports import EMU_PER_PT, INSET_EMU, text_height_pt
+    from sim.presentation.fonts import cjk_font
+
+    out = tmp_path / "brief.pptx"
+    assert main(["brief", str(ensemble_store.path), str(comparison_file), "--format", "pptx", "--out", str(out)]) == 0
+    deck = Presentation(str(out))
+    width, height = deck.slide_width, deck.slide_height
+    family = cjk_font().family
+    for number, slide in enumerate(deck.slides, 1):
+        shapes = list(slide.shapes)
+        for shape in shapes:
+            where = f"slide {number}, {shape.name}"
+            assert shape.left >= 0 and shape.top >= 0, where
+            assert shape.left + shape.width <= width and shape.top + shape.height <= height, where
+            if not shape.has_text_frame or not shape.text_frame.text:
+                continue
+            runs = [r for p in shape.text_frame.paragraphs for r in p.runs]
+            sizes = {r.font.size.pt if r.font.size is not None else None for r in runs}
+            assert None not in sizes and len(sizes) == 1, where
+            for run in runs:
+                assert run.font.name == family, where
+                assert run.font._rPr.find(qn("a:ea")).get("typeface") == family, where
+            space = max((p.space_after.pt if p.space_after is not None else 0.0)
+                        for p in shape.text_frame.paragraphs)
+            paragraphs = [p.text for p in shape.text_frame.paragraphs]
+            inner_w = (shape.width - 2 * INSET_EMU[0]) / EMU_PER_PT
+            inner_h = (shape.height - 2 * INSET_EMU[1]) / EMU_PER_PT
+            assert text_height_pt(paragraphs, sizes.pop(), inner_w, space) <= inner_h, where
+        # a slide's title ends above its chart
+        pictures = [s for s in shapes if s.shape_type == 13]
+        if pictures:
+            assert slide.shapes.title.top + slide.shapes.title.height <= min(p.top for p in pictures), number

@@ -487,3 +487,32 @@ def test_district_tile_map_shows_district_values_and_pilot_zones(results):
     assert "示意性方格图" in title and "不是行政区划边界图" in title
     with pytest.raises(InputError, match="district rows"):
         C.district_table(results, "baseline", indicator="gdp_100m_yuan")
+
+
+def test_fan_charts_zoom_the_near_term_when_the_later_scale_squashes_it(results):
+    """A 2027 target under a scale set by 2035 values gets a panel of its own for 2024-2027."""
+    grown = results.copy()
+    later = (grown["indicator"] == "head_enterprises") & (grown["year"] > 2027)
+    grown.loc[later, "value"] = grown.loc[later, "value"] * 30 + 100
+    cells = C.fan_charts(grown, ["head_enterprises", "breakthroughs"]).to_dict()["vconcat"][0]["concat"]
+    assert "layer" in cells[1], "a fan whose near term reads on its own scale is one panel"
+    full, zoom = cells[0]["hconcat"]
+    assert cells[0]["resolve"]["scale"]["y"] == "independent"
+    zoom_x = [layer["encoding"]["x"] for layer in zoom["layer"] if "scale" in layer["encoding"].get("x", {})]
+    assert zoom_x and all(x["scale"]["domain"] == [2024, 2027] for x in zoom_x)
+    assert zoom["layer"][0]["encoding"]["x"]["title"] == "至2027年（放大）"
+    # the zoom draws the years up to the target only, with the target's label; the full fan shades them
+    spec = C.fan_charts(grown, ["head_enterprises"]).to_dict()
+    years = {row["year"] for name, rows in spec["datasets"].items() for row in rows
+             if name == spec["vconcat"][0]["concat"][0]["hconcat"][1]["layer"][0]["data"]["name"]}
+    assert years == {2024, 2025, 2026, 2027}
+    zoom_text = [layer for layer in zoom["layer"] if layer["mark"]["type"] == "text"]
+    full_text = [layer for layer in full["layer"] if layer["mark"]["type"] == "text"]
+    assert len(zoom_text) == 1 and "transform" not in zoom_text[0]
+    assert len(full_text) == 1 and "datum.year > 2027" in json.dumps(full_text[0]["transform"])
+    assert full["layer"][0]["mark"]["type"] == "rect"
+    english = C.fan_charts(grown, ["head_enterprises"], lang="en")
+    assert "to 2027 (zoom)" in spec_text(english) and not CJK.search(spec_text(english))
+    # unchanged data: the untouched results keep one panel per indicator
+    plain = C.fan_charts(results, ["head_enterprises"]).to_dict()["vconcat"][0]["concat"][0]
+    assert "layer" in plain

@@ -57,3 +57,38 @@ def test_check_groups_levers_by_major_project_with_totals(capsys):
     scenario = load_scenario("baseline")
     total = float(scenario.plan().total_spending().sum())
     assert L.money_text(total, scenario.start_year, scenario.end_year) in out
+
+
+@pytest.mark.parametrize("command", [[], ["value"], ["run"]])
+def test_help_prints_for_every_command(command, capsys):
+    """A literal % in a command's help once made `weilai --help` crash (argparse %-formats help)."""
+    with pytest.raises(SystemExit) as done:
+        main(command + ["--help"])
+    assert done.value.code == 0
+    assert "usage: weilai" in capsys.readouterr().out
+
+
+def test_compare_names_the_scenarios_by_title_and_says_the_cost_is_the_delivered_one(comparison_file,
+                                                                                    targets_table):
+    table = pd.read_csv(comparison_file)
+    a, b = str(table["scenario_a"].iloc[0]), str(table["scenario_b"].iloc[0])
+    text = format_comparison_table(table, targets_table, (2024, 2035), titles={a: "甲情景标题", b: "乙情景标题"})
+    assert f"A = {a}（甲情景标题）" in text and f"B = {b}（乙情景标题）" in text
+    assert "模拟中实际支出" in text
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("目标"))
+    row = next(line for line in lines if line.startswith("未来产业头部企业"))
+    # columns line up: the header and a row end at the same terminal column
+    assert L.text_columns(header) == L.text_columns(row)
+
+
+def test_check_columns_line_up_for_the_longest_lever_name(capsys):
+    assert main(["check", "full_package"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    levers = [line for line in out if line.startswith("  ")]
+    assert any("传统优势企业布局未来产业赛道" in line for line in levers)
+    # every lever row has its numbers at the same terminal columns
+    assert len({L.text_columns(line) for line in levers}) == 1
+    first_number_ends = {L.text_columns(line[:line.index(".") + 3]) for line in levers}
+    assert len(first_number_ends) == 1
+    assert "财政投入计划：2024–2035年合计" in "\n".join(out)

@@ -205,3 +205,49 @@ def test_nearly_constant_outputs_are_left_out_unless_asked(tmp_path):
     assert "standards 2027" in note and "nearly constant" in note
     assert set(default.indices["output"]) == {"breakthroughs"}
     assert set(kept.indices["output"]) == {"breakthroughs", "standards"}
+
+
+def test_notes_are_grouped_by_message_and_said_once():
+    from sim.analysis.sensitivity import group_notes
+
+    notes = ["sobol standards 2027: output constant over the sample",
+             "sobol standards 2035: output constant over the sample",
+             "sobol P(clusters_2027) 2027: output constant over the sample",
+             "sobol standards 2027: output constant over the sample",
+             "morris standards 2027: output constant over the sample",
+             "partial: 2 incomplete blocks left out", "partial: 2 incomplete blocks left out"]
+    assert group_notes(notes) == [
+        "sobol output constant over the sample (3): standards 2027, 2035; P(clusters_2027) 2027",
+        "morris output constant over the sample (1): standards 2027",
+        "partial: 2 incomplete blocks left out"]
+
+
+def test_sweep_problems_name_wide_bootstrap_intervals():
+    from sim.presentation.brief import sweep_problems
+
+    def indices(conf: float) -> pd.DataFrame:
+        rows = [("sobol", "standards", 2027, f, i, v, conf if i == "ST" else 0.01)
+                for f, v in (("a", 0.6), ("b", 0.3)) for i in ("S1", "ST")]
+        return pd.DataFrame(rows, columns=["method", "output", "year", "factor", "index", "value", "conf"])
+
+    converged = pd.DataFrame({"relative_change": [0.01]})
+    assert sweep_problems(indices(0.05), converged, lang="en") == []
+    problems = sweep_problems(indices(0.4), converged, lang="en")
+    assert problems == ["the leading factor's bootstrap interval is wider than half its index for 1 of 1 outputs"]
+    assert "置信区间" in sweep_problems(indices(0.4), converged)[0]
+
+
+def test_analyze_prints_results_then_one_verdict_line_then_grouped_notes(tmp_path, capsys):
+    sweep = Sweep(_spec(method="sobol", samples=16, factors=list(ISHIGAMI_FACTORS),
+                        outputs=["breakthroughs", "standards"]))
+    run_sweep(sweep, tmp_path / "s", model=ishigami_model, workers=1, progress=False)
+    proc = weilai_in_process(capsys, "analyze", str(tmp_path / "s"))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    verdicts = [i for i, line in enumerate(lines) if line.startswith("verdict:")]
+    assert len(verdicts) == 1 and lines[verdicts[0]].startswith("verdict: NOT converged (")
+    first_result = next(i for i, line in enumerate(lines) if line.startswith("sobol ST breakthroughs"))
+    notes = next(i for i, line in enumerate(lines) if line.startswith("notes ("))
+    assert first_result < verdicts[0] < notes
+    assert not any("note:" in line for line in lines[:verdicts[0]])
+    assert "standards 2027: no rows stored" in "\n".join(lines[notes:])

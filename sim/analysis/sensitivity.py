@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,14 +339,40 @@ def _indices(method: str, options: Any, problem: dict, x: np.ndarray, y: np.ndar
 # ------------------------------------------------------------------------------------------ reporting
 
 
-def format_summary(result: SensitivityResult, top: int = 5) -> str:
-    """The leading factors per output and year, the target probabilities and the convergence check."""
+_NOTE = re.compile(r"^(?P<method>\S+) (?P<output>.+?) (?P<year>\d{4}): (?P<message>.+)$")
+
+
+def group_notes(notes: list[str]) -> list[str]:
+    """The analysis notes grouped by what they say, each said once: ``method message: output years; ...``.
+
+    A note of the form ``"{method} {output} {year}: {message}"`` joins the others with the same method
+    and message (outputs in their first order, years merged per output); other notes are kept as they
+    are, duplicates dropped. A message that carries numbers of its own (a share of points) stays apart.
+    """
+    groups: dict[tuple[str, str], dict[str, list[str]]] = {}
+    others: list[str] = []
+    for note in notes:
+        found = _NOTE.match(note)
+        if found is None:
+            if note not in others:
+                others.append(note)
+            continue
+        years = groups.setdefault((found["method"], found["message"]), {}).setdefault(found["output"], [])
+        if found["year"] not in years:
+            years.append(found["year"])
+    lines = [f"{method} {message} ({sum(map(len, outputs.values()))}): "
+             + "; ".join(f"{output} {', '.join(years)}" for output, years in outputs.items())
+             for (method, message), outputs in groups.items()]
+    return lines + others
+
+
+def format_summary(result: SensitivityResult, top: int = 5, notes: bool = True) -> str:
+    """The leading factors per output and year, the target probabilities and the convergence check,
+    then (with ``notes``) the analysis notes grouped by :func:`group_notes`."""
     lines = []
     cov = result.coverage
     lines.append(f"{cov['runs_found']} of {cov['runs_planned']} runs; {cov['blocks_complete']} of "
                  f"{cov['blocks']} blocks complete")
-    for note in cov.get("notes", []):
-        lines.append(f"  note: {note}")
     idx = result.indices
     for (method, output, year), frame in idx.groupby(["method", "output", "year"], sort=False):
         main = MAIN_INDEX[method]
@@ -372,4 +399,12 @@ def format_summary(result: SensitivityResult, top: int = 5) -> str:
         for r in result.targets.itertuples():
             lines.append(f"  {r.target:<30} {r.probability:6.2f}  ({r.probability_low:.2f}-{r.probability_high:.2f}, "
                          f"{r.runs} runs)")
+    if notes:
+        lines += format_notes(cov.get("notes", []))
     return "\n".join(lines)
+
+
+def format_notes(notes: list[str]) -> list[str]:
+    """The lines that print the grouped notes (none when there are none)."""
+    grouped = group_notes(notes)
+    return [f"notes ({len(notes)}, grouped):"] + [f"  {line}" for line in grouped] if grouped else []

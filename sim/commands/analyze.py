@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.analysis.sensitivity import analyze_store, format_summary
+from sim.analysis.sensitivity import analyze_store, format_notes, format_summary
 from sim.commands.options import check_analysis_folder
 from sim.core.errors import InputError
 from sim.engine.store import ResultStore
@@ -43,7 +43,7 @@ def cli_main(args: argparse.Namespace) -> int:
                              allowed=f"{first} to {last}")
     result = analyze_store(store, outputs=args.outputs, years=args.years, methods=args.methods,
                            allow_partial=args.allow_partial, out=args.out, keep_unreliable=args.keep_unreliable)
-    print(format_summary(result, top=args.top))
+    print(format_summary(result, top=args.top, notes=False))  # results first, the verdict, then the notes
     from sim.presentation.brief import sweep_problems
 
     problems = sweep_problems(result.indices, result.convergence, lang="en")
@@ -53,6 +53,8 @@ def cli_main(args: argparse.Namespace) -> int:
     else:
         print("verdict: converged (indices moved by at most 10% of the top factor between half and full sample; "
               "no index outside its bounds)")
+    for line in format_notes(result.coverage.get("notes", [])):
+        print(line)
     folder = args.out or store.path
     print(f"written: {folder}/indices.parquet, convergence.parquet, sweep_targets.csv, analysis.json")
     return 0

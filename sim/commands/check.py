@@ -36,16 +36,20 @@ def cli_main(args: argparse.Namespace) -> int:
     print("财政投入计划（亿元/年，按重大工程分组）：" if zh else "Spending plan (100m yuan a year, by major project):")
     years = [c for c in table.columns if c not in ("total", "project")]
     shown = years if len(years) <= 6 else [years[0], years[1], years[len(years) // 2], years[-1]]
-    head = f"{L.pad_text('政策杠杆' if zh else 'lever', 30)}" + "".join(f"{y:>8}" for y in shown) + \
-        f"{(f'{first}–{last}合计' if zh else f'{first}-{last} total'):>16}"
+    names = {lever: L.lever_label(str(lever), args.lang) for lever in table.index}
+    width = max([28] + [L.text_columns(name) + 2 for name in names.values()])  # the longest name keeps a gap
+    total_head = f"{first}–{last}合计" if zh else f"{first}-{last} total"
+    head = f"{L.pad_text('政策杠杆' if zh else 'lever', width + 2)}" + "".join(f"{y:>8}" for y in shown) + \
+        " " * max(1, 16 - L.text_columns(total_head)) + total_head
     print(head)
     for project, rows in table.groupby("project", sort=False):
         print(f"【{L.project_label(project, args.lang)}】" if zh else f"[{L.project_label(project, args.lang)}]")
         for lever, row in rows.iterrows():
-            print(f"  {L.pad_text(L.lever_label(str(lever), args.lang), 28)}"
+            print(f"  {L.pad_text(names[lever], width)}"
                   + "".join(f"{row[y]:>8.2f}" for y in shown)
                   + f"{row['total']:>16.1f}")
     totals = plan.total_spending()
-    print(("财政投入：" if zh else "City spending: ") + L.money_text(float(totals.sum()), first, last, args.lang))
+    print(("财政投入计划：" if zh else "Planned city spending: ")
+          + L.money_text(float(totals.sum()), first, last, args.lang))
     print(("各年合计：" if zh else "Per year: ") + ", ".join(f"{y}: {v:.1f}" for y, v in totals.items()))
     return 0

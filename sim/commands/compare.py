@@ -39,18 +39,22 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def format_comparison_table(table: pd.DataFrame, medians: pd.DataFrame | None, years: tuple[int, int],
-                            lang: str = "zh") -> str:
-    """The comparison for the terminal: Chinese target names (as ``weilai run``), each scenario's
-    median and probability, the difference in percentage points with its interval, and the cost over
-    the period with its yearly average."""
+                            lang: str = "zh", titles: dict[str, str] | None = None) -> str:
+    """The comparison for the terminal: the scenarios with their titles, Chinese target names (as
+    ``weilai run``), each scenario's median and probability, the difference in percentage points with
+    its interval, and the cost the runs delivered over the period with its yearly average."""
     zh = lang == "zh"
     a, b = str(table["scenario_a"].iloc[0]), str(table["scenario_b"].iloc[0])
-    head = (f"A = {a}   B = {b}   （同种子配对；差值 = P(B) − P(A)，单位：个百分点，Newcombe 95%区间）" if zh else
-            f"A = {a}   B = {b}   (same seeds; difference = P(B) - P(A) in percentage points, Newcombe 95% interval)")
+    titles = titles or {}
+    named = {s: (f"{s}（{titles[s]}）" if zh else f"{s} ({titles[s]})") if titles.get(s) else s for s in (a, b)}
+    scenarios = (f"A = {named[a]}\nB = {named[b]}\n" if titles else f"A = {a}   B = {b}   ")
+    head = scenarios + ("（同种子配对；差值 = P(B) − P(A)，单位：个百分点，Newcombe 95%区间）" if zh else
+                        "(same seeds; difference = P(B) - P(A) in percentage points, Newcombe 95% interval)")
     cols = ("目标", "中位A", "中位B", "P(A)", "P(B)", "B−A", "95%区间") if zh else \
         ("target", "med A", "med B", "P(A)", "P(B)", "B-A", "95% interval")
     lines = [head,
-             f"{L.pad_text(cols[0], 40)}{cols[1]:>8}{cols[2]:>8}{cols[3]:>7}{cols[4]:>7}{cols[5]:>7}{cols[6]:>16}"]
+             L.pad_text(cols[0], 40) + "".join(" " * max(1, w - L.text_columns(c)) + c
+                                               for c, w in zip(cols[1:], (8, 8, 7, 7, 7, 16), strict=True))]
     lines.append("-" * 90)
     med = {}
     if medians is not None and not medians.empty:
@@ -64,10 +68,12 @@ def format_comparison_table(table: pd.DataFrame, medians: pd.DataFrame | None, y
     cost_a, cost_b = float(table["cost_a_100m_yuan"].iloc[0]), float(table["cost_b_100m_yuan"].iloc[0])
     first, last = years
     if zh:
-        lines.append(f"财政投入 A：{L.money_text(cost_a, first, last)}；B：{L.money_text(cost_b, first, last)}；"
+        lines.append(f"财政投入（模拟中实际支出，各重复平均）A：{L.money_text(cost_a, first, last)}；"
+                     f"B：{L.money_text(cost_b, first, last)}；"
                      f"B比A{'多' if cost_b >= cost_a else '少'}：{L.money_text(abs(cost_b - cost_a), first, last)}")
     else:
-        lines.append(f"City spending A: {L.money_text(cost_a, first, last, 'en')}; "
+        lines.append(f"City spending as the runs delivered it (mean over replicates) A: "
+                     f"{L.money_text(cost_a, first, last, 'en')}; "
                      f"B: {L.money_text(cost_b, first, last, 'en')}; "
                      f"B - A: {L.money_text(cost_b - cost_a, first, last, 'en')}")
     return "\n".join(lines)
@@ -98,7 +104,8 @@ def cli_main(args: argparse.Namespace) -> int:
     out = check_out_folder(args.out if args.out is not None else Path("results") / f"compare_{a.name}_{b.name}")
     store, table = run_comparison(a, b, args.replicates, args.seed, out, **execution_options(args))
     medians = _medians(store)
-    print(format_comparison_table(table, medians, (b.start_year, b.end_year), args.lang))
+    titles = {s.name: (s.title_zh if args.lang == "zh" else s.title_en) for s in (a, b)}
+    print(format_comparison_table(table, medians, (b.start_year, b.end_year), args.lang, titles))
     print(f"written: {store.path / 'comparison.csv'}")
     print(f"parameters: {store.manifest.get('calibration', 'not recorded')}")
     if not args.no_charts:

@@ -272,8 +272,8 @@ def sensitivity_summary(indices: pd.DataFrame, lang: str = "zh", region: Region 
 def sweep_problems(indices: pd.DataFrame, convergence: pd.DataFrame | None = None, tolerance: float = 0.1,
                    lang: str = "zh") -> list[str]:
     """Why a sweep's indices cannot be quoted without a caveat: total indices above 1, first-order
-    above total, no convergence check, or indices that moved by more than ``tolerance`` (relative)
-    between half and full sample."""
+    above total, leading factors with bootstrap intervals wider than half their index, no convergence
+    check, or indices that moved by more than ``tolerance`` (relative) between half and full sample."""
     zh = lang == "zh"
     problems = []
     sob = indices[indices["method"] == "sobol"]
@@ -285,6 +285,12 @@ def sweep_problems(indices: pd.DataFrame, convergence: pd.DataFrame | None = Non
         if {"S1", "ST"} <= set(wide.columns) and (wide["S1"] > wide["ST"] + 1e-12).any():
             problems.append(f"{int((wide['S1'] > wide['ST'] + 1e-12).sum())}处一阶指数大于总效应指数" if zh else
                             "first-order above total indices")
+    wide = _wide_top_intervals(indices)
+    if wide:
+        n_wide, n_outputs = wide
+        problems.append(f"{n_outputs}个输出中有{n_wide}个的首要因素置信区间宽于其指数的一半" if zh else
+                        f"the leading factor's bootstrap interval is wider than half its index for {n_wide} of "
+                        f"{n_outputs} outputs")
     if convergence is None or convergence.empty:
         problems.append("没有收敛检验" if zh else "no convergence check")
     elif "relative_change" in convergence and (convergence["relative_change"] > tolerance).any():
@@ -292,6 +298,20 @@ def sweep_problems(indices: pd.DataFrame, convergence: pd.DataFrame | None = Non
         problems.append(f"半样本与全样本的指数相差最多{worst:.0%}" if zh else
                         f"indices moved by up to {worst:.0%} between half and full sample")
     return problems
+
+
+def _wide_top_intervals(indices: pd.DataFrame, share: float = 0.5) -> tuple[int, int] | None:
+    """(outputs whose leading factor's 95% bootstrap half-width exceeds ``share`` of its index, outputs
+    with intervals) over the Sobol total and Morris mu* indices; None when none is that wide."""
+    main = indices[((indices["method"] == "sobol") & (indices["index"] == "ST"))
+                   | ((indices["method"] == "morris") & (indices["index"] == "mu_star"))]
+    main = main.dropna(subset=["value", "conf"])
+    if main.empty:
+        return None
+    top = main.sort_values("value", ascending=False).groupby(["method", "output", "year"], sort=False).head(1)
+    top = top[top["value"] > 0]
+    n_wide = int((top["conf"] > share * top["value"]).sum())
+    return (n_wide, len(top)) if n_wide else None
 
 
 # ------------------------------------------------------------------------------ the page

@@ -126,29 +126,106 @@ def _png(chart) -> bytes:
     return vl_convert.vegalite_to_png(chart.to_dict(), scale=C.SLIDE_SCALE)
 
 
-def _text_slide(prs, title: str, lines: list[str], size: int = 20):
-    from pptx.util import Emu, Pt
+EMU_PER_PT = 12700
+MARGIN_EMU = 457200  # 0.5 in around the slide's content
+INSET_EMU = (91440, 45720)  # a text frame's default inner margin, left/right and top/bottom
+ASCII_EM = 0.6  # width of a Latin character or digit relative to a Chinese one (1 em), rounded up
+LINE_SPACING = 1.2  # line height relative to the font size
+SPACE_AFTER_PT = 10
+MIN_TEXT_PT = 12
+
+
+def text_height_pt(paragraphs: list[str], size_pt: float, width_pt: float, space_after_pt: float = 0.0) -> float:
+    """Height (pt) of paragraphs wrapped into ``width_pt`` at ``size_pt``: Chinese characters 1 em wide,
+    ASCII ``ASCII_EM``, a break allowed after any character (as Chinese text breaks), lines
+    ``LINE_SPACING`` em apart and ``space_after_pt`` after each paragraph."""
+    lines = 0
+    for paragraph in paragraphs:
+        used, count = 0.0, 1
+        for character in paragraph:
+            width = size_pt * (ASCII_EM if ord(character) < 128 else 1.0)
+            if used > 0 and used + width > width_pt:
+                count, used = count + 1, 0.0
+            used += width
+        lines += count
+    return lines * LINE_SPACING * size_pt + space_after_pt * len(paragraphs)
+
+
+def fitting_size_pt(paragraphs: list[str], width_emu: int, height_emu: int, max_pt: int,
+                    space_after_pt: float = 0.0) -> int:
+    """The largest whole font size (at most ``max_pt``, at least ``MIN_TEXT_PT``) at which the
+    paragraphs fit a text frame of that size (inner margins taken off)."""
+    width_pt = (width_emu - 2 * INSET_EMU[0]) / EMU_PER_PT
+    height_pt = (height_emu - 2 * INSET_EMU[1]) / EMU_PER_PT
+    for size in range(max_pt, MIN_TEXT_PT - 1, -1):
+        if text_height_pt(paragraphs, size, width_pt, space_after_pt) <= height_pt:
+            return size
+    return MIN_TEXT_PT
+
+
+def _set_font(run, family: str, size_pt: int) -> None:
+    """The run's size and its Latin, East Asian and complex-script typefaces (PowerPoint draws
+    Chinese with the East Asian one, which the default theme leaves empty)."""
+    from pptx.oxml.ns import qn
+    from pptx.util import Pt
+
+    run.font.size = Pt(size_pt)
+    run.font.name = family  # a:latin
+    latin = run.font._rPr.find(qn("a:latin"))
+    for tag in ("a:cs", "a:ea"):  # schema order: latin, ea, cs
+        element = run.font._rPr.find(qn(tag))
+        if element is None:
+            element = latin.makeelement(qn(tag), {})
+            latin.addnext(element)
+        element.set("typeface", family)
+
+
+def _fill(shape, paragraphs: list[str], max_pt: int, family: str, space_after_pt: float = 0.0) -> None:
+    """Write paragraphs into a shape at the largest size that fits it, in ``family``."""
+    from pptx.enum.text import MSO_AUTO_SIZE
+    from pptx.util import Pt
+
+    frame = shape.text_frame
+    frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.NONE
+    size = fitting_size_pt(paragraphs, shape.width, shape.height, max_pt, space_after_pt)
+    frame.text = paragraphs[0] if paragraphs else ""
+    for i, text in enumerate(paragraphs):
+        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        if i > 0:
+            paragraph.text = text
+        paragraph.space_after = Pt(space_after_pt)
+        for run in paragraph.runs:
+            _set_font(run, family, size)
+
+
+def _titled_slide(prs, title: str, family: str):
+    """A title-only slide whose title spans the 16:9 width (the default layouts are laid out for 4:3)."""
+    from pptx.util import Emu
 
     slide = prs.slides.add_slide(prs.slide_layouts[5])  # title only
-    slide.shapes.title.text = title
-    box = slide.shapes.add_textbox(Emu(600000), Emu(1500000), Emu(SLIDE_WIDTH_EMU - 1200000),
-                                   Emu(SLIDE_HEIGHT_EMU - 1900000))
-    frame = box.text_frame
-    frame.word_wrap = True
-    for i, line in enumerate(lines):
-        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        paragraph.text = line
-        paragraph.font.size = Pt(size)
-        paragraph.space_after = Pt(10)
+    heading = slide.shapes.title
+    heading.left, heading.top = Emu(MARGIN_EMU), Emu(300000)
+    heading.width, heading.height = Emu(SLIDE_WIDTH_EMU - 2 * MARGIN_EMU), Emu(900000)
+    _fill(heading, [title], 30, family)
     return slide
 
 
-def _picture_slide(prs, title: str, png: bytes):
+def _text_slide(prs, title: str, lines: list[str], family: str, size: int = 20):
+    from pptx.util import Emu
+
+    slide = _titled_slide(prs, title, family)
+    box = slide.shapes.add_textbox(Emu(600000), Emu(1400000), Emu(SLIDE_WIDTH_EMU - 1200000),
+                                   Emu(SLIDE_HEIGHT_EMU - 1400000 - MARGIN_EMU))
+    _fill(box, lines, size, family, SPACE_AFTER_PT)
+    return slide
+
+
+def _picture_slide(prs, title: str, png: bytes, family: str):
     from PIL import Image
     from pptx.util import Emu
 
-    slide = prs.slides.add_slide(prs.slide_layouts[5])
-    slide.shapes.title.text = title
+    slide = _titled_slide(prs, title, family)
     width, height = Image.open(io.BytesIO(png)).size
     top, margin = 1300000, 300000
     box_w, box_h = SLIDE_WIDTH_EMU - 2 * margin, SLIDE_HEIGHT_EMU - top - margin
@@ -166,6 +243,7 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
     from pptx.util import Emu
 
     from sim.presentation.first_screen import caveat_lines, decision_bullets, headline, tiles, value_bullet
+    from sim.presentation.fonts import cjk_font
 
     region = region or load_region()
     zh = lang == "zh"
@@ -177,23 +255,30 @@ def brief_pptx(inputs, out: str | Path, lang: str = "zh", title: str | None = No
         titles.update(s.provenance.titles())
     comparison = inputs.comparisons[0][0] if inputs.comparisons else None
     tile_list = tiles(inputs.stores, lang, region)
+    family = cjk_font().family
     first = prs.slides.add_slide(prs.slide_layouts[0])
-    first.shapes.title.text = title or ("宁波未来产业发展模拟简报" if zh else "Ningbo future industries: briefing")
-    first.placeholders[1].text = headline(tile_list, comparison, titles, lang) + "\n" + caveat_lines(lang)[0]
+    heading, sub = first.shapes.title, first.placeholders[1]
+    heading.left, heading.top = Emu(2 * MARGIN_EMU), Emu(1500000)
+    heading.width, heading.height = Emu(SLIDE_WIDTH_EMU - 4 * MARGIN_EMU), Emu(1300000)
+    sub.left, sub.top = Emu(2 * MARGIN_EMU), Emu(3000000)
+    sub.width, sub.height = Emu(SLIDE_WIDTH_EMU - 4 * MARGIN_EMU), Emu(SLIDE_HEIGHT_EMU - 3000000 - MARGIN_EMU)
+    _fill(heading, [title or ("宁波未来产业发展模拟简报" if zh else "Ningbo future industries: briefing")], 40, family)
+    _fill(sub, [headline(tile_list, comparison, titles, lang), caveat_lines(lang)[0]], 24, family, SPACE_AFTER_PT)
     for t in tile_list:
         say(f"slide: target board {t.scenario}")
         store = next(s for s in inputs.stores if s.targets is not None and t.scenario in set(s.targets["scenario"]))
         board = C.target_board(store.targets, t.scenario, lang, store.provenance, region)
-        _picture_slide(prs, ("目标达成看板｜" if zh else "Targets: ") + t.title, _png(board))
+        _picture_slide(prs, ("目标达成看板｜" if zh else "Targets: ") + t.title, _png(board), family)
     for table, provenance in inputs.comparisons:
         say("slide: comparison")
         _picture_slide(prs, "情景比较" if zh else "Scenario comparison",
-                       _png(C.comparison_chart(table, lang, provenance, region)))
-    _text_slide(prs, "每亿元能买到什么" if zh else "What each 100m yuan buys", [value_bullet(value, lang, region)])
+                       _png(C.comparison_chart(table, lang, provenance, region)), family)
+    _text_slide(prs, "每亿元能买到什么" if zh else "What each 100m yuan buys", [value_bullet(value, lang, region)],
+                family)
     targets_by_scenario = {str(sc): s.targets for s in inputs.stores if s.targets is not None
                            for sc in s.targets["scenario"].unique()}
     bullets = decision_bullets(comparison, targets_by_scenario, value, lang, region, titles)
-    _text_slide(prs, "决策要点" if zh else "The decision", bullets + caveat_lines(lang)[1:], size=18)
+    _text_slide(prs, "决策要点" if zh else "The decision", bullets + caveat_lines(lang)[1:], family, size=22)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     prs.save(str(out))

@@ -324,7 +324,11 @@ def names_list(names: list[str], lang: str = "zh") -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def text_columns(text: str) -> int:
+    """Terminal columns of a text, East Asian characters counting two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
 def pad_text(text: str, width: int) -> str:
     """Left-align text in a terminal column, counting East Asian characters as two columns."""
-    cols = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-    return text + " " * max(1, width - cols)
+    return text + " " * max(1, width - text_columns(text))

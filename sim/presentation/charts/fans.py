@@ -54,8 +54,60 @@ def fan_table(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
     return table
 
 
+ZOOM_WIDTH = 150  # px of the near-term panel beside a fan
+ZOOM_SPACING = 10
+SQUASHED_BELOW = 0.2  # zoom when the near-term target and median reach below this share of the full scale
+READS_UNIT_BY_UNIT = 10.0  # a full scale below this many units already shows each unit
+
+
+def _goals(targets: Targets | None, indicator: str, years: list[int]) -> list:
+    if targets is None:
+        return []
+    return [t for t in targets.target if t.indicator == indicator and years[0] <= t.year <= years[-1]]
+
+
+def zoom_year(table: pd.DataFrame, indicator: str, targets: Targets | None, scope_is_city: bool) -> int | None:
+    """The last year of a near-term zoom panel, or None when the near term already reads on the full scale.
+
+    A fan spans 2024-2035; when an indicator has a target before the last year (the 2027 targets) and
+    that target and the medians in its year sit in the bottom ``SQUASHED_BELOW`` of the whole fan's
+    scale (which reaches at least ``READS_UNIT_BY_UNIT``), the near term is squashed under the later
+    years: it gets its own panel with its own y scale.
+    """
+    if not scope_is_city:
+        return None
+    years = sorted(int(y) for y in table["year"].unique())
+    early = [t for t in _goals(targets, indicator, years) if t.year < years[-1]]
+    if not early:
+        return None
+    until = min(t.year for t in early)
+    at_target = table[table["year"] == until]
+    near_top = max([float(at_target["median"].max())] + [t.threshold for t in early if t.year == until])
+    full_top = float(table[["p95", "median"]].max().max())
+    squashed = full_top >= READS_UNIT_BY_UNIT and near_top < SQUASHED_BELOW * full_top
+    return until if squashed else None
+
+
+def _fan_cell(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
+              scope_is_city: bool, width: int, height: int) -> alt.LayerChart | alt.FacetChart | alt.HConcatChart:
+    """A fan over all years; beside it, when the near term is squashed, the years up to the first
+    target on their own y scale (see :func:`zoom_year`). ``width`` is the cell's total width."""
+    until = zoom_year(table, indicator, targets, scope_is_city)
+    if until is None:
+        return _fan_panel(table, indicator, lang, targets, scope_is_city, width, height)
+    first = int(table["year"].min())
+    zh = lang == "zh"
+    full = _fan_panel(table, indicator, lang, targets, scope_is_city, width - ZOOM_WIDTH - ZOOM_SPACING, height,
+                      x_title=f"{first}–{int(table['year'].max())}年" if zh else f"{first}-{int(table['year'].max())}",
+                      shade_until=until)
+    zoom = _fan_panel(table[table["year"] <= until], indicator, lang, targets, scope_is_city, ZOOM_WIDTH, height,
+                      x_title=f"至{until}年（放大）" if zh else f"to {until} (zoom)")
+    return alt.hconcat(full, zoom, spacing=ZOOM_SPACING).resolve_scale(y="independent")
+
+
 def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets | None,
-               scope_is_city: bool, width: int, height: int) -> alt.LayerChart | alt.FacetChart:
+               scope_is_city: bool, width: int, height: int, x_title: str | None = None,
+               shade_until: int | None = None) -> alt.LayerChart | alt.FacetChart:
     zh = lang == "zh"
     order = list(dict.fromkeys(table["scenario_title"]))
     colour_scale = alt.Scale(domain=order, range=SCENARIO_COLOURS[:len(order)])
@@ -65,8 +117,11 @@ def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets 
     # one layer with ``legend=None`` would hide the merged legend of the small multiples.
     colour = alt.Color("scenario_title:N", scale=colour_scale, legend=legend_spec)
     years = sorted(table["year"].unique())
-    x = alt.X("year:Q", title=None, scale=alt.Scale(domain=[years[0], years[-1]], nice=False),
-              axis=alt.Axis(format="d", values=years[::2] if len(years) > 8 else years, labelAngle=0))
+    x = alt.X("year:Q", title=x_title, scale=alt.Scale(domain=[years[0], years[-1]], nice=False),
+              axis=alt.Axis(format="d", labelAngle=0,
+                            values=years[::2] if len(years) > 8 else years if width > 60 * len(years) else
+                            [years[0], years[-1]],
+                            titleFontSize=14, titleFontWeight="normal", titleColor=INK))
     # Two overlapping sets of bands blend into an unreadable colour: only the last scenario (the one
     # compared, B) gets bands; the others are median lines (dashed), so the comparator stays visible.
     base = alt.Chart(table)  # no y title: the unit is in the panel's title, upright
@@ -76,12 +131,16 @@ def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets 
                                                              color=colour)
     inner = banded.mark_area(opacity=0.38).encode(x=x, y="p25:Q", y2="p75:Q", color=colour)
     line = banded.mark_line(strokeWidth=3).encode(x=x, y="median:Q", color=colour)
-    layers = [outer, inner, line]
+    layers: list = [outer, inner, line]
+    if shade_until is not None:  # the years drawn again, zoomed, in the panel beside
+        zone = pd.DataFrame({"start": [years[0]], "end": [shade_until]})
+        layers.insert(0, alt.Chart(zone).mark_rect(color="#9e9e9e", opacity=0.12).encode(
+            x=alt.X("start:Q", scale=alt.Scale(domain=[years[0], years[-1]], nice=False)), x2="end:Q"))
     if len(order) > 1:
         layers.append(others.mark_line(strokeWidth=3, strokeDash=[7, 4]).encode(
             x=x, y="median:Q", color=colour))
-    if targets is not None and scope_is_city:
-        goals = [t for t in targets.target if t.indicator == indicator and years[0] <= t.year <= years[-1]]
+    if scope_is_city:
+        goals = _goals(targets, indicator, years)
         if goals:
             sign = {">=": "≥", "<=": "≤"}
             goal_frame = pd.DataFrame({
@@ -92,6 +151,8 @@ def _fan_panel(table: pd.DataFrame, indicator: str, lang: str, targets: Targets 
             marks = alt.Chart(goal_frame)
             layers.append(marks.mark_point(shape="diamond", size=200, filled=True, color=INK).encode(
                 x="year:Q", y="threshold:Q"))
+            if shade_until is not None:  # the zoom beside labels the near-term targets
+                marks = marks.transform_filter(alt.datum.year > shade_until)
             layers.append(marks.mark_text(align="right", dx=-10, dy=-12, fontSize=14, color=INK,
                                           fontWeight="bold").encode(x="year:Q", y="threshold:Q", text="text:N"))
     return alt.layer(*layers).properties(width=width, height=height)
@@ -118,7 +179,7 @@ def fan_chart(results: pd.DataFrame, indicator: str, scenarios: list[str] | None
     targets = targets or load_targets(region=region)
     table = fan_table(results, indicator, scenarios, direction, district, lang, titles_of(source), region)
     scope_is_city = direction == "all" and district == "all"
-    panel = _fan_panel(table, indicator, lang, targets, scope_is_city, 820, 400)
+    panel = _fan_cell(table, indicator, lang, targets, scope_is_city, 820, 400)
     scope = L.scope_label(direction, district, lang, region)
     name = L.indicator_label(indicator, lang, region)
     note = L.indicator_note(indicator, lang, region)
@@ -164,6 +225,8 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
                targets_table: pd.DataFrame | None = None) -> alt.VConcatChart:
     """Small multiples of fan charts (city totals), one panel per indicator, each with its own scale.
     With two or more scenarios the last one is drawn with bands and the others as dashed median lines.
+    A panel whose 2027 target is squashed under the later years' scale gets a zoom of the years up to
+    that target beside it, on its own y scale (see :func:`zoom_year`).
 
     Args:
         indicators: Indicator ids (default: with ``targets_table``, the indicators of the targets at
@@ -185,14 +248,14 @@ def fan_charts(results: pd.DataFrame, indicators: list[str] | None = None, scena
         raise InputError("indicator not in the results", key="indicators", value=missing[0],
                          allowed=", ".join(sorted(present)))
     city = city_totals(results)
-    width = 440 if columns >= 2 else 820
+    width = 480 if columns >= 2 else 820
     height = 230 if len(indicators) > columns else 300
     panels = []
     scenario_names: list[str] = []
     for indicator in indicators:
         table = fan_table(city, indicator, scenarios, lang=lang, titles=titles_of(source), region=region)
         scenario_names = list(table["scenario"].unique())
-        panel = _fan_panel(table, indicator, lang, targets, True, width, height)
+        panel = _fan_cell(table, indicator, lang, targets, True, width, height)
         panels.append(panel.properties(title=alt.TitleParams(
             L.indicator_label(indicator, lang, region) + unit_suffix(indicator, lang, region),
             anchor="start", fontSize=17, fontWeight="bold", color=INK)))

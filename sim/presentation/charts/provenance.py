@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,7 +149,8 @@ def _manifest_scenarios(design: dict) -> dict[str, dict[str, Any]]:
 def _run_scenarios(manifest: dict) -> dict[str, dict[str, Any]]:
     """Scenario name -> {hash, file, title_zh, title_en} from the entries ``run_ensemble``,
     ``run_scenarios`` and sweeps add to a manifest (``scenario``/``scenario_hash``/``scenario_file``,
-    or ``scenarios``/``scenario_hashes``/``scenario_files``)."""
+    or ``scenarios``/``scenario_hashes``/``scenario_files``; a sweep's ``sweep``/``sweep_file``, its
+    hash computed from the stored specification, wherever the file was kept)."""
     dumps = dict(manifest.get("scenarios") or {}) if isinstance(manifest.get("scenarios"), dict) else {}
     hashes = dict(manifest.get("scenario_hashes") or {})
     files = dict(manifest.get("scenario_files") or {})
@@ -159,6 +161,13 @@ def _run_scenarios(manifest: dict) -> dict[str, dict[str, Any]]:
             hashes[single["name"]] = manifest["scenario_hash"]
         if manifest.get("scenario_file"):
             files[single["name"]] = manifest["scenario_file"]
+    sweep = manifest.get("sweep")
+    if isinstance(sweep, dict) and sweep.get("name"):  # a sweep's rows carry the sweep's name as scenario
+        name = str(sweep["name"])
+        dumps[name] = sweep
+        hashes.setdefault(name, spec_hash(sweep))
+        if manifest.get("sweep_file"):
+            files.setdefault(name, manifest["sweep_file"])
     found: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys([*dumps, *hashes]):
         entry = {k: str(dumps.get(name, {}).get(k)) for k in ("title_zh", "title_en") if dumps.get(name, {}).get(k)}
@@ -168,6 +177,12 @@ def _run_scenarios(manifest: dict) -> dict[str, dict[str, Any]]:
             entry["file"] = str(files[name])
         found[str(name)] = entry
     return found
+
+
+def spec_hash(spec: dict) -> str:
+    """Hash of a stored specification (a sweep's), computed as a scenario's content hash is."""
+    text = json.dumps(spec, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _find_key(obj: Any, keys: tuple[str, ...]) -> Any:
