@@ -208,14 +208,46 @@ def test_allocate_quick_writes_a_valid_scenario_and_verification(emulator_dir, t
     assert package_zones and load_scenario(out / "allocation.toml").levers.pilot_zones.designations == package_zones
     assert verification["P(municipal_zones_2027)"].nunique() == 1
     _check_direction_stage(out, capsys.readouterr().out, trials=3, replicates=2)
+    assert len(list((out / "direction_runs").glob("directions-*/trial_*"))) == 3
     assert main(argv) == 0  # resumed: neither search adds trials, the direction search makes no model run
     printed = capsys.readouterr().out
     assert "15 optuna trials" in printed and "3 optuna trials on the model" in printed
     assert "model runs 0 in this call, 6 in the whole search" in printed
-    assert len(list((out / "direction_runs").iterdir())) == 3
+    assert len(list((out / "direction_runs").glob("directions-*/trial_*"))) == 3
+    # a planted best trial (as the failure planted for discover): whatever split the search finds best goes
+    # into the verified candidate, allocation.toml and allocation_directions.csv; resuming makes no model run
+    _plant_direction_trial(out, np.arange(1.0, 10.0), value=99.0)
+    assert main([*argv, "--direction-trials", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "best trial 3 (searched) 99.00" in printed and "model runs 0 in this call, 6 in the whole search" in printed
+    _check_direction_stage(out, printed, trials=4, replicates=2, runs_now=0)
+    assert len(list((out / "direction_runs").glob("directions-*/trial_*"))) == 3
+    from sim.analysis.decision.directions import rounded_shares
+    from sim.inputs.region import load_region
+
+    planted = {d: v for d, v in rounded_shares(np.arange(1.0, 10.0), load_region().directions).items() if v > 0}
+    assert load_scenario(out / "allocation.toml").levers.guidance_fund.allocation == pytest.approx(planted)
+    manifests = [json.loads(m.read_text()) for m in (out / "verification_runs").glob("*/manifest.json")]
+    assert len(manifests) == 2  # the first allocation's verification and the one with the planted split
+    verified = [m["scenarios"]["allocation_1"]["levers"]["rd_grants"]["allocation"] for m in manifests]
+    assert sorted(verified, key=lambda a: a is not None) == [None, pytest.approx(planted)]
 
 
-def _check_direction_stage(out: Path, printed: str, trials: int, replicates: int) -> None:
+def _plant_direction_trial(out: Path, weights: np.ndarray, value: float) -> None:
+    import optuna
+
+    from sim.inputs.region import load_region
+
+    storage = f"sqlite:///{out / 'search.db'}"
+    name = next(s.study_name for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith("directions-"))
+    directions = load_region().directions
+    optuna.load_study(study_name=name, storage=storage).add_trial(optuna.trial.create_trial(
+        params={d: float(w / weights.max()) for d, w in zip(directions, weights)},
+        distributions={d: optuna.distributions.FloatDistribution(0.0, 1.0) for d in directions},
+        value=value, user_attrs={"split": "searched"}))
+
+
+def _check_direction_stage(out: Path, printed: str, trials: int, replicates: int, runs_now: int | None = None) -> None:
     """The direction search ran within its run budget, trial 0 is the base's split, the best split is
     at least as good, and allocation.toml, allocation_directions.csv and the verified scenario carry it."""
     import optuna
@@ -224,9 +256,10 @@ def _check_direction_stage(out: Path, printed: str, trials: int, replicates: int
     from sim.analysis.decision.levers import cost_by_lever_100m_yuan
     from sim.scenario.loading import load_scenario
 
-    assert f"model runs {trials * replicates} in this call, {trials * replicates} in the whole search" in printed
-    stores = sorted((out / "direction_runs").iterdir())
-    assert len(stores) == trials
+    runs_now = trials * replicates if runs_now is None else runs_now
+    assert f"model runs {runs_now} in this call" in printed
+    stores = sorted((out / "direction_runs").glob("directions-*/trial_*"))
+    assert len(stores) * replicates <= trials * replicates <= 500  # one store per trial run on the model
     study = next(s for s in optuna.get_all_study_summaries(f"sqlite:///{out / 'search.db'}")
                  if s.study_name.startswith("directions-"))
     loaded = optuna.load_study(study_name=study.study_name, storage=f"sqlite:///{out / 'search.db'}")

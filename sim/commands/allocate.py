@@ -4,6 +4,8 @@ levers, searched on the emulator and verified on the model (:mod:`sim.analysis.d
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -130,7 +132,9 @@ def cli_main(args: argparse.Namespace) -> int:
     base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
     roles = {full.name: "full_package", base_scaled.name: "base"} | {c.name: "candidate" for c in candidates}
     scenarios = [base_scaled, full, *candidates]
-    store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs", detail="city",
+    # one store per set of verified scenarios: a resumed search that picks another allocation verifies anew
+    key = hashlib.sha256(json.dumps([[s.name, s.content_hash()] for s in scenarios]).encode()).hexdigest()[:12]
+    store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs" / key, detail="city",
                           **execution_options(args))
     scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
     table = verification_table(store, scenarios, roles, load_targets(), full.name, scores)
@@ -222,7 +226,7 @@ def _direction_stage(args: argparse.Namespace, candidates: list, levers: list[st
           + (f" (not: {'; '.join(notes)})" if notes else ""))
     print(f"  best trial {int(best['trial'])} ({best['split']}) {best['score']:.2f} against the base's split "
           f"{base_row['score']:.2f} (trial {int(base_row['trial'])}); model runs {runs} in this call, "
-          f"{len(table) * replicates} in the whole search")
+          f"{table['model_runs'].sum()} in the whole search")
     split = best_split(table, problem.directions)
     if split is None:
         print("  the base's priorities stay: no trial beat them on the search's replicates")

@@ -197,13 +197,14 @@ def search_directions(problem: DirectionProblem, folder: Path, trials: int, targ
     """TPE search over the direction split, each trial run on the model; resumable through ``folder/search.db``.
 
     Args:
-        problem: The search. folder: Output folder (``search.db``; trial runs in ``direction_runs/``).
+        problem: The search. folder: Output folder (``search.db``; each trial's runs in
+            ``direction_runs/<study name>/trial_NNNN``).
         trials: Trials in all (finished trials of an earlier call count).
         targets: The targets. run_options: Passed to :func:`sim.engine.runner.run_scenarios` (workers...).
 
     Returns:
         (table, runs): every finished trial best first (trial, split ``base`` or ``searched``, score,
-        one share column per direction; ties keep trial order) and the model runs made by this call.
+        model runs, one share column per direction; ties keep trial order) and the model runs made by this call.
     """
     import optuna
 
@@ -232,9 +233,10 @@ def search_directions(problem: DirectionProblem, folder: Path, trials: int, targ
             scenario = with_split(problem.scenario, problem.levers, rounded_shares(weights, names),
                                   f"directions_trial_{trial.number}")
         store = run_scenarios([scenario], problem.replicates, problem.seed,
-                              folder / "direction_runs" / f"trial_{trial.number:04d}", detail="city",
+                              folder / "direction_runs" / study.study_name / f"trial_{trial.number:04d}", detail="city",
                               **(run_options or {}))
         runs += problem.replicates
+        trial.set_user_attr("model_runs", problem.replicates)
         per_replicate = replicate_scores(store, targets, problem.weights)
         if len(per_replicate) != problem.replicates:
             raise RuntimeError(f"trial {trial.number}: {len(per_replicate)} of {problem.replicates} runs finished")
@@ -252,6 +254,7 @@ def search_directions(problem: DirectionProblem, folder: Path, trials: int, targ
         shares = (dict(zip(names, problem.base_shares)) if split == BASE_SPLIT
                   else rounded_shares(np.array([t.params[d] for d in names]), names))
         rows.append({"trial": t.number, "split": split, "score": t.value,
+                     "model_runs": int(t.user_attrs.get("model_runs", 0)),
                      **{f"share.{d}": float(shares[d]) for d in names}})
     table = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     return table, runs
