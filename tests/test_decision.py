@@ -317,7 +317,8 @@ def test_direction_split_written_to_a_valid_scenario_at_the_same_cost(tmp_path):
     base = load_scenario("baseline")
     directions = load_region().directions
     shares = rounded_shares(np.arange(1.0, 10.0), directions)
-    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12) and shares[directions[0]] == pytest.approx(1 / 45, abs=1e-4)
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
+    assert shares[directions[0]] == pytest.approx(1 / 45, abs=1e-4)
     levers = resolve_levers(["rd_grants", "talent_young", "new_platforms"])
     levels = np.array([4.0, 150.0, 3.0])
     allocated = with_levels(base, {f.name: v for f, v in zip(levers, levels)}, "a")

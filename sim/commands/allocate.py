@@ -123,7 +123,9 @@ def cli_main(args: argparse.Namespace) -> int:
         base = with_designations(base, designations)
         print(f"verified scenarios carry the full package's {len(designations)} municipal pilot-zone designations "
               "(--zones package): they differ only in how the money is split")
-    split, split_names, search_runs = None, [], 0
+    split: dict[str, float] | None = None
+    split_names: list[str] = []
+    search_runs = 0
     if not args.no_directions:
         candidates, split, split_names, search_runs = _direction_stage(
             args, candidates, [f.lever for f in problem.levers], out, d_trials, d_replicates)
