@@ -227,6 +227,9 @@ def test_allocate_quick_writes_a_valid_scenario_and_verification(emulator_dir, t
 
     planted = {d: v for d, v in rounded_shares(np.arange(1.0, 10.0), load_region().directions).items() if v > 0}
     assert load_scenario(out / "allocation.toml").levers.guidance_fund.allocation == pytest.approx(planted)
+    verification = pd.read_csv(out / "verification.csv").set_index("role")["direction_split"]
+    assert verification.to_dict() == {"base": "priorities", "full_package": "priorities", "candidate": "searched",
+                                      "on_priorities": "priorities"}
     manifests = [json.loads(m.read_text()) for m in (out / "verification_runs").glob("*/manifest.json")]
     assert len(manifests) == 2  # the first allocation's verification and the one with the planted split
     verified = [m["scenarios"]["allocation_1"]["levers"]["rd_grants"]["allocation"] for m in manifests]

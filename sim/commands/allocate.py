@@ -126,6 +126,7 @@ def cli_main(args: argparse.Namespace) -> int:
     split: dict[str, float] | None = None
     split_names: list[str] = []
     search_runs = 0
+    unsplit = candidates[0]
     if not args.no_directions:
         candidates, split, split_names, search_runs = _direction_stage(
             args, candidates, [f.lever for f in problem.levers], out, d_trials, d_replicates)
@@ -134,12 +135,17 @@ def cli_main(args: argparse.Namespace) -> int:
     base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
     roles = {full.name: "full_package", base_scaled.name: "base"} | {c.name: "candidate" for c in candidates}
     scenarios = [base_scaled, full, *candidates]
+    if split:  # the best candidate's levels on the base's priorities: what the split adds, on fresh replicates
+        on_priorities = unsplit.model_copy(update={"name": f"{unsplit.name}_on_priorities"})
+        roles[on_priorities.name] = "on_priorities"
+        scenarios.append(on_priorities)
     # one store per set of verified scenarios: a resumed search that picks another allocation verifies anew
     key = hashlib.sha256(json.dumps([[s.name, s.content_hash()] for s in scenarios]).encode()).hexdigest()[:12]
     store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs" / key, detail="city",
                           **execution_options(args))
     scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
     table = verification_table(store, scenarios, roles, load_targets(), full.name, scores)
+    table["direction_split"] = ["searched" if split and r == "candidate" else "priorities" for r in table["role"]]
     table.to_csv(out / "verification.csv", index=False)
     alloc = chosen[0][1]
     rows = []
@@ -159,8 +165,9 @@ def cli_main(args: argparse.Namespace) -> int:
                f"expected targets met {cand['expected_targets_met']:.2f} against "
                f"{verified.loc['full_package', 'expected_targets_met']:.2f} for the full package at the same cost.\n"
                "Lever levels are constant yearly amounts over the whole period; "
-               + (f"the split across directions was searched on the model ({search_runs} runs in the last call) "
-                  f"and applied to {', '.join(split_names)}." if split else "directions follow the base's priorities."))
+               + (f"the split across directions was searched on the model ({d_trials} optuna TPE trials x "
+                  f"{d_replicates} replicates) and applied to {', '.join(split_names)}." if split
+                  else "directions follow the base's priorities."))
     text = scenario_toml(problem, alloc, _base_ref(args.base),
                          f"预算分配：每年{args.budget:g}亿元（weilai allocate）",
                          f"Allocation of {args.budget:g} x 100m yuan a year (weilai allocate)", comment,
@@ -208,6 +215,7 @@ def _direction_stage(args: argparse.Namespace, candidates: list, levers: list[st
         best_split,
         direction_problem,
         search_directions,
+        search_seed,
         split_cost_unchanged,
         with_split,
     )
@@ -215,7 +223,8 @@ def _direction_stage(args: argparse.Namespace, candidates: list, levers: list[st
     from sim.commands.options import execution_options
 
     targets = load_targets()
-    problem, notes = direction_problem(candidates[0], levers, args.objective, targets, replicates, args.seed)
+    problem, notes = direction_problem(candidates[0], levers, args.objective, targets, replicates,
+                                       search_seed(args.seed))
     if not problem.levers:
         print("directions: no allocated lever takes a split (" + "; ".join(notes) + "); the priorities stay")
         return candidates, None, [], 0

@@ -11,8 +11,9 @@ shares are what a search of at most 500 model runs can explore.
 The emulator has no direction inputs, so every trial is evaluated on the model: ``replicates`` runs
 of the scenario with the same replicate seeds in every trial (common random numbers, through
 :func:`sim.engine.runner.run_scenarios`), so two splits are compared on the same random streams and
-calibration draws. The objective follows the lever stage, over the replicates instead of the
-emulator's sampled futures:
+calibration draws; these replicates are not the verification's (:func:`search_seed`), so the
+verification of the chosen split is not biased by its selection. The objective follows the lever stage,
+over the replicates instead of the emulator's sampled futures:
 
 * ``expected``: mean over the replicates of the number of targets met;
 * ``worst``: the fewest targets met in any replicate;
@@ -159,6 +160,12 @@ def check_search_size(trials: int, replicates: int) -> None:
                          key="--direction-trials",
                          value=f"{trials} trials x {replicates} replicates = {trials * replicates} runs",
                          allowed=f"trials x replicates <= {MAX_SEARCH_RUNS}")
+
+
+def search_seed(seed: int) -> int:
+    """Base seed of the direction search's runs, derived from the command's seed but distinct from it, so
+    that the verification (which runs on ``seed``) does not reuse the replicates the split was chosen on."""
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
 
 
 def direction_problem(scenario: Scenario, levers: list[str], objective: str, targets: Targets, replicates: int,
