@@ -174,9 +174,141 @@ def test_allocate_quick_writes_a_valid_scenario_and_verification(emulator_dir, t
     package_zones = load_scenario("full_package").levers.pilot_zones.designations
     assert package_zones and load_scenario(out / "allocation.toml").levers.pilot_zones.designations == package_zones
     assert verification["P(municipal_zones_2027)"].nunique() == 1
-    capsys.readouterr()
-    assert main(argv) == 0  # resumed: the search adds no trials
-    assert "15 optuna trials" in capsys.readouterr().out
+    _check_direction_stage(out, capsys.readouterr().out, trials=3, replicates=2)
+    assert len(list((out / "direction_runs").glob("directions-*/trial_*"))) == 3
+    assert main(argv) == 0  # resumed: neither search adds trials, the direction search makes no model run
+    printed = capsys.readouterr().out
+    assert "15 optuna trials" in printed and "3 optuna trials on the model" in printed
+    assert "model runs 0 in this call, 6 in the whole search" in printed
+    assert len(list((out / "direction_runs").glob("directions-*/trial_*"))) == 3
+    # a planted best trial (as the failure planted for discover): whatever split the search finds best goes
+    # into the verified candidate, allocation.toml and allocation_directions.csv; resuming makes no model run
+    _plant_direction_trial(out, np.arange(1.0, 10.0), value=99.0)
+    assert main([*argv, "--direction-trials", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "best trial 3 (searched) 99.00" in printed and "model runs 0 in this call, 6 in the whole search" in printed
+    _check_direction_stage(out, printed, trials=4, replicates=2, runs_now=0)
+    assert len(list((out / "direction_runs").glob("directions-*/trial_*"))) == 3
+    from sim.analysis.decision.directions import rounded_shares
+    from sim.inputs.region import load_region
+
+    planted = {d: v for d, v in rounded_shares(np.arange(1.0, 10.0), load_region().directions).items() if v > 0}
+    assert load_scenario(out / "allocation.toml").levers.guidance_fund.allocation == pytest.approx(planted)
+    verification = pd.read_csv(out / "verification.csv").set_index("role")["direction_split"]
+    assert verification.to_dict() == {"base": "priorities", "full_package": "priorities", "candidate": "searched",
+                                      "on_priorities": "priorities"}
+    manifests = [json.loads(m.read_text()) for m in (out / "verification_runs").glob("*/manifest.json")]
+    assert len(manifests) == 2  # the first allocation's verification and the one with the planted split
+    verified = [m["scenarios"]["allocation_1"]["levers"]["rd_grants"]["allocation"] for m in manifests]
+    assert sorted(verified, key=lambda a: a is not None) == [None, pytest.approx(planted)]
+
+
+def _plant_direction_trial(out: Path, weights: np.ndarray, value: float) -> None:
+    import optuna
+
+    from sim.inputs.region import load_region
+
+    storage = f"sqlite:///{out / 'search.db'}"
+    name = next(s.study_name for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith("directions-"))
+    directions = load_region().directions
+    optuna.load_study(study_name=name, storage=storage).add_trial(optuna.trial.create_trial(
+        params={d: float(w / weights.max()) for d, w in zip(directions, weights)},
+        distributions={d: optuna.distributions.FloatDistribution(0.0, 1.0) for d in directions},
+        value=value, user_attrs={"split": "searched"}))
+
+
+def _check_direction_stage(out: Path, printed: str, trials: int, replicates: int, runs_now: int | None = None) -> None:
+    """The direction search ran within its run budget, trial 0 is the base's split, the best split is
+    at least as good, and allocation.toml, allocation_directions.csv and the verified scenario carry it."""
+    import optuna
+
+    from sim.analysis.decision.directions import base_shares
+    from sim.analysis.decision.levers import cost_by_lever_100m_yuan
+    from sim.scenario.loading import load_scenario
+
+    runs_now = trials * replicates if runs_now is None else runs_now
+    assert f"model runs {runs_now} in this call" in printed
+    stores = sorted((out / "direction_runs").glob("directions-*/trial_*"))
+    assert len(stores) * replicates <= trials * replicates <= 500  # one store per trial run on the model
+    study = next(s for s in optuna.get_all_study_summaries(f"sqlite:///{out / 'search.db'}")
+                 if s.study_name.startswith("directions-"))
+    loaded = optuna.load_study(study_name=study.study_name, storage=f"sqlite:///{out / 'search.db'}")
+    first = loaded.trials[0]
+    assert first.user_attrs["split"] == "base" and [t.user_attrs["split"] for t in loaded.trials[1:]] == [
+        "searched"] * (trials - 1)
+    baseline = base_shares(load_scenario("baseline"))
+    assert np.allclose(np.array(list(first.params.values())), baseline / baseline.max())
+    table = pd.read_csv(out / "directions_trials.csv")
+    assert len(table) == trials and table["score"].iloc[0] == table["score"].max()
+    assert table["score"].iloc[0] >= table.loc[table["split"] == "base", "score"].iloc[0]
+    share_columns = [c for c in table.columns if c.startswith("share.")]
+    assert len(share_columns) == 9 and np.allclose(table[share_columns].sum(axis=1), 1.0)
+    scenario = load_scenario(out / "allocation.toml")
+    money = pd.read_csv(out / "allocation_directions.csv")
+    assert set(money["lever"]) == {"rd_grants", "guidance_fund", "talent_programme"}
+    costs = cost_by_lever_100m_yuan(scenario)
+    by_lever = money.groupby("lever")["money_100m_yuan_per_year"].sum() * len(scenario.years)
+    assert all(by_lever[lv] == pytest.approx(costs[lv], rel=1e-3) for lv in by_lever.index)
+    if table["split"].iloc[0] == "searched":
+        best = {c.removeprefix("share."): v for c, v in table.iloc[0][share_columns].items() if v > 0}
+        for lever in ("rd_grants", "guidance_fund", "talent_programme"):
+            assert getattr(scenario.levers, lever).allocation == pytest.approx(best)
+        rd = money[money["lever"] == "rd_grants"].set_index("direction")["share"]
+        assert np.allclose(rd.reindex(list(best)).to_numpy(), list(best.values()), atol=1e-6)
+        assert set(money["split"]) == {"searched"}
+    else:
+        assert scenario.levers.rd_grants.allocation is None and set(money["split"]) == {"priorities"}
+
+
+def test_allocate_without_directions_keeps_the_priorities(emulator_dir, tmp_path, capsys):
+    from sim.scenario.loading import load_scenario
+
+    out = tmp_path / "alloc"
+    assert main(["allocate", "--budget", "12", "--base", "baseline", "--out", str(out), "--quick", "--emulator",
+                 str(emulator_dir), "--levers", "rd_grants", "guidance_fund", "--replicates", "2", "--random", "100",
+                 "--trials", "8", "--no-directions", "--workers", "2", "--no-progress"]) == 0
+    assert "directions:" not in capsys.readouterr().out
+    assert not (out / "direction_runs").exists() and not (out / "directions_trials.csv").exists()
+    scenario = load_scenario(out / "allocation.toml")
+    assert scenario.levers.rd_grants.allocation is None and scenario.levers.guidance_fund.allocation is None
+    money = pd.read_csv(out / "allocation_directions.csv")
+    assert set(money["split"]) == {"priorities"}
+    assert np.allclose(money.groupby("lever")["share"].sum(), 1.0)
+
+
+def test_direction_split_written_to_a_valid_scenario_at_the_same_cost(tmp_path):
+    """A split on every allocated lever: the file loads, carries it, and spends what the levels spend."""
+    from sim.analysis.decision.allocate import Problem, scenario_toml
+    from sim.analysis.decision.directions import rounded_shares, split_levers, with_split
+    from sim.analysis.decision.levers import resolve_levers, total_cost_100m_yuan, with_levels
+    from sim.inputs.region import load_region
+    from sim.scenario.loading import load_scenario
+
+    base = load_scenario("baseline")
+    directions = load_region().directions
+    shares = rounded_shares(np.arange(1.0, 10.0), directions)
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
+    assert shares[directions[0]] == pytest.approx(1 / 45, abs=1e-4)
+    levers = resolve_levers(["rd_grants", "talent_young", "new_platforms"])
+    levels = np.array([4.0, 150.0, 3.0])
+    allocated = with_levels(base, {f.name: v for f, v in zip(levers, levels)}, "a")
+    taken, notes = split_levers(allocated, [f.lever for f in levers] + ["pilot_zones"])
+    assert taken == ["rd_grants", "talent_programme", "new_platforms"] and "pilot_zones" in notes[0]
+    problem = Problem(None, base, levers, 10.0, np.ones(3), np.zeros(3), np.ones(3), np.zeros((1, 1)),  # type: ignore[arg-type]
+                      "expected", np.ones(1))
+    file = tmp_path / "split.toml"
+    file.write_text(scenario_toml(problem, levels, "baseline", "测试", "test", "a split", allocation=shares,
+                                  allocation_levers=taken), encoding="utf-8")
+    assert main(["check", str(file)]) == 0
+    loaded = load_scenario(file)
+    assert loaded.levers.talent_programme.allocation == pytest.approx(shares)
+    assert loaded.levers.basic_research.allocation is None
+    assert total_cost_100m_yuan(loaded) == pytest.approx(total_cost_100m_yuan(allocated), rel=1e-9)
+    assert total_cost_100m_yuan(with_split(allocated, taken, shares, "b")) == pytest.approx(
+        total_cost_100m_yuan(allocated), rel=1e-9)
+    plan = loaded.plan().spending
+    rd = plan[plan["lever"] == "rd_grants"].groupby("direction")["value"].sum()
+    assert np.allclose((rd / rd.sum()).reindex(directions).to_numpy(), [shares[d] for d in directions])
 
 
 def test_allocation_levels_respect_budget_floors_and_caps(emulator_dir):
@@ -202,6 +334,11 @@ def test_allocate_errors(emulator_dir, tmp_path, capsys):
         capsys, ["allocate", "--budget", "1", "--min", "rd_grants=5", *common])
     assert "infeasible: the levers cannot take" in _error(capsys, ["allocate", "--budget", "100000", *common])
     assert "LEVER=LEVEL" in _error(capsys, ["allocate", "--budget", "10", "--min", "rd_grants", *common])
+    assert "--direction-trials" in _error(capsys, ["allocate", "--budget", "10", "--direction-trials", "0", *common])
+    assert "--direction-replicates" in _error(
+        capsys, ["allocate", "--budget", "10", "--direction-replicates", "-1", *common])
+    assert "at most 500 model runs" in _error(
+        capsys, ["allocate", "--budget", "10", "--direction-trials", "60", "--direction-replicates", "10", *common])
 
 
 # ------------------------------------------------------------------------------ weilai discover

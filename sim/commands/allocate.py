@@ -4,6 +4,8 @@ levers, searched on the emulator and verified on the model (:mod:`sim.analysis.d
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -36,6 +38,13 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                         help="municipal pilot-zone designations of the verified scenarios: the full package's "
                         "(default: designations are decisions, not budget, so candidates and comparators carry "
                         "the same ones and differ only in money) or the base's")
+    parser.add_argument("--direction-trials", type=int, default=None,
+                        help="optuna trials of the split across directions, each run on the model (default 40; "
+                        "quick 3)")
+    parser.add_argument("--direction-replicates", type=int, default=None,
+                        help="model runs per direction trial, the same seeds in every trial (default 10; quick 2)")
+    parser.add_argument("--no-directions", action="store_true",
+                        help="do not search the split across directions (the base's priorities stay in force)")
     parser.add_argument("--quick", action="store_true", help="a small version for trying it out and for tests")
     add_execution_arguments(parser)
 
@@ -55,9 +64,11 @@ def _floors(items: list[str]) -> dict[str, float]:
 
 def cli_main(args: argparse.Namespace) -> int:
     """Search, verify, write allocation.toml, allocation.csv and verification.csv."""
+    import numpy as np
     import pandas as pd
 
     from sim.analysis.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
+    from sim.analysis.decision.directions import check_search_size, direction_money
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
     from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan, with_designations
     from sim.analysis.decision.verify import verification_table
@@ -71,10 +82,14 @@ def cli_main(args: argparse.Namespace) -> int:
     n_random = args.random or (1000 if args.quick else 10_000)
     n_cand = args.candidates or (1 if args.quick else 3)
     replicates = args.replicates or (4 if args.quick else 100)
+    d_trials = args.direction_trials if args.direction_trials is not None else (3 if args.quick else 40)
+    d_replicates = (args.direction_replicates if args.direction_replicates is not None
+                    else (2 if args.quick else 10))
     for key, value in (("--trials", trials), ("--random", n_random), ("--candidates", n_cand),
                        ("--replicates", replicates)):
         if value < 1:
             raise InputError("must be at least 1", key=key, value=value, allowed="1 or more")
+    check_search_size(d_trials, d_replicates)
     if not args.budget > 0:
         raise InputError("the budget must be positive", key="--budget", value=args.budget, allowed="亿元 a year > 0")
     base = load_scenario(args.base)
@@ -108,15 +123,29 @@ def cli_main(args: argparse.Namespace) -> int:
         base = with_designations(base, designations)
         print(f"verified scenarios carry the full package's {len(designations)} municipal pilot-zone designations "
               "(--zones package): they differ only in how the money is split")
+    split: dict[str, float] | None = None
+    split_names: list[str] = []
+    search_runs = 0
+    unsplit = candidates[0]
+    if not args.no_directions:
+        candidates, split, split_names, search_runs = _direction_stage(
+            args, candidates, [f.lever for f in problem.levers], out, d_trials, d_replicates)
     cost = total_cost_100m_yuan(candidates[0])
     full = scaled_to_cost(package, cost, "full_package_same_cost")
     base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
     roles = {full.name: "full_package", base_scaled.name: "base"} | {c.name: "candidate" for c in candidates}
     scenarios = [base_scaled, full, *candidates]
-    store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs", detail="city",
+    if split:  # the best candidate's levels on the base's priorities: what the split adds, on fresh replicates
+        on_priorities = unsplit.model_copy(update={"name": f"{unsplit.name}_on_priorities"})
+        roles[on_priorities.name] = "on_priorities"
+        scenarios.append(on_priorities)
+    # one store per set of verified scenarios: a resumed search that picks another allocation verifies anew
+    key = hashlib.sha256(json.dumps([[s.name, s.content_hash()] for s in scenarios]).encode()).hexdigest()[:12]
+    store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs" / key, detail="city",
                           **execution_options(args))
     scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
     table = verification_table(store, scenarios, roles, load_targets(), full.name, scores)
+    table["direction_split"] = ["searched" if split and r == "candidate" else "priorities" for r in table["role"]]
     table.to_csv(out / "verification.csv", index=False)
     alloc = chosen[0][1]
     rows = []
@@ -126,6 +155,8 @@ def cli_main(args: argparse.Namespace) -> int:
                      "share_of_budget": level * unit_cost / problem.budget,
                      "base_level_per_year": emu.inputs[emu.input_names.index(f.name)]["base"]})
     pd.DataFrame(rows).to_csv(out / "allocation.csv", index=False)
+    direction_money(candidates[0], list(dict.fromkeys(f.lever for f in problem.levers)), split_names if split else []
+                    ).to_csv(out / "allocation_directions.csv", index=False)
     verified = table.set_index("role")
     cand = table[table["role"] == "candidate"].iloc[0]
     comment = (f"Allocation of {args.budget:g}亿 a year across {len(names)} levers, written by weilai allocate "
@@ -134,25 +165,32 @@ def cli_main(args: argparse.Namespace) -> int:
                f"expected targets met {cand['expected_targets_met']:.2f} against "
                f"{verified.loc['full_package', 'expected_targets_met']:.2f} for the full package at the same cost.\n"
                "Lever levels are constant yearly amounts over the whole period; "
-               "directions follow the base's priorities.")
+               + (f"the split across directions was searched on the model ({d_trials} optuna TPE trials x "
+                  f"{d_replicates} replicates) and applied to {', '.join(split_names)}." if split
+                  else "directions follow the base's priorities."))
     text = scenario_toml(problem, alloc, _base_ref(args.base),
                          f"预算分配：每年{args.budget:g}亿元（weilai allocate）",
                          f"Allocation of {args.budget:g} x 100m yuan a year (weilai allocate)", comment,
-                         designations=designations)
+                         designations=designations, allocation=split, allocation_levers=split_names)
     toml_path = out / "allocation.toml"
     toml_path.write_text(text, encoding="utf-8")
     check = load_scenario(toml_path)  # the file must be a valid scenario that spends what was verified
     if abs(total_cost_100m_yuan(check) - cost) > 1e-3 * max(cost, 1):
         raise RuntimeError(f"allocation.toml spends {total_cost_100m_yuan(check):.2f}, verified {cost:.2f}")
+    written, verified_plan = check.plan().spending, candidates[0].plan().spending
+    if not np.allclose(written["value"], verified_plan["value"], rtol=1e-3, atol=1e-3):
+        raise RuntimeError("allocation.toml splits its money otherwise than the verified allocation")
     print(f"verification on the model, {replicates} replicates, all at {cost:.1f}亿 over "
           f"{base.start_year}-{base.end_year} ({cost / len(base.years):.1f}亿 a year):")
     for _, r in table.iterrows():
         print(f"  {r['scenario']:<28} {r['role']:<13} expected targets met {r['expected_targets_met']:.2f} "
               f"[{r['expected_targets_met_low']:.2f}, {r['expected_targets_met_high']:.2f}]  vs full package "
               f"{r['difference_vs_full_package']:+.2f} [{r['difference_low']:+.2f}, {r['difference_high']:+.2f}]")
-    print(f"model runs: 0 in the search (emulator), {len(scenarios) * replicates} in the verification; "
+    print(f"model runs: 0 in the lever search (emulator), {search_runs} in the direction search (this call), "
+          f"{len(scenarios) * replicates} in the verification; "
           f"{time.perf_counter() - started:.0f} s")
-    print(f"written: {toml_path}, {out / 'allocation.csv'}, {out / 'verification.csv'}")
+    print(f"written: {toml_path}, {out / 'allocation.csv'}, {out / 'allocation_directions.csv'}, "
+          f"{out / 'verification.csv'}")
     return 0
 
 
@@ -166,3 +204,46 @@ def _base_ref(ref: str) -> str:
         return str(path.resolve().relative_to(SCENARIOS_DIR).with_suffix(""))
     except ValueError:
         return str(path.resolve())
+
+
+def _direction_stage(args: argparse.Namespace, candidates: list, levers: list[str], out: Path, trials: int,
+                     replicates: int) -> tuple[list, dict[str, float] | None, list[str], int]:
+    """Search the split across directions on the model for the best candidate and apply it to every
+    candidate (one common split). Returns the candidates, the split (None: the base's priorities stay),
+    the levers that take it and the model runs made."""
+    from sim.analysis.decision.directions import (
+        best_split,
+        direction_problem,
+        search_directions,
+        search_seed,
+        split_cost_unchanged,
+        with_split,
+    )
+    from sim.analysis.targets import load_targets
+    from sim.commands.options import execution_options
+
+    targets = load_targets()
+    problem, notes = direction_problem(candidates[0], levers, args.objective, targets, replicates,
+                                       search_seed(args.seed))
+    if not problem.levers:
+        print("directions: no allocated lever takes a split (" + "; ".join(notes) + "); the priorities stay")
+        return candidates, None, [], 0
+    table, runs = search_directions(problem, out, trials, targets, execution_options(args))
+    table.to_csv(out / "directions_trials.csv", index=False)
+    base_row = table[table["split"] == "base"].iloc[0]
+    best = table.iloc[0]
+    print(f"directions: {len(table)} optuna trials on the model ({replicates} replicates each, the same seeds in "
+          f"every trial; {args.objective}), split applied to {', '.join(problem.levers)}"
+          + (f" (not: {'; '.join(notes)})" if notes else ""))
+    print(f"  best trial {int(best['trial'])} ({best['split']}) {best['score']:.2f} against the base's split "
+          f"{base_row['score']:.2f} (trial {int(base_row['trial'])}); model runs {runs} in this call, "
+          f"{table['model_runs'].sum()} in the whole search")
+    split = best_split(table, problem.directions)
+    if split is None:
+        print("  the base's priorities stay: no trial beat them on the search's replicates")
+        return candidates, None, list(problem.levers), runs
+    print("  split: " + ", ".join(f"{d} {s:.3f}" for d, s in split.items()))
+    split_candidates = [with_split(c, problem.levers, split, c.name) for c in candidates]
+    if not all(split_cost_unchanged(a, b) for a, b in zip(candidates, split_candidates)):
+        raise RuntimeError("the direction split changed a candidate's cost")
+    return split_candidates, split, list(problem.levers), runs

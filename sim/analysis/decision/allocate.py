@@ -232,8 +232,10 @@ def allocation_scenario(problem: Problem, levels: np.ndarray, name: str) -> Scen
 
 
 def scenario_toml(problem: Problem, levels: np.ndarray, base_ref: str, title_zh: str, title_en: str,
-                  comment: str, designations: list | None = None) -> str:
-    """A scenario file (extends the base) with the allocated levels, and the municipal pilot-zone
+                  comment: str, designations: list | None = None, allocation: dict[str, float] | None = None,
+                  allocation_levers: list[str] | None = None) -> str:
+    """A scenario file (extends the base) with the allocated levels, the split across directions of
+    ``allocation_levers`` (``allocation``; None: the base's priorities) and the municipal pilot-zone
     designations it was verified with (None: the base's); every command can run it."""
     by_lever: dict[str, dict[str, float]] = {}
     for f, v in zip(problem.levers, levels):
@@ -245,7 +247,11 @@ def scenario_toml(problem: Problem, levels: np.ndarray, base_ref: str, title_zh:
     for lever, values in by_lever.items():
         lines.append(f"[levers.{lever}]")
         lines += [f"{attr} = {value:.6g}" for attr, value in values.items()]
-        lines += [f"start_year = {start}", f"end_year = {end}", "ramp_years = 0", "changes = []", ""]
+        lines += [f"start_year = {start}", f"end_year = {end}", "ramp_years = 0", "changes = []"]
+        if allocation is not None and lever in (allocation_levers or []):
+            shares = ", ".join(f"{json.dumps(d)} = {s!r}" for d, s in allocation.items() if s > 0)
+            lines.append(f"allocation = {{ {shares} }}")
+        lines.append("")
     if designations is not None:
         lines.append("[levers.pilot_zones]  # designations are decisions, not budget: those of the comparator")
         lines.append("designations = [")
