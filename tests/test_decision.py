@@ -401,3 +401,11 @@ def test_shipped_emulator_is_complete_and_its_script_matches():
     assert (folder / "emulator.js").read_text(encoding="utf-8") == export_js(emu), "run: weilai emulate export"
     assert len(emu.identity["trained_on"]) == len(list((Path(__file__).parent.parent / "scenarios" / "sweeps"
                                                         / "emulator").glob("train_*.toml")))
+
+
+def test_shipped_emulator_matches_the_current_model_and_calibration():
+    """The shipped emulator answers for the model as it is: same base scenario, parameter draws and
+    behavioural fingerprint (after any change of the model or the calibration: weilai emulate rebuild)."""
+    from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir, staleness
+
+    assert staleness(load_emulator(shipped_emulator_dir())) == []
