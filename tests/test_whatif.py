@@ -210,3 +210,13 @@ def test_brief_without_the_panel_and_with_a_missing_emulator(ensemble_store, tmp
     assert main(["brief", str(ensemble_store.path), "--out", str(out), "--emulator", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err
     assert "no emulator here" in err and "--emulator" in err and "Traceback" not in err
+
+
+def test_every_lever_and_uncertainty_unit_has_a_display_label():
+    """No slider shows a unit code (``units_per_year``): every unit of a lever or uncertainty has a label."""
+    from sim.inputs.region import load_region
+    from sim.presentation.labels import UNIT_LABELS
+
+    space = load_region().space
+    units = {f.unit for f in space.factors.values() if f.section in ("levers", "uncertainties")}
+    assert units - set(UNIT_LABELS) == set()
