@@ -311,6 +311,26 @@ def test_direction_split_written_to_a_valid_scenario_at_the_same_cost(tmp_path):
     assert np.allclose((rd / rd.sum()).reindex(directions).to_numpy(), [shares[d] for d in directions])
 
 
+def test_allocation_file_with_zone_support_and_designations_is_one_table(tmp_path):
+    """Support per zone is an allocated lever and the designations come from the comparator: both go into
+    the one ``[levers.pilot_zones]`` table (TOML allows a table once)."""
+    from sim.analysis.decision.allocate import Problem, scenario_toml
+    from sim.analysis.decision.levers import resolve_levers
+    from sim.scenario.loading import load_scenario
+
+    base, package = load_scenario("baseline"), load_scenario("full_package")
+    levers = resolve_levers(["rd_grants", "pilot_zone_support"])
+    problem = Problem(None, base, levers, 10.0, np.ones(2), np.zeros(2), np.ones(2), np.zeros((1, 1)),  # type: ignore[arg-type]
+                      "expected", np.ones(1))
+    file = tmp_path / "zones.toml"
+    file.write_text(scenario_toml(problem, np.array([4.0, 2.0]), "baseline", "测试", "test", "zones",
+                                  designations=package.levers.pilot_zones.designations), encoding="utf-8")
+    assert main(["check", str(file)]) == 0
+    loaded = load_scenario(file)
+    assert loaded.levers.pilot_zones.designations == package.levers.pilot_zones.designations
+    assert loaded.levers.pilot_zones.support_100m_yuan_per_zone_per_year == pytest.approx(2.0)
+
+
 def test_allocation_levels_respect_budget_floors_and_caps(emulator_dir):
     from sim.analysis.decision.allocate import build_problem
     from sim.analysis.decision.emulator import load_emulator

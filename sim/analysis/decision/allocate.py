@@ -244,18 +244,22 @@ def scenario_toml(problem: Problem, levels: np.ndarray, base_ref: str, title_zh:
     lines += [f"extends = {json.dumps(base_ref)}", f"title_zh = {json.dumps(title_zh, ensure_ascii=False)}",
               f"title_en = {json.dumps(title_en)}", ""]
     start, end = problem.base.start_year, problem.base.end_year
+    zones = []
+    if designations is not None:  # in the pilot-zone lever's table (one table per lever in TOML)
+        zones = ["# designations are decisions, not budget: those of the comparator", "designations = ["]
+        zones += [f'  {{ district = "{d.district}", direction = "{d.direction}", year = {d.year} }},'
+                  for d in designations]
+        zones.append("]")
+        by_lever.setdefault("pilot_zones", {})
     for lever, values in by_lever.items():
         lines.append(f"[levers.{lever}]")
         lines += [f"{attr} = {value:.6g}" for attr, value in values.items()]
-        lines += [f"start_year = {start}", f"end_year = {end}", "ramp_years = 0", "changes = []"]
+        if values:
+            lines += [f"start_year = {start}", f"end_year = {end}", "ramp_years = 0", "changes = []"]
         if allocation is not None and lever in (allocation_levers or []):
             shares = ", ".join(f"{json.dumps(d)} = {s!r}" for d, s in allocation.items() if s > 0)
             lines.append(f"allocation = {{ {shares} }}")
+        if lever == "pilot_zones":
+            lines += zones
         lines.append("")
-    if designations is not None:
-        lines.append("[levers.pilot_zones]  # designations are decisions, not budget: those of the comparator")
-        lines.append("designations = [")
-        for d in designations:
-            lines.append(f'  {{ district = "{d.district}", direction = "{d.direction}", year = {d.year} }},')
-        lines += ["]", ""]
     return "\n".join(lines)
