@@ -291,7 +291,7 @@ def whatif_html(panel: WhatIf | None, lang: str = "zh", region: Region | None = 
 <p class='wi-caveat'><b>{'模拟器近似，非模型运行。' if zh else 'Emulator approximation, not model runs. '}</b>
 {e(_caveat(emu, lang))}</p>
 <div class='wi-grid'>
-<form class='wi-inputs' onsubmit='return false'>
+<form class='wi-inputs'>
 <div class='wi-toolbar'><button type='button' id='wi-reset'>{'恢复基准' if zh else 'Reset to base'}</button>
 <span class='wi-time' id='wi-time' data-took='{e(words['took'])}' data-ms='{e(words['ms'])}'
  data-where='{e(words['where'])}'></span></div>
@@ -373,6 +373,9 @@ WHATIF_JS = """
     timeEl.textContent = timeEl.dataset.took + ' ' + ms.toFixed(1) + ' ' + timeEl.dataset.ms + timeEl.dataset.where;
   }
   sliders.forEach(function (s) { s.addEventListener('input', update); });
+  document.querySelectorAll('#whatif form').forEach(function (f) {
+    f.addEventListener('submit', function (e) { e.preventDefault(); });
+  });
   document.getElementById('wi-reset').addEventListener('click', function () {
     sliders.forEach(function (s) { s.value = s.dataset.base; });
     update();
