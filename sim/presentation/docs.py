@@ -155,8 +155,9 @@ def levers_markdown(region: Region) -> str:
                 cells = []
                 for q, _ in present:
                     r = at[at["quantity"] == q].iloc[0]
-                    cells.append(f"{r['value']:,.1f} ({r['change_from_zero']:+,.1f}; "
-                                 f"{r['change_low']:+,.1f} to {r['change_high']:+,.1f})")
+                    fmt = ",.4f" if abs(r["value"]) < 10 else ",.1f"  # firm technology is a share near 0.2
+                    cells.append(f"{r['value']:{fmt}} ({r['change_from_zero']:+{fmt}}; "
+                                 f"{r['change_low']:+{fmt}} to {r['change_high']:+{fmt}})")
                 lines.append(f"| {k:g} | " + " | ".join(cells) + " |")
             targets = rows[rows["kind"] == "target_probability"]
             top = targets[targets["multiple"] == targets["multiple"].max()]
