@@ -133,10 +133,9 @@ class Fund(mesa.Agent):
         stages[firms.equity_this_year[rows] > 0] = -1  # one round a year per firm, from any fund
         stages[firms.relative_tech[rows] < v.venture_relative_tech_min] = -1  # no fundable technology
         budget = self.dry_powder[d]
-        held = np.zeros(len(rows), dtype=bool)
+        in_portfolio = np.zeros(len(rows), dtype=bool)
         known = rows < len(self._held)
-        held[known] = self._held[rows[known]]
-        in_portfolio = held
+        in_portfolio[known] = self._held[rows[known]]
         rng = model.agent_stream("funds", self.name)
         for s, share in enumerate(self.stage_shares):
             money = budget * share
