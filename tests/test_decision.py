@@ -344,6 +344,66 @@ def test_allocation_levels_respect_budget_floors_and_caps(emulator_dir):
         assert (levels <= problem.high + 1e-9).all() and levels[2] >= 100.0 - 1e-9
 
 
+def test_refinement_starts_from_the_package_split_and_every_candidate_spends_the_budget(emulator_dir):
+    """The package mix spends the budget in the full package's proportions; blends run from it to the
+    emulator's best; the second round brackets the best blend."""
+    from sim.analysis.decision.allocate import build_problem, lever_unit_cost
+    from sim.analysis.decision.emulator import load_emulator
+    from sim.analysis.decision.levers import cost_by_lever_100m_yuan, lever_factors, lever_level, scaled_to_cost
+    from sim.analysis.decision.refine import BLEND_WEIGHTS, blend, first_round, package_levels, second_round
+    from sim.scenario.loading import load_scenario
+
+    problem = build_problem(load_emulator(emulator_dir), load_scenario("baseline"), 12.0)
+    assert [f.short for f in problem.levers] == ["rd_grants", "guidance_fund", "talent_young"]
+    package = load_scenario("full_package")
+    mix = package_levels(problem, package)
+    money = mix * problem.unit_cost
+    assert money.sum() == pytest.approx(12.0)
+    scaled = scaled_to_cost(package, 12.0 * len(package.years), "probe")  # the package at the budget
+    plan = cost_by_lever_100m_yuan(scaled)
+    # talent_young's part of the talent programme's money: its level x unit cost among the three tiers
+    tiers = [f for f in lever_factors() if f.lever == "talent_programme"]
+    parts = {f.short: lever_level(scaled, f) * lever_unit_cost(problem.costed, f) for f in tiers}
+    young = plan["talent_programme"] * parts["talent_young"] / sum(parts.values())
+    expected = np.array([plan["rd_grants"], plan["guidance_fund"], young])
+    assert money / money.sum() == pytest.approx(expected / expected.sum(), rel=0.01)
+    best = problem.levels(np.array([0.0, 1.0, 0.0]))
+    for w in (0.0, 0.25, 1.0):
+        assert (blend(problem, mix, best, w) * problem.unit_cost).sum() == pytest.approx(12.0)
+    assert blend(problem, mix, best, 0.0) == pytest.approx(mix) and blend(problem, mix, best, 1.0) == pytest.approx(best)
+    first = first_round(problem, [best, problem.levels(np.array([1.0, 1.0, 1.0]))], mix)
+    assert [c.label for c in first] == ["package_mix", "blend_0.33", "blend_0.67", "emulator_1", "emulator_2"]
+    assert [c.weight for c in first][: len(BLEND_WEIGHTS)] == pytest.approx(list(BLEND_WEIGHTS))
+    ranked = pd.DataFrame({"label": ["blend_0.33", "package_mix"], "weight": [1 / 3, 0.0], "score": [2.0, 1.0]})
+    assert [c.weight for c in second_round(problem, ranked, best, mix)] == pytest.approx([1 / 6, 1 / 2])
+
+
+def test_allocate_ranks_candidates_on_the_model_and_verifies_the_best(emulator_dir, tmp_path, capsys):
+    """The allocation written is the one ranked best on the model (search seeds), within the run budget;
+    a resumed call makes no new ranking run."""
+    out = tmp_path / "alloc"
+    argv = ["allocate", "--budget", "12", "--base", "baseline", "--out", str(out), "--quick", "--emulator",
+            str(emulator_dir), "--replicates", "2", "--random", "100", "--trials", "8", "--no-directions",
+            "--refine-replicates", "2", "--workers", "2", "--no-progress"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    refined = pd.read_csv(out / "refine.csv")
+    assert refined["score"].is_monotonic_decreasing and "package_mix" in set(refined["label"])
+    assert (refined["n_replicates"] == 2).all() and len(refined) <= 8
+    costs = refined["cost_100m_yuan"].to_numpy()  # equal up to the rounding of counts
+    assert costs == pytest.approx(np.full(len(refined), costs[0]), rel=1e-4)
+    allocation = pd.read_csv(out / "allocation.csv").set_index("lever")["level_per_year"]
+    best = refined.iloc[0]
+    assert allocation.to_numpy() == pytest.approx([best[f"level.{n}"] for n in allocation.index])
+    verification = pd.read_csv(out / "verification.csv")
+    assert verification.loc[verification["role"] == "candidate", "refine_label"].iloc[0] == best["label"]
+    assert f"model runs: 0 in the lever search (emulator), {2 * len(refined)} in the ranking" in printed
+    assert main(argv) == 0
+    assert "0 in the ranking on the model" in capsys.readouterr().out
+    assert "at most 500 model runs" in _error(capsys, [*argv, "--refine-replicates", "70"])
+    assert "--refine-replicates" in _error(capsys, [*argv, "--refine-replicates", "0"])
+
+
 def test_allocate_errors(emulator_dir, tmp_path, capsys):
     common = ["--base", "baseline", "--out", str(tmp_path / "a"), "--emulator", str(emulator_dir), "--quick"]
     assert "budget must be positive" in _error(capsys, ["allocate", "--budget", "0", *common])

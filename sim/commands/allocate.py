@@ -39,12 +39,17 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: designations are decisions, not budget, so candidates and comparators carry "
                         "the same ones and differ only in money) or the base's")
     parser.add_argument("--direction-trials", type=int, default=None,
-                        help="optuna trials of the split across directions, each run on the model (default 40; "
+                        help="optuna trials of the split across directions, each run on the model (default 25; "
                         "quick 3)")
     parser.add_argument("--direction-replicates", type=int, default=None,
                         help="model runs per direction trial, the same seeds in every trial (default 10; quick 2)")
     parser.add_argument("--no-directions", action="store_true",
                         help="do not search the split across directions (the base's priorities stay in force)")
+    parser.add_argument("--refine-replicates", type=int, default=None,
+                        help="model runs per candidate when the emulator's best, the full package's split and "
+                        "blends of the two are ranked on the model (default 30; quick 2)")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="verify the emulator's best trials as they are (no ranking on the model)")
     parser.add_argument("--quick", action="store_true", help="a small version for trying it out and for tests")
     add_execution_arguments(parser)
 
@@ -68,9 +73,10 @@ def cli_main(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.analysis.decision.allocate import allocation_scenario, build_problem, random_best, scenario_toml, search
-    from sim.analysis.decision.directions import check_search_size, direction_money
+    from sim.analysis.decision.directions import MAX_SEARCH_RUNS, check_search_size, direction_money
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
     from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan, with_designations
+    from sim.analysis.decision.refine import EMULATOR_CANDIDATES, MAX_REFINE_CANDIDATES
     from sim.analysis.decision.verify import verification_table
     from sim.analysis.targets import load_targets
     from sim.commands.options import execution_options
@@ -82,20 +88,35 @@ def cli_main(args: argparse.Namespace) -> int:
     n_random = args.random or (1000 if args.quick else 10_000)
     n_cand = args.candidates or (1 if args.quick else 3)
     replicates = args.replicates or (4 if args.quick else 100)
-    d_trials = args.direction_trials if args.direction_trials is not None else (3 if args.quick else 40)
+    d_trials = args.direction_trials if args.direction_trials is not None else (3 if args.quick else 25)
     d_replicates = (args.direction_replicates if args.direction_replicates is not None
                     else (2 if args.quick else 10))
+    r_replicates = 0 if args.no_refine else (args.refine_replicates if args.refine_replicates is not None
+                                             else (2 if args.quick else 30))
     for key, value in (("--trials", trials), ("--random", n_random), ("--candidates", n_cand),
                        ("--replicates", replicates)):
         if value < 1:
             raise InputError("must be at least 1", key=key, value=value, allowed="1 or more")
     check_search_size(d_trials, d_replicates)
+    if not args.no_refine and r_replicates < 1:
+        raise InputError("must be at least 1", key="--refine-replicates", value=r_replicates, allowed="1 or more")
+    refine_runs = MAX_REFINE_CANDIDATES * r_replicates
+    direction_runs = 0 if args.no_directions else d_trials * d_replicates
+    if refine_runs + direction_runs > MAX_SEARCH_RUNS:
+        raise InputError(f"the search may use at most {MAX_SEARCH_RUNS} model runs", key="--refine-replicates",
+                         value=f"{MAX_REFINE_CANDIDATES} candidates x {r_replicates} replicates + {direction_runs} "
+                         f"in the direction search = {refine_runs + direction_runs} runs",
+                         allowed=f"at most {MAX_SEARCH_RUNS} (fewer --refine-replicates or --direction-trials)")
     if not args.budget > 0:
         raise InputError("the budget must be positive", key="--budget", value=args.budget, allowed="亿元 a year > 0")
     base = load_scenario(args.base)
     emu = load_emulator(args.emulator or shipped_emulator_dir(base.region))
     levers = resolve_levers(args.levers, base.region) if args.levers else None
-    problem = build_problem(emu, base, args.budget, levers, _floors(args.min), args.objective, seed=args.seed)
+    package = load_scenario("full_package")
+    designations = package.levers.pilot_zones.designations if args.zones == "package" else None
+    run_base = with_designations(base, designations) if designations is not None else base
+    problem = build_problem(emu, base, args.budget, levers, _floors(args.min), args.objective, seed=args.seed,
+                            cost_base=run_base)
     out = Path(args.out)
     trials_table = search(problem, out, trials, seed=args.seed)
     best_random = random_best(problem, n_random, seed=args.seed)
@@ -105,31 +126,37 @@ def cli_main(args: argparse.Namespace) -> int:
           f"best of {n_random} random allocations {best_random:.3f} (difference {gap:+.3f}, "
           f"{100 * gap / max(abs(best_random), 1e-9):+.1f}%)")
     names = [f.short for f in problem.levers]
-    chosen: list = []
-    seen: list = []
+    emulator_best: list = []
     for _, row in trials_table.iterrows():
         levels = row[[f"level.{n}" for n in names]].to_numpy(dtype=float)
-        if any(abs(levels - s).max() < 1e-6 for s in seen):
+        if any(abs(levels - s).max() < 1e-6 for s in emulator_best):
             continue
-        seen.append(levels)
-        chosen.append((row, levels))
-        if len(chosen) == n_cand:
+        emulator_best.append(levels)
+        if len(emulator_best) == max(n_cand, EMULATOR_CANDIDATES):
             break
-    candidates = [allocation_scenario(problem, lv, f"allocation_{i + 1}") for i, (_, lv) in enumerate(chosen)]
-    package = load_scenario("full_package")
-    designations = package.levers.pilot_zones.designations if args.zones == "package" else None
-    if designations is not None:  # the emulator never saw them: only the verification on the model does
+    if designations is not None:  # the emulator never saw them: only the runs on the model do
+        base = run_base
+        print(f"scenarios run on the model carry the full package's {len(designations)} municipal pilot-zone "
+              "designations (--zones package): they differ only in how the money is split (unit costs, such as support "
+              "per zone, are those of the base with these designations)")
+    search_runs = 0
+    refined = None
+    if args.no_refine:
+        chosen = emulator_best[:n_cand]
+    else:
+        refined, search_runs = _refine_stage(args, problem, emulator_best, package, designations, out, r_replicates)
+        chosen = [row[[f"level.{n}" for n in names]].to_numpy(dtype=float)
+                  for _, row in refined.head(n_cand).iterrows()]
+    candidates = [allocation_scenario(problem, lv, f"allocation_{i + 1}") for i, lv in enumerate(chosen)]
+    if designations is not None:
         candidates = [with_designations(c, designations) for c in candidates]
-        base = with_designations(base, designations)
-        print(f"verified scenarios carry the full package's {len(designations)} municipal pilot-zone designations "
-              "(--zones package): they differ only in how the money is split")
     split: dict[str, float] | None = None
     split_names: list[str] = []
-    search_runs = 0
     unsplit = candidates[0]
     if not args.no_directions:
-        candidates, split, split_names, search_runs = _direction_stage(
+        candidates, split, split_names, d_runs = _direction_stage(
             args, candidates, [f.lever for f in problem.levers], out, d_trials, d_replicates)
+        search_runs += d_runs
     cost = total_cost_100m_yuan(candidates[0])
     full = scaled_to_cost(package, cost, "full_package_same_cost")
     base_scaled = scaled_to_cost(base, cost, f"{base.name}_same_cost")
@@ -143,11 +170,16 @@ def cli_main(args: argparse.Namespace) -> int:
     key = hashlib.sha256(json.dumps([[s.name, s.content_hash()] for s in scenarios]).encode()).hexdigest()[:12]
     store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs" / key, detail="city",
                           **execution_options(args))
-    scores = {c.name: float(row["score"]) for c, (row, _) in zip(candidates, chosen)}
+    scores = {c.name: float(v) for c, v in zip(candidates, problem.scores(np.array(chosen)))}
     table = verification_table(store, scenarios, roles, load_targets(), full.name, scores)
+    if refined is not None:  # each candidate's score on the refinement's runs (not the verification's)
+        table["refine_label"] = [dict(zip([c.name for c in candidates], refined.head(n_cand)["label"])).get(n)
+                                 for n in table["scenario"]]
+        table["refine_score"] = [dict(zip([c.name for c in candidates], refined.head(n_cand)["score"])).get(n)
+                                 for n in table["scenario"]]
     table["direction_split"] = ["searched" if split and r == "candidate" else "priorities" for r in table["role"]]
     table.to_csv(out / "verification.csv", index=False)
-    alloc = chosen[0][1]
+    alloc = chosen[0]
     rows = []
     for f, level, unit_cost in zip(problem.levers, alloc, problem.unit_cost):
         rows.append({"lever": f.short, "path": f.path, "unit": f.factor.unit, "level_per_year": level,
@@ -161,7 +193,11 @@ def cli_main(args: argparse.Namespace) -> int:
     cand = table[table["role"] == "candidate"].iloc[0]
     comment = (f"Allocation of {args.budget:g}亿 a year across {len(names)} levers, written by weilai allocate "
                f"(objective {args.objective}).\nSearched on the emulator ({len(trials_table)} optuna TPE trials; "
-               f"emulator {emu.identity['model_fingerprint']}), verified on the model with {replicates} replicates: "
+               f"emulator {emu.identity['model_fingerprint']})"
+               + ("" if refined is None else
+                  f", ranked on the model with the full package's split and blends ({len(refined)} candidates x "
+                  f"{r_replicates} replicates; chosen: {refined.iloc[0]['label']})")
+               + f", verified on the model with {replicates} replicates: "
                f"expected targets met {cand['expected_targets_met']:.2f} against "
                f"{verified.loc['full_package', 'expected_targets_met']:.2f} for the full package at the same cost.\n"
                "Lever levels are constant yearly amounts over the whole period; "
@@ -186,7 +222,8 @@ def cli_main(args: argparse.Namespace) -> int:
         print(f"  {r['scenario']:<28} {r['role']:<13} expected targets met {r['expected_targets_met']:.2f} "
               f"[{r['expected_targets_met_low']:.2f}, {r['expected_targets_met_high']:.2f}]  vs full package "
               f"{r['difference_vs_full_package']:+.2f} [{r['difference_low']:+.2f}, {r['difference_high']:+.2f}]")
-    print(f"model runs: 0 in the lever search (emulator), {search_runs} in the direction search (this call), "
+    print(f"model runs: 0 in the lever search (emulator), {search_runs} in the ranking on the model and the "
+          "direction search (this call), "
           f"{len(scenarios) * replicates} in the verification; "
           f"{time.perf_counter() - started:.0f} s")
     print(f"written: {toml_path}, {out / 'allocation.csv'}, {out / 'allocation_directions.csv'}, "
@@ -204,6 +241,37 @@ def _base_ref(ref: str) -> str:
         return str(path.resolve().relative_to(SCENARIOS_DIR).with_suffix(""))
     except ValueError:
         return str(path.resolve())
+
+
+def _refine_stage(args: argparse.Namespace, problem, emulator_best: list, package, designations, out: Path,
+                  replicates: int):
+    """Rank the emulator's best, the package's split and blends of the two on the model (two rounds on the
+    search's seeds; :mod:`sim.analysis.decision.refine`). Returns (table best first, model runs)."""
+    import pandas as pd
+
+    from sim.analysis.decision.directions import search_seed, target_weights
+    from sim.analysis.decision.refine import first_round, package_levels, rank_on_model, second_round
+    from sim.analysis.targets import load_targets
+    from sim.commands.options import execution_options
+
+    targets = load_targets()
+    weights = target_weights(targets, args.objective)
+    mix = package_levels(problem, package)
+    folder = out / "refine_runs"
+    common = dict(designations=designations, folder=folder, replicates=replicates, seed=search_seed(args.seed),
+                  targets=targets, weights=weights, objective=args.objective, run_options=execution_options(args))
+    first, runs = rank_on_model(problem, first_round(problem, emulator_best, mix), **common)
+    extra = second_round(problem, first, emulator_best[0], mix)
+    table = first
+    if extra:
+        second, more = rank_on_model(problem, extra, **common)
+        runs += more
+        table = pd.concat([first, second]).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+    table.to_csv(out / "refine.csv", index=False)
+    print(f"ranking on the model ({replicates} replicates each, the search's seeds; {args.objective}):")
+    for _, r in table.iterrows():
+        print(f"  {r['label']:<14} model {r['score']:.2f}  emulator {r['emulator_score']:.2f}")
+    return table, runs
 
 
 def _direction_stage(args: argparse.Namespace, candidates: list, levers: list[str], out: Path, trials: int,

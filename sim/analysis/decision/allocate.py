@@ -51,6 +51,8 @@ class Problem:
         minimum: Floor level of each allocated lever (units per year).
         futures: Uncertainty inputs (n, d) with the levers' columns to be filled.
         objective: One of :data:`OBJECTIVES`.
+        cost_base: The scenario the unit costs come from: the base as the model will run it (with the
+            comparator's designations, which change what support per zone costs).
     """
 
     emulator: Emulator
@@ -63,6 +65,12 @@ class Problem:
     futures: np.ndarray
     objective: str
     weights: np.ndarray
+    cost_base: Scenario | None = None
+
+    @property
+    def costed(self) -> Scenario:
+        """The scenario unit costs are measured on (``cost_base``, else the base)."""
+        return self.cost_base or self.base
 
     @property
     def columns(self) -> list[int]:
@@ -100,8 +108,12 @@ class Problem:
 
 def build_problem(emu: Emulator, base: Scenario, budget: float, levers: list[LeverFactor] | None = None,
                   minimum: dict[str, float] | None = None, objective: str = "expected", futures: int = 64,
-                  seed: int = 2024) -> Problem:
+                  seed: int = 2024, cost_base: Scenario | None = None) -> Problem:
     """Check the inputs and set up the problem.
+
+    ``cost_base`` (default: ``base``) is the base as the model will run it, where that differs from the
+    emulator's training base in settings that are not budget (the comparator's designations): each
+    lever's unit cost is measured on it, so that a candidate spends the budget when it is run.
 
     Raises:
         InputError: budget not positive, unknown objective, a lever the emulator does not take, floors
@@ -122,7 +134,8 @@ def build_problem(emu: Emulator, base: Scenario, budget: float, levers: list[Lev
         if f.name not in inputs:
             raise InputError("the emulator was not trained on this lever", key="--levers", value=f.short,
                              allowed=", ".join(t.short for t in trained))
-    unit_cost = np.array([_unit_cost(base, f) for f in levers])
+    cost_base = cost_base or base
+    unit_cost = np.array([lever_unit_cost(cost_base, f) for f in levers])
     if (unit_cost <= 0).any():
         bad = [f.short for f, c in zip(levers, unit_cost) if c <= 0]
         raise InputError("these levers spend nothing in the base scenario and cannot take money", key="--levers",
@@ -155,10 +168,10 @@ def build_problem(emu: Emulator, base: Scenario, budget: float, levers: list[Lev
     if objective == "weighted":
         years = np.array([t["year"] for t in emu.targets])
         weights = np.array([1.0 / np.sum(years == y) for y in years])
-    return Problem(emu, base, levers, float(budget), unit_cost, floors, high, x, objective, weights)
+    return Problem(emu, base, levers, float(budget), unit_cost, floors, high, x, objective, weights, cost_base)
 
 
-def _unit_cost(base: Scenario, lever: LeverFactor) -> float:
+def lever_unit_cost(base: Scenario, lever: LeverFactor) -> float:
     """Yearly cost of one unit of level (difference of plans 10 units apart, over the years)."""
     level = lever_level(base, lever)
     low = with_levels(base, {lever.name: level}, "probe")
@@ -170,6 +183,7 @@ def problem_key(problem: Problem) -> str:
     """Identity of a search (its optuna study name): what decides the candidates and their scores."""
     text = json.dumps({"budget": problem.budget, "levers": [f.name for f in problem.levers],
                        "minimum": problem.minimum.tolist(), "objective": problem.objective,
+                       "unit_cost": np.round(problem.unit_cost, 9).tolist(),
                        "base": problem.base.content_hash(), "emulator": problem.emulator.identity["model_fingerprint"],
                        "trained": problem.emulator.identity["created"], "futures": len(problem.futures)},
                       sort_keys=True)

@@ -45,7 +45,7 @@ from sim.core.errors import InputError
 from sim.inputs.region import load_region
 from sim.scenario.schema import Scenario
 
-MAX_SEARCH_RUNS = 500  # model runs for the whole direction search (the goal)
+MAX_SEARCH_RUNS = 500  # model runs of the whole search on the model: ranking and direction split (the goal)
 SHARE_DECIMALS = 4     # shares are written to allocation.toml with this many decimals
 BASE_SPLIT = "base"
 
