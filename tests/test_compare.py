@@ -72,6 +72,22 @@ def test_comparison_table_matches_the_stored_runs(comparison):
     # the full package founds municipal zones and opens scenarios; the baseline does not
     by_target = table.set_index("target")
     assert by_target.loc["municipal_zones_2027", "difference"] == 1.0
+    # exact McNemar: 6 of 6 pairs discordant in B's favour, p = 2 x 0.5^6; Holm over the 14 never lowers it
+    assert by_target.loc["municipal_zones_2027", "p_value"] == pytest.approx(2 * 0.5 ** 6)
+    assert (table["p_holm"] >= table["p_value"] - 1e-12).all() and (table["p_holm"] <= 1).all()
+    ordered = table.sort_values("p_value")
+    assert ordered["p_holm"].is_monotonic_increasing
+
+
+def test_clear_direction_counts_holm_corrected_differences_and_falls_back_to_intervals():
+    from sim.analysis.compare import clear_direction
+
+    table = pd.DataFrame({"difference": [0.3, -0.2, 0.1, 0.25], "difference_low": [0.1, -0.35, 0.01, -0.02],
+                          "difference_high": [0.5, -0.05, 0.2, 0.5], "p_value": [0.001, 0.002, 0.04, 0.06],
+                          "p_holm": [0.004, 0.006, 0.08, 0.08]})
+    # the third interval excludes 0 but does not survive the correction for four tests
+    assert clear_direction(table).tolist() == [1, -1, 0, 0]
+    assert clear_direction(table.drop(columns=["p_value", "p_holm"])).tolist() == [1, -1, 1, 0]
 
 
 @pytest.mark.slow

@@ -4,9 +4,15 @@ Both scenarios run the same replicate seeds through the experiment engine
 (:func:`sim.engine.runner.run_scenarios`: one design, A = sample 0, B = sample 1), so replicate r of A
 and of B share every random draw their levers do not touch. Per target
 the comparison gives each scenario's probability of meeting it, the paired difference P(B) - P(A)
-with Newcombe's interval (:func:`sim.analysis.targets.paired_difference_interval`), and the two scenarios'
-costs (total city spending over the run, 亿元). The table is written as ``comparison.csv`` in the
-store and printed.
+with Newcombe's interval (:func:`sim.analysis.targets.paired_difference_interval`), the exact McNemar
+p-value of the paired outcomes and its Holm adjustment over the targets (``p_holm``), and the two
+scenarios' costs (total city spending over the run, 亿元). The table is written as ``comparison.csv`` in
+the store and printed.
+
+A target differs *clearly* between the scenarios when its Holm-adjusted p-value is below 0.05
+(:func:`clear_direction`): one rule for the briefing's headline, its bullets, its summary and the
+comparison chart, corrected for testing 14 targets at once. Tables written before ``p_holm`` existed
+fall back to the per-target 95% interval excluding zero.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import pandas as pd
 from sim.analysis.targets import (
     Targets,
     evaluate_targets,
+    holm_levels,
     load_targets,
+    mcnemar_p,
     paired_difference_interval,
 )
 from sim.core.errors import InputError
@@ -27,8 +35,8 @@ from sim.engine.store import ResultStore
 from sim.scenario.schema import Scenario
 
 COLUMNS = ["scenario_a", "scenario_b", "target", "indicator", "year", "threshold", "probability_a",
-           "probability_b", "difference", "difference_low", "difference_high", "cost_a_100m_yuan",
-           "cost_b_100m_yuan"]
+           "probability_b", "difference", "difference_low", "difference_high", "p_value", "p_holm",
+           "cost_a_100m_yuan", "cost_b_100m_yuan"]
 
 
 def compare_store(store: ResultStore, a: Scenario, b: Scenario, targets: Targets | None = None,
@@ -58,19 +66,38 @@ def compare_store(store: ResultStore, a: Scenario, b: Scenario, targets: Targets
         by_rep = at_year.pivot_table(index="replicate", columns="scenario", values="value")
         paired = by_rep.dropna()
         if a.name in paired and b.name in paired:
-            diff, low, high = paired_difference_interval(t.met(paired[a.name].to_numpy()),
-                                                         t.met(paired[b.name].to_numpy()))
+            met_a, met_b = t.met(paired[a.name].to_numpy()), t.met(paired[b.name].to_numpy())
+            diff, low, high = paired_difference_interval(met_a, met_b)
+            p_value = mcnemar_p(met_a, met_b)
         else:
-            diff, low, high = float("nan"), -1.0, 1.0
+            diff, low, high, p_value = float("nan"), -1.0, 1.0, 1.0
         rows.append({
             "scenario_a": a.name, "scenario_b": b.name, "target": t.id, "indicator": t.indicator,
             "year": t.year, "threshold": t.threshold,
             "probability_a": evaluated.loc[(a.name, t.id), "probability"],
             "probability_b": evaluated.loc[(b.name, t.id), "probability"],
-            "difference": diff, "difference_low": low, "difference_high": high,
+            "difference": diff, "difference_low": low, "difference_high": high, "p_value": p_value,
             "cost_a_100m_yuan": cost_a, "cost_b_100m_yuan": cost_b,
         })
-    return pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows)
+    table["p_holm"] = holm_levels(table["p_value"].to_numpy())[0]
+    return table[COLUMNS]
+
+
+def clear_direction(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
+    """+1 where B is clearly more likely to meet a target than A, -1 where clearly less, else 0.
+
+    Clear: Holm-adjusted McNemar p below ``alpha`` (the sign from ``difference``, B - A as the table
+    gives it); without a ``p_holm`` column, the per-target interval excludes zero.
+    """
+    if "p_holm" in table and table["p_holm"].notna().all():
+        sign = pd.Series(0, index=table.index)
+        clear = table["p_holm"] < alpha
+        sign[clear & (table["difference"] > 0)] = 1
+        sign[clear & (table["difference"] < 0)] = -1
+        return sign
+    return pd.Series((table["difference_low"] > 0).astype(int) - (table["difference_high"] < 0).astype(int),
+                     index=table.index)
 
 
 def _delivered_cost(store: ResultStore, scenario: Scenario) -> float:

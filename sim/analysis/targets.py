@@ -228,3 +228,30 @@ def format_count(value: float) -> str:
     """A value of a count indicator (or one of its quantiles) for tables and labels: at most one
     decimal, thousands separated, no trailing ``.0``."""
     return f"{round(value, 1):,.1f}".removesuffix(".0")
+
+
+def holm_levels(p_values: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Holm-adjusted p-values (statsmodels) and each test's step-down confidence level.
+
+    The test ranked ``k``-th smallest of ``m`` gets level ``1 - alpha / (m - k + 1)``.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    m = len(p)
+    adjusted = multipletests(p, alpha=alpha, method="holm")[1] if m else p
+    ranks = np.empty(m, dtype=int)
+    ranks[np.argsort(p, kind="stable")] = np.arange(1, m + 1)
+    levels = 1 - alpha / (m - ranks + 1)
+    return adjusted, levels
+
+
+def mcnemar_p(met_a: np.ndarray, met_b: np.ndarray) -> float:
+    """Exact McNemar test of paired proportions (two-sided binomial test on the discordant pairs)."""
+    only_a = int((met_a & ~met_b).sum())
+    only_b = int((~met_a & met_b).sum())
+    if only_a + only_b == 0:
+        return 1.0
+    from scipy import stats
+
+    return float(stats.binomtest(only_b, only_a + only_b, 0.5).pvalue)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.analysis.compare import clear_direction
 from sim.analysis.targets import load_targets
 from sim.core.errors import InputError
 from sim.engine.store import ResultStore
@@ -220,23 +221,26 @@ def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[
     zh = L.check_lang(lang) == "zh"
     data = comparison.copy()
     if C.difference_sense(data) == "a-b":
-        data["difference_low"], data["difference_high"] = -data["difference_high"], -data["difference_low"]
+        data["difference"], data["difference_low"], data["difference_high"] = (
+            -data["difference"], -data["difference_high"], -data["difference_low"])
     a, b = (L.scenario_title(str(data[c].iloc[0]), lang, titles) for c in ("scenario_a", "scenario_b"))
     name = {r.target: L.indicator_label(r.indicator, lang, region) + (f"（{r.year}年）" if zh else f" ({r.year})")
             for r in data.itertuples()}
-    better = [name[t] for t in data[data["difference_low"] > 0]["target"]]
-    worse = [name[t] for t in data[data["difference_high"] < 0]["target"]]
+    direction = clear_direction(data)
+    better = [name[t] for t in data[direction > 0]["target"]]
+    worse = [name[t] for t in data[direction < 0]["target"]]
     extra = float(data["cost_b_100m_yuan"].iloc[0]) - float(data["cost_a_100m_yuan"].iloc[0])
     if zh:
         return (f"{b}对比{a}：{len(data)}项目标中，达成概率显著提高{len(better)}项"
                 + (f"（{'、'.join(better)}）" if better else "") + f"，显著降低{len(worse)}项"
                 + (f"（{'、'.join(worse)}）" if worse else "")
-                + f"，其余差异不显著（95%置信区间跨过0）；B的财政投入比A{'多' if extra >= 0 else '少'}"
+                + f"，其余差异不显著（配对检验经Holm校正，p≥0.05）；B的财政投入比A{'多' if extra >= 0 else '少'}"
                   f"（{L.money_text(abs(extra), *years)}）。")
     return (f"{b} vs {a}: of {len(data)} targets, {len(better)} clearly more likely"
             + (f" ({', '.join(better)})" if better else "") + f", {len(worse)} clearly less likely"
             + (f" ({', '.join(worse)})" if worse else "")
-            + f"; the rest show no clear difference (95% interval across 0). City spending of B minus A: "
+            + f"; the rest show no clear difference (paired test, Holm-corrected over the targets, p >= 0.05). "
+              f"City spending of B minus A: "
               f"{L.money_text(extra, *years, lang)}.")
 
 

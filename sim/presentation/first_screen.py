@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.analysis.compare import clear_direction
 from sim.analysis.targets import load_targets
 from sim.core.paths import CALIBRATION_DIR
 from sim.inputs.region import Region, load_region
@@ -85,7 +86,8 @@ def headline(tile_list: list[Tile], comparison: pd.DataFrame | None, titles: dic
     if comparison is not None:
         data = _b_minus_a(comparison)
         a, b = (_short(L.scenario_title(str(data[c].iloc[0]), lang, titles)) for c in ("scenario_a", "scenario_b"))
-        better, worse = int((data["difference_low"] > 0).sum()), int((data["difference_high"] < 0).sum())
+        direction = clear_direction(data)
+        better, worse = int((direction > 0).sum()), int((direction < 0).sum())
         extra = float(data["cost_b_100m_yuan"].iloc[0] - data["cost_a_100m_yuan"].iloc[0])
         years = _years(tile_list)
         per_year = extra / (years[1] - years[0] + 1) if years else float("nan")
@@ -133,7 +135,7 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
     if comparison is not None:
         data = _b_minus_a(comparison)
         b = _short(L.scenario_title(str(data["scenario_b"].iloc[0]), lang, titles))
-        better = data[data["difference_low"] > 0].sort_values("difference", ascending=False)
+        better = data[clear_direction(data) > 0].sort_values("difference", ascending=False)
         if len(better):
             planned = [C.set_by_designation(r.indicator, region, r) for r in better.itertuples()]
             mark = "（认定计划）" if zh else " (designation plan)"
@@ -143,8 +145,8 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
                            + ("；" if zh else "; ").join(parts[:4])
                            + ("等" if zh and len(parts) > 4 else ""))
         else:
-            bullets.append(f"{b}没有使任何目标的达成概率显著提高（95%区间均跨过0）。" if zh else
-                           f"{b} makes no target clearly more likely (every 95% interval crosses 0).")
+            bullets.append(f"{b}没有使任何目标的达成概率显著提高（配对检验经Holm校正）。" if zh else
+                           f"{b} makes no target clearly more likely (paired test, Holm-corrected).")
         scenario_b = str(data["scenario_b"].iloc[0])
         table_b = targets_by_scenario.get(scenario_b)
         unmoved = data[(data["difference_low"] <= 0) & (data["difference_high"] >= 0)]

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.decision.levers import LeverFactor, cost_by_lever_100m_yuan, total_cost_100m_yuan
-from sim.analysis.targets import Targets, paired_difference_interval
+from sim.analysis.targets import Targets, holm_levels, mcnemar_p, paired_difference_interval
 from sim.core.errors import InputError
 from sim.scenario.schema import Scenario
 
@@ -116,31 +116,6 @@ def met_matrix(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
         series = part.set_index(["scenario", "replicate"])["value"]
         cols[t.id] = pd.Series(t.met(series.to_numpy()), index=series.index)
     return pd.DataFrame(cols)
-
-
-def holm_levels(p_values: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Holm-adjusted p-values (statsmodels) and each test's step-down confidence level.
-
-    The test ranked ``k``-th smallest of ``m`` gets level ``1 - alpha / (m - k + 1)``.
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.asarray(p_values, dtype=float)
-    m = len(p)
-    adjusted = multipletests(p, alpha=alpha, method="holm")[1] if m else p
-    ranks = np.empty(m, dtype=int)
-    ranks[np.argsort(p, kind="stable")] = np.arange(1, m + 1)
-    levels = 1 - alpha / (m - ranks + 1)
-    return adjusted, levels
-
-
-def mcnemar_p(met_a: np.ndarray, met_b: np.ndarray) -> float:
-    """Exact McNemar test of paired proportions (two-sided binomial test on the discordant pairs)."""
-    only_a = int((met_a & ~met_b).sum())
-    only_b = int((~met_a & met_b).sum())
-    if only_a + only_b == 0:
-        return 1.0
-    return float(stats.binomtest(only_b, only_a + only_b, 0.5).pvalue)
 
 
 def mean_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

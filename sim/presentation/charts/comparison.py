@@ -7,6 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from sim.analysis.compare import clear_direction
 from sim.analysis.targets import Targets, load_targets
 from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
@@ -70,9 +71,9 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
         data["difference"], data["difference_low"], data["difference_high"] = (
             -data["difference"], -data["difference_high"], -data["difference_low"])
     verdicts = (("B更好", "B better"), ("B更差", "B worse"), ("无显著差异", "no clear difference"))
-    data["verdict"] = np.where(data["difference_low"] > 0, L.pick(verdicts[0], lang),
-                               np.where(data["difference_high"] < 0, L.pick(verdicts[1], lang),
-                                        L.pick(verdicts[2], lang)))
+    direction = clear_direction(data)  # Holm-corrected over the targets, as the briefing's text counts
+    data["verdict"] = np.where(direction > 0, L.pick(verdicts[0], lang),
+                               np.where(direction < 0, L.pick(verdicts[1], lang), L.pick(verdicts[2], lang)))
     data["difference_text"] = [points_text(d, lang) for d in data["difference"]]
     # Differences are drawn in percentage points (个百分点), not percent.
     for col in ("difference", "difference_low", "difference_high"):
