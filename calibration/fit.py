@@ -495,6 +495,15 @@ class Calibration:
 
     # -------------------------------------------------------------- all stages
 
+    def _record_session(self, started: float, finished: bool) -> None:
+        """Append this session's stage timings to the manifest (``finished`` false: it stopped early)."""
+        path = self.out / "manifest.json"
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        seconds = dict(self.timings, session_total=time.perf_counter() - started)
+        manifest["sessions"].append({"finished" if finished else "stopped": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                     "seconds": seconds, "workers": self.workers})
+        path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
     def run(self, install: bool = False) -> dict[str, Any]:
         """Run (or resume) every stage and write the report.
 
@@ -509,25 +518,31 @@ class Calibration:
 
         self._open()
         started = time.perf_counter()
-        t0 = time.perf_counter()
-        abc, posterior = self.fit("fit")
-        self.timings["fit_abc"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        predictive = self.posterior_predictive(posterior)
-        self.timings["posterior_predictive"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        self.draws(posterior, predictive["states"])
-        start = self.start_check(predictive["states"])
-        self.timings["draws_and_start_check"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        self._log("stylized facts of the calibrated baseline")
-        stylized = self.stylized_facts()
-        self.timings["stylized_facts"] = time.perf_counter() - t0
-        if self.identify and self.config.identification_samples and self.settings.identification is not None:
+        try:
             t0 = time.perf_counter()
-            self._log("identification sweep (target probabilities across the priors)")
-            self.identification()
-            self.timings["identification"] = time.perf_counter() - t0
+            abc, posterior = self.fit("fit")
+            self.timings["fit_abc"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            predictive = self.posterior_predictive(posterior)
+            self.timings["posterior_predictive"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            self.draws(posterior, predictive["states"])
+            start = self.start_check(predictive["states"])
+            self.timings["draws_and_start_check"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            self._log("stylized facts of the calibrated baseline")
+            stylized = self.stylized_facts()
+            self.timings["stylized_facts"] = time.perf_counter() - t0
+            if self.identify and self.config.identification_samples and self.settings.identification is not None:
+                t0 = time.perf_counter()
+                self._log("identification sweep (target probabilities across the priors)")
+                self.identification()
+                self.timings["identification"] = time.perf_counter() - t0
+        except BaseException:
+            # an interrupted or failed session still counts towards the calibration's wall time: the
+            # next session resumes its stages and adds its seconds to all_sessions_total
+            self._record_session(started, finished=False)
+            raise
         self.timings["session_total"] = time.perf_counter() - started
         manifest = json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
         self.timings["all_sessions_total"] = self.timings["session_total"] + sum(

@@ -455,6 +455,28 @@ def test_quick_mode_resumes_from_disk_with_the_same_result(quick):
         F.Calibration(out=out, mode="quick", seed=12, progress=False).run()
 
 
+@pytest.mark.slow
+def test_a_stopped_session_counts_towards_the_calibration_wall_time(quick, monkeypatch):
+    import json
+
+    out = quick[0]  # its stores name their own folder, so the calibration is stopped and resumed in place
+
+    def stop(self):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(F.Calibration, "stylized_facts", stop)
+        with pytest.raises(KeyboardInterrupt):
+            F.Calibration(out=out, mode="quick", seed=11, progress=False).run()
+    sessions = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["sessions"]
+    stopped = sessions[-1]
+    assert "stopped" in stopped and "finished" not in stopped and stopped["seconds"]["session_total"] > 0
+    F.Calibration(out=out, mode="quick", seed=11, progress=False).run()
+    last = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["sessions"][-1]
+    earlier = sum(s["seconds"]["session_total"] for s in sessions)
+    assert last["seconds"]["all_sessions_total"] == pytest.approx(last["seconds"]["session_total"] + earlier)
+
+
 def test_cli_refuses_bad_input(capsys, tmp_path):
     assert cli(["calibrate", "--mode", "huge", "--out", str(tmp_path)]) == 2
     assert "unknown mode" in capsys.readouterr().err
