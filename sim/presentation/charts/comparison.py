@@ -121,9 +121,12 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     chart = alt.hconcat(left, right, spacing=16).resolve_scale(color="independent")
     cost_a, cost_b = float(data["cost_a_100m_yuan"].iloc[0]), float(data["cost_b_100m_yuan"].iloc[0])
     n_same = int(data["identical_pairs"].sum())
+    holm = "p_holm" in data and bool(data["p_holm"].notna().all())  # the rule clear_direction used
     if zh:
         title = f"情景比较：{title_b}（B）对比 {title_a}（A）"
-        subtitle = ["各目标的达成概率与概率差（B − A，单位：个百分点）；区间跨过0即差异不显著。",
+        subtitle = ["各目标的达成概率与概率差（B − A，单位：个百分点）；" + (
+                        "绿/红：配对检验经Holm多重比较校正后显著（p<0.05），横线为各目标自身的95%置信区间。"
+                        if holm else "区间跨过0即差异不显著。"),
                     (f"财政投入（{years[0]}–{years[1]}年合计）" if years else "财政投入（全期合计）")
                     + f"：A {cost_a:,.1f} 亿元，B {cost_b:,.1f} 亿元（差 {cost_b - cost_a:+,.1f} 亿元"
                     + (f"，年均 {(cost_b - cost_a) / (years[1] - years[0] + 1):+,.1f} 亿元" if years else "") + "）。"]
@@ -131,8 +134,9 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
             subtitle.append(f"{n_same}项目标的区间宽度为0：两情景在每一对同种子重复中的达成结果完全相同（不是精确估计）。")
     else:
         title = f"Scenario comparison: {title_b} (B) vs {title_a} (A)"
-        subtitle = ["Probability of meeting each target and the difference B − A in percentage points; an "
-                    "interval across 0 is no clear difference.",
+        subtitle = ["Probability of meeting each target and the difference B − A in percentage points; " + (
+                        "green/red: clear after a paired test Holm-corrected over the targets (p < 0.05); bars are "
+                        "each target's own 95% interval." if holm else "an interval across 0 is no clear difference."),
                     (f"City spending {years[0]}-{years[1]} in total" if years else "City spending over the period")
                     + f": A {cost_a:,.1f}, B {cost_b:,.1f} (100m yuan; difference {cost_b - cost_a:+,.1f}"
                     + (f", {(cost_b - cost_a) / (years[1] - years[0] + 1):+,.1f} a year" if years else "") + ")."]
