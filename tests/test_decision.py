@@ -70,6 +70,26 @@ def test_value_errors(capsys):
 # ------------------------------------------------------------------------------ weilai emulate
 
 
+def test_ranking_of_mixes_by_hand():
+    """Three mixes; the reference tells mixes 0 and 2 apart and 1 and 2 apart, not 0 and 1; the emulator
+    orders 0 < 2 as the reference does and 1 > 2 against it."""
+    from types import SimpleNamespace
+
+    from sim.analysis.decision.accuracy import _ranking
+
+    emu = SimpleNamespace(targets=[{"id": "a"}, {"id": "b"}])
+    groups = np.repeat([0, 1, 2], 4)
+    met = {"a": np.array([0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1], dtype=bool),  # counts per replicate:
+           "b": np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1], dtype=bool)}  # mix 0: 0, mix 1: 0.25, mix 2: 2
+    ref = SimpleNamespace(met=met, groups=groups)
+    probs = np.array([[0.1, 0.1], [1.0, 1.0], [0.9, 0.8]])  # expected met 0.2, 2.0, 1.7
+    r = _ranking(emu, ref, np.array([0, 1, 2]), probs)
+    assert r["pairs_told_apart"] == 2 and r["pairs_ordered_as_reference"] == pytest.approx(0.5)
+    assert r["expected_met_mae"] == pytest.approx((0.2 + 1.75 + 0.3) / 3)
+    assert r["expected_met_bias"] == pytest.approx((0.2 + 1.75 - 0.3) / 3)
+    assert r["spearman"] == pytest.approx(0.5)
+
+
 def test_emulator_files_accuracy_and_prediction(emulator_dir, capsys):
     from sim.analysis.decision.emulator import load_emulator
 
@@ -79,6 +99,9 @@ def test_emulator_files_accuracy_and_prediction(emulator_dir, capsys):
     assert 0 <= s["mae"] <= 1 and 0 <= s["coverage_95_with_reference_error"] <= 1
     assert s["prediction_ms_all_targets"] < 50
     assert "mean absolute error" in (emulator_dir / "accuracy.md").read_text()
+    assert "Spearman rank correlation" in (emulator_dir / "accuracy.md").read_text()
+    assert set(s["ranking"]) == {"expected_met_mae", "expected_met_bias", "spearman", "pairs_told_apart",
+                                 "pairs_ordered_as_reference"}
     emu = load_emulator(emulator_dir)
     assert emu.identity["calibration"].startswith("calibration/draws.csv")
     assert len(emu.identity["model_fingerprint"]) == 16

@@ -13,6 +13,11 @@ reference probability is the share of replicates meeting the target. Reported (`
   by the reference's own sampling error, and in the emulator's interval alone;
 * quantile coverage: share of reference replicates between the predicted 5% and 95% quantiles
   (nominal 90%) and below the predicted median (nominal 50%);
+* ranking of whole mixes: the expected number of targets met (sum of the probabilities) of each mix on
+  the emulator against the reference's mean count, with the Spearman rank correlation over the mixes and
+  the share of pairs of mixes the emulator orders as the reference does, among the pairs the reference
+  tells apart (difference beyond twice its standard error). An allocation search ranks mixes by this sum,
+  so a small error per target can still order mixes wrongly when the errors of 14 targets add up;
 * prediction time of all targets and quantiles for one mix (median of repeated calls).
 """
 
@@ -80,6 +85,7 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
         quantile_rows.append({"indicator": key[0], "year": int(key[1]),
                               "share_in_5_95": float(np.mean((y >= low[at]) & (y <= high[at]))),
                               "share_below_median": float(np.mean(y < mid[at]))})
+    ranking = _ranking(emu, ref, groups, probs)
     timing = prediction_time_ms(emu, x[0])
     per_target = table.groupby("target", sort=False).agg(
         mae=("abs_error", "mean"), max_error=("abs_error", "max"), p_reference_mean=("p_reference", "mean"),
@@ -104,9 +110,33 @@ def accuracy_report(emu: Emulator, reference: str | Path) -> dict[str, Any]:
         },
         "reference_store": str(reference),
     }
+    summary["ranking"] = ranking
     report = {"summary": summary, "per_target": per_target.to_dict(orient="records"), "quantiles": quantile_rows}
     emu.accuracy = report
     return report
+
+
+def _ranking(emu: Emulator, ref, groups: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+    """How the emulator orders the held-out mixes by expected targets met, against the reference."""
+    from scipy.stats import spearmanr
+
+    counts = pd.Series(np.sum([ref.met[t["id"]] for t in emu.targets], axis=0), dtype=float)
+    by_mix = counts.groupby(ref.groups)
+    mean = by_mix.mean().reindex(groups).to_numpy()
+    se = (by_mix.std(ddof=1) / np.sqrt(by_mix.size())).reindex(groups).to_numpy()
+    predicted = probs.sum(axis=1)
+    agree = told_apart = 0
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups)):
+            diff = mean[i] - mean[j]
+            if abs(diff) > 2 * math.hypot(se[i], se[j]):
+                told_apart += 1
+                agree += int(np.sign(predicted[i] - predicted[j]) == np.sign(diff))
+    rho = float(spearmanr(predicted, mean).statistic) if len(groups) > 2 else math.nan
+    return {"expected_met_mae": float(np.mean(np.abs(predicted - mean))),
+            "expected_met_bias": float(np.mean(predicted - mean)),
+            "spearman": rho, "pairs_told_apart": told_apart,
+            "pairs_ordered_as_reference": (agree / told_apart) if told_apart else math.nan}
 
 
 def prediction_time_ms(emu: Emulator, x: np.ndarray, repeats: int = 200) -> float:
@@ -154,6 +184,22 @@ def write_report(emu: Emulator, report: dict[str, Any], folder: str | Path) -> l
         f"<= {g['prediction_ms_at_most']:g} ms |",
         f"| held-out mixes | {s['mixes']} | >= {g['mixes_at_least']} |",
         "",
+    ]
+    r = s.get("ranking")
+    if r:
+        lines += [
+            "Ranking of whole mixes by expected targets met (what an allocation search compares):",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| mean absolute error of expected targets met | {r['expected_met_mae']:.2f} |",
+            f"| mean bias (emulator - reference) | {r['expected_met_bias']:+.2f} |",
+            f"| Spearman rank correlation over the mixes | {r['spearman']:.2f} |",
+            f"| pairs of mixes the reference tells apart (beyond 2 s.e.) | {r['pairs_told_apart']} |",
+            f"| of those, ordered as the reference orders them | {r['pairs_ordered_as_reference']:.2f} |",
+            "",
+        ]
+    lines += [
         "| target | MAE | max error | mean reference P | coverage |",
         "|---|---|---|---|---|",
     ]
