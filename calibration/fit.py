@@ -499,7 +499,8 @@ class Calibration:
         """Append this session's stage timings to the manifest (``finished`` false: it stopped early)."""
         path = self.out / "manifest.json"
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        seconds = dict(self.timings, session_total=time.perf_counter() - started)
+        seconds = dict(self.timings)
+        seconds.setdefault("session_total", time.perf_counter() - started)  # as the report states it, if written
         manifest["sessions"].append({"finished" if finished else "stopped": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                                      "seconds": seconds, "workers": self.workers})
         path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -538,20 +539,18 @@ class Calibration:
                 self._log("identification sweep (target probabilities across the priors)")
                 self.identification()
                 self.timings["identification"] = time.perf_counter() - t0
+            self.timings["session_total"] = time.perf_counter() - started
+            manifest = json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
+            self.timings["all_sessions_total"] = self.timings["session_total"] + sum(
+                s["seconds"].get("session_total", 0.0) for s in manifest["sessions"])
+            results = {"abc": abc, "posterior": posterior, **predictive, "start": start}
+            summary = report.write(self, results, stylized)
         except BaseException:
             # an interrupted or failed session still counts towards the calibration's wall time: the
             # next session resumes its stages and adds its seconds to all_sessions_total
             self._record_session(started, finished=False)
             raise
-        self.timings["session_total"] = time.perf_counter() - started
-        manifest = json.loads((self.out / "manifest.json").read_text(encoding="utf-8"))
-        self.timings["all_sessions_total"] = self.timings["session_total"] + sum(
-            s["seconds"].get("session_total", 0.0) for s in manifest["sessions"])
-        results = {"abc": abc, "posterior": posterior, **predictive, "start": start}
-        summary = report.write(self, results, stylized)
-        manifest["sessions"].append({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": self.timings,
-                                     "workers": self.workers})
-        (self.out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        self._record_session(started, finished=True)
         if install:
             shutil.copyfile(self.out / "draws.csv", INSTALLED_DRAWS)
             if INSTALLED_REPORT.exists():

@@ -289,8 +289,10 @@ def test_allocate_without_directions_keeps_the_priorities(emulator_dir, tmp_path
     out = tmp_path / "alloc"
     assert main(["allocate", "--budget", "12", "--base", "baseline", "--out", str(out), "--quick", "--emulator",
                  str(emulator_dir), "--levers", "rd_grants", "guidance_fund", "--replicates", "2", "--random", "100",
-                 "--trials", "8", "--no-directions", "--workers", "2", "--no-progress"]) == 0
-    assert "directions:" not in capsys.readouterr().out
+                 "--trials", "8", "--no-directions", "--no-refine", "--workers", "2", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "directions:" not in printed and "ranking on the model (" not in printed
+    assert not (out / "refine.csv").exists() and not (out / "refine_runs").exists()  # --no-refine
     assert not (out / "direction_runs").exists() and not (out / "directions_trials.csv").exists()
     scenario = load_scenario(out / "allocation.toml")
     assert scenario.levers.rd_grants.allocation is None and scenario.levers.guidance_fund.allocation is None
@@ -392,13 +394,20 @@ def test_refinement_starts_from_the_package_split_and_every_candidate_spends_the
     assert money / money.sum() == pytest.approx(expected / expected.sum(), rel=0.01)
     best = problem.levels(np.array([0.0, 1.0, 0.0]))
     for w in (0.0, 0.25, 1.0):
-        assert (blend(problem, mix, best, w) * problem.unit_cost).sum() == pytest.approx(12.0)
-    assert blend(problem, mix, best, 0.0) == pytest.approx(mix) and blend(problem, mix, best, 1.0) == pytest.approx(best)
-    first = first_round(problem, [best, problem.levels(np.array([1.0, 1.0, 1.0]))], mix)
+        assert (blend(mix, best, w) * problem.unit_cost).sum() == pytest.approx(12.0)
+    assert blend(mix, best, 0.0) == pytest.approx(mix) and blend(mix, best, 1.0) == pytest.approx(best)
+    # with a floor: the ends are the two allocations themselves, every blend keeps the floor and the budget
+    floored = build_problem(load_emulator(emulator_dir), load_scenario("baseline"), 12.0, minimum={"rd_grants": 5.0})
+    a, b = package_levels(floored, package), floored.levels(np.array([0.0, 1.0, 0.0]))
+    assert b[0] == pytest.approx(5.0) and blend(a, b, 1.0) == pytest.approx(b)
+    for w in (0.0, 0.5, 1.0):
+        mixed = blend(a, b, w)
+        assert mixed[0] >= 5.0 - 1e-9 and (mixed * floored.unit_cost).sum() == pytest.approx(12.0)
+    first = first_round([best, problem.levels(np.array([1.0, 1.0, 1.0]))], mix)
     assert [c.label for c in first] == ["package_mix", "blend_0.33", "blend_0.67", "emulator_1", "emulator_2"]
     assert [c.weight for c in first][: len(BLEND_WEIGHTS)] == pytest.approx(list(BLEND_WEIGHTS))
     ranked = pd.DataFrame({"label": ["blend_0.33", "package_mix"], "weight": [1 / 3, 0.0], "score": [2.0, 1.0]})
-    assert [c.weight for c in second_round(problem, ranked, best, mix)] == pytest.approx([1 / 6, 1 / 2])
+    assert [c.weight for c in second_round(ranked, best, mix)] == pytest.approx([1 / 6, 1 / 2])
 
 
 def test_allocate_ranks_candidates_on_the_model_and_verifies_the_best(emulator_dir, tmp_path, capsys):

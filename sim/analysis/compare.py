@@ -79,9 +79,14 @@ def compare_store(store: ResultStore, a: Scenario, b: Scenario, targets: Targets
             "difference": diff, "difference_low": low, "difference_high": high, "p_value": p_value,
             "cost_a_100m_yuan": cost_a, "cost_b_100m_yuan": cost_b,
         })
-    table = pd.DataFrame(rows)
-    table["p_holm"] = holm_levels(table["p_value"].to_numpy())[0]
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_holm"])
+    table["p_holm"] = holm_levels(table["p_value"].to_numpy(dtype=float))[0]
     return table[COLUMNS]
+
+
+def uses_holm(table: pd.DataFrame) -> bool:
+    """True if :func:`clear_direction` judges this table by its Holm-adjusted p-values (else by intervals)."""
+    return "p_holm" in table and bool(table["p_holm"].notna().all())
 
 
 def clear_direction(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
@@ -90,7 +95,7 @@ def clear_direction(table: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
     Clear: Holm-adjusted McNemar p below ``alpha`` (the sign from ``difference``, B - A as the table
     gives it); without a ``p_holm`` column, the per-target interval excludes zero.
     """
-    if "p_holm" in table and table["p_holm"].notna().all():
+    if uses_holm(table):
         sign = pd.Series(0, index=table.index)
         clear = table["p_holm"] < alpha
         sign[clear & (table["difference"] > 0)] = 1

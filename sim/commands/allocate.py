@@ -4,8 +4,6 @@ levers, searched on the emulator and verified on the model (:mod:`sim.analysis.d
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import time
 from pathlib import Path
 
@@ -77,7 +75,7 @@ def cli_main(args: argparse.Namespace) -> int:
     from sim.analysis.decision.emulator import load_emulator, shipped_emulator_dir
     from sim.analysis.decision.levers import resolve_levers, scaled_to_cost, total_cost_100m_yuan, with_designations
     from sim.analysis.decision.refine import EMULATOR_CANDIDATES, MAX_REFINE_CANDIDATES
-    from sim.analysis.decision.verify import verification_table
+    from sim.analysis.decision.verify import runs_key, verification_table
     from sim.analysis.targets import load_targets
     from sim.commands.options import execution_options
     from sim.engine.runner import run_scenarios
@@ -167,7 +165,7 @@ def cli_main(args: argparse.Namespace) -> int:
         roles[on_priorities.name] = "on_priorities"
         scenarios.append(on_priorities)
     # one store per set of verified scenarios: a resumed search that picks another allocation verifies anew
-    key = hashlib.sha256(json.dumps([[s.name, s.content_hash()] for s in scenarios]).encode()).hexdigest()[:12]
+    key = runs_key(scenarios)
     store = run_scenarios(scenarios, replicates, args.seed, out / "verification_runs" / key, detail="city",
                           **execution_options(args))
     scores = {c.name: float(v) for c, v in zip(candidates, problem.scores(np.array(chosen)))}
@@ -260,8 +258,8 @@ def _refine_stage(args: argparse.Namespace, problem, emulator_best: list, packag
     folder = out / "refine_runs"
     common = dict(designations=designations, folder=folder, replicates=replicates, seed=search_seed(args.seed),
                   targets=targets, weights=weights, objective=args.objective, run_options=execution_options(args))
-    first, runs = rank_on_model(problem, first_round(problem, emulator_best, mix), **common)
-    extra = second_round(problem, first, emulator_best[0], mix)
+    first, runs = rank_on_model(problem, first_round(emulator_best, mix), **common)
+    extra = second_round(first, emulator_best[0], mix)
     table = first
     if extra:
         second, more = rank_on_model(problem, extra, **common)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.analysis.compare import clear_direction
+from sim.analysis.compare import clear_direction, uses_holm
 from sim.analysis.targets import load_targets
 from sim.core.errors import InputError
 from sim.engine.store import ResultStore
@@ -227,6 +227,9 @@ def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[
     name = {r.target: L.indicator_label(r.indicator, lang, region) + (f"（{r.year}年）" if zh else f" ({r.year})")
             for r in data.itertuples()}
     direction = clear_direction(data)
+    holm = uses_holm(data)
+    rule_zh = "配对检验经Holm校正，p≥0.05" if holm else "95%置信区间跨过0"
+    rule_en = "paired test, Holm-corrected over the targets, p >= 0.05" if holm else "95% interval across 0"
     better = [name[t] for t in data[direction > 0]["target"]]
     worse = [name[t] for t in data[direction < 0]["target"]]
     extra = float(data["cost_b_100m_yuan"].iloc[0]) - float(data["cost_a_100m_yuan"].iloc[0])
@@ -234,12 +237,12 @@ def comparison_summary(comparison: pd.DataFrame, lang: str = "zh", titles: dict[
         return (f"{b}对比{a}：{len(data)}项目标中，达成概率显著提高{len(better)}项"
                 + (f"（{'、'.join(better)}）" if better else "") + f"，显著降低{len(worse)}项"
                 + (f"（{'、'.join(worse)}）" if worse else "")
-                + f"，其余差异不显著（配对检验经Holm校正，p≥0.05）；B的财政投入比A{'多' if extra >= 0 else '少'}"
+                + f"，其余差异不显著（{rule_zh}）；B的财政投入比A{'多' if extra >= 0 else '少'}"
                   f"（{L.money_text(abs(extra), *years)}）。")
     return (f"{b} vs {a}: of {len(data)} targets, {len(better)} clearly more likely"
             + (f" ({', '.join(better)})" if better else "") + f", {len(worse)} clearly less likely"
             + (f" ({', '.join(worse)})" if worse else "")
-            + f"; the rest show no clear difference (paired test, Holm-corrected over the targets, p >= 0.05). "
+            + f"; the rest show no clear difference ({rule_en}). "
               f"City spending of B minus A: "
               f"{L.money_text(extra, *years, lang)}.")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.analysis.compare import clear_direction
+from sim.analysis.compare import clear_direction, uses_holm
 from sim.analysis.targets import load_targets
 from sim.core.paths import CALIBRATION_DIR
 from sim.inputs.region import Region, load_region
@@ -145,11 +145,14 @@ def decision_bullets(comparison: pd.DataFrame | None, targets_by_scenario: dict[
                            + ("；" if zh else "; ").join(parts[:4])
                            + ("等" if zh and len(parts) > 4 else ""))
         else:
-            bullets.append(f"{b}没有使任何目标的达成概率显著提高（配对检验经Holm校正）。" if zh else
-                           f"{b} makes no target clearly more likely (paired test, Holm-corrected).")
+            bullets.append(f"{b}没有使任何目标的达成概率显著提高"
+                           + ("（配对检验经Holm校正）。" if uses_holm(data) else "（95%区间均跨过0）。") if zh else
+                           f"{b} makes no target clearly more likely"
+                           + (" (paired test, Holm-corrected)." if uses_holm(data) else
+                              " (every 95% interval crosses 0)."))
         scenario_b = str(data["scenario_b"].iloc[0])
         table_b = targets_by_scenario.get(scenario_b)
-        unmoved = data[(data["difference_low"] <= 0) & (data["difference_high"] >= 0)]
+        unmoved = data[clear_direction(data) == 0]
         if table_b is not None:
             readings = C.board_table(table_b, scenario_b, lang, region).set_index("target")["reading"]
             unmoved = unmoved[unmoved["target"].map(readings).isin(["unlikely", "at_risk", "borderline"])]

@@ -21,8 +21,6 @@ want a budget split found: the result can equal the package's split where nothin
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from sim.analysis.decision.levers import (
     scaled_to_cost,
     total_cost_100m_yuan,
 )
+from sim.analysis.decision.verify import runs_key
 from sim.analysis.targets import Targets
 from sim.scenario.schema import Scenario
 
@@ -87,22 +86,23 @@ def package_levels(problem: Problem, package: Scenario) -> np.ndarray:
     return problem.levels(money)
 
 
-def blend(problem: Problem, a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
-    """Levels of ``(1 - weight) x money(a) + weight x money(b)`` (both spend the budget, so the blend does)."""
-    money = (1.0 - weight) * a * problem.unit_cost + weight * b * problem.unit_cost
-    return problem.levels(money)
+def blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """Levels ``(1 - weight) x a + weight x b``: money per lever is linear in the level, so the blend of two
+    allocations that spend the budget spends it, and stays within the floors and caps both respect."""
+    return (1.0 - weight) * np.asarray(a, dtype=float) + weight * np.asarray(b, dtype=float)
 
 
-def first_round(problem: Problem, emulator_levels: list[np.ndarray], package: np.ndarray) -> list[Candidate]:
+def first_round(emulator_levels: list[np.ndarray], package: np.ndarray) -> list[Candidate]:
     """The package mix, the blends towards the emulator's best, and the emulator's other best trials."""
+    emulator_levels = emulator_levels[:EMULATOR_CANDIDATES]  # the run cap counts this many
     best = emulator_levels[0]
     out = [Candidate("package_mix" if w == 0 else ("emulator_1" if w == 1 else f"blend_{w:.2f}"),
-                     blend(problem, package, best, w), w) for w in BLEND_WEIGHTS]
+                     blend(package, best, w), w) for w in BLEND_WEIGHTS]
     out += [Candidate(f"emulator_{i + 2}", lv, None) for i, lv in enumerate(emulator_levels[1:])]
     return _distinct(out)
 
 
-def second_round(problem: Problem, ranked: pd.DataFrame, emulator_best: np.ndarray, package: np.ndarray
+def second_round(ranked: pd.DataFrame, emulator_best: np.ndarray, package: np.ndarray
                  ) -> list[Candidate]:
     """Midpoints between the best blend of the first round and its neighbours on the blend line."""
     blends = ranked[ranked["weight"].notna()]
@@ -110,7 +110,7 @@ def second_round(problem: Problem, ranked: pd.DataFrame, emulator_best: np.ndarr
         return []
     best_w = float(blends.iloc[0]["weight"])
     step = (BLEND_WEIGHTS[1] - BLEND_WEIGHTS[0]) / 2
-    out = [Candidate(f"blend_{w:.2f}", blend(problem, package, emulator_best, w), w)
+    out = [Candidate(f"blend_{w:.2f}", blend(package, emulator_best, w), w)
            for w in (best_w - step, best_w + step) if 0.0 < w < 1.0]
     return out
 
@@ -147,8 +147,7 @@ def rank_on_model(problem: Problem, candidates: list[Candidate], designations: l
     from sim.engine.store import ResultStore
 
     scenarios = [candidate_scenario(problem, c, designations) for c in candidates]
-    key = hashlib.sha256(json.dumps([[s.name, s.content_hash()] for s in scenarios]
-                                    + [replicates, seed]).encode()).hexdigest()[:12]
+    key = runs_key(scenarios, replicates, seed)
     before = len(ResultStore(folder / key).completed()) if (folder / key).exists() else 0
     store = run_scenarios(scenarios, replicates, seed, folder / key, detail="city", **(run_options or {}))
     per = replicate_scores(store, targets, weights)

@@ -3,6 +3,9 @@ scaled to the same total cost, on common random numbers; expected targets met wi
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pandas as pd
 
 from sim.analysis.decision.levers import total_cost_100m_yuan
@@ -40,3 +43,10 @@ def verification_table(store, scenarios: list[Scenario], roles: dict[str, str], 
                     "n_replicates": len(n_met),
                     **{f"P({t})": float(met.loc[s.name][t].mean()) for t in met.columns}})
     return pd.DataFrame(out)
+
+
+def runs_key(scenarios: list[Scenario], *extra: object) -> str:
+    """Identity of a set of scenarios run together (the folder name of their store): names, contents and
+    any extra settings, so that another set verifies anew while the same set resumes its store."""
+    text = json.dumps([[s.name, s.content_hash()] for s in scenarios] + list(extra), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import clear_direction
+from sim.analysis.compare import clear_direction, uses_holm
 from sim.analysis.targets import Targets, load_targets
 from sim.core.errors import InputError
 from sim.inputs.region import Region, load_region
@@ -121,7 +121,7 @@ def comparison_chart(comparison: pd.DataFrame, lang: str = "zh", source: Provena
     chart = alt.hconcat(left, right, spacing=16).resolve_scale(color="independent")
     cost_a, cost_b = float(data["cost_a_100m_yuan"].iloc[0]), float(data["cost_b_100m_yuan"].iloc[0])
     n_same = int(data["identical_pairs"].sum())
-    holm = "p_holm" in data and bool(data["p_holm"].notna().all())  # the rule clear_direction used
+    holm = uses_holm(data)  # the rule clear_direction used
     if zh:
         title = f"情景比较：{title_b}（B）对比 {title_a}（A）"
         subtitle = ["各目标的达成概率与概率差（B − A，单位：个百分点）；" + (
