@@ -171,10 +171,9 @@ def cli_main(args: argparse.Namespace) -> int:
     scores = {c.name: float(v) for c, v in zip(candidates, problem.scores(np.array(chosen)))}
     table = verification_table(store, scenarios, roles, load_targets(), full.name, scores)
     if refined is not None:  # each candidate's score on the refinement's runs (not the verification's)
-        table["refine_label"] = [dict(zip([c.name for c in candidates], refined.head(n_cand)["label"])).get(n)
-                                 for n in table["scenario"]]
-        table["refine_score"] = [dict(zip([c.name for c in candidates], refined.head(n_cand)["score"])).get(n)
-                                 for n in table["scenario"]]
+        ranked = refined.head(n_cand).set_index(pd.Index([c.name for c in candidates]))
+        table["refine_label"] = table["scenario"].map(ranked["label"])
+        table["refine_score"] = table["scenario"].map(ranked["score"])
     table["direction_split"] = ["searched" if split and r == "candidate" else "priorities" for r in table["role"]]
     table.to_csv(out / "verification.csv", index=False)
     alloc = chosen[0]

@@ -9,7 +9,7 @@ therefore ranks a small set of candidates on the model, with common random numbe
 * the emulator's best allocations (the best distinct trials of the lever search);
 * the *package mix*: the full package's money per lever, averaged over its years and scaled to the
   budget, as constant yearly levels (the package's own split, without its schedule);
-* blends of the two in money: ``(1 - w) x package mix + w x emulator best`` for the weights of
+* blends of the two: ``(1 - w) x package mix + w x emulator best`` (levels, so money per lever too) for the weights of
   :data:`BLEND_WEIGHTS`, then, around the best of those, the two midpoints with its neighbours.
 
 Every candidate spends the same budget (the blend of two allocations of ``B`` spends ``B``), so the
