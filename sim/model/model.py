@@ -166,7 +166,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self._update_relative_tech(rows)
         eligible = rules.high_tech_eligible(f.revenue[rows], f.rd_spend[rows], f.researchers[rows],
                                             f.employees[rows], f.age[rows])
-        certified = eligible & (rng.random(len(rows)) < v.initial_high_tech_share)
+        certified = self._initial_certificates(eligible, f.age[rows], rng)
         f.high_tech[rows] = certified
         f.certified_year[rows] = np.where(certified, self.year - rng.integers(0, 3, size=len(rows)), NO_YEAR)
         f.listed[rows] = ((f.revenue[rows] >= 3.0) & (f.age[rows] >= 5)
@@ -176,6 +176,21 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         f.tech_centre[rows] = qualifies & (rng.random(len(rows)) < INITIAL_TECH_CENTRE_SHARE)
         self._form_partnerships(churn=False)
         self._update_stages(rows)
+
+    def _initial_certificates(self, eligible: np.ndarray, age: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Which initial firms hold a high-tech certificate: ``initial_high_tech_share`` certified firms
+        per eligible firm. Up to 1 it is the share of eligible firms certified; above 1 every eligible firm
+        is, and (share - 1) x the eligible count of firms no longer eligible (at least a year old) still
+        hold a certificate that has not come up for its 3-year renewal (the hindcast holds such firms;
+        ODD "Initialization")."""
+        share = self.values.initial_high_tech_share
+        u = rng.random(len(eligible))
+        certified = eligible & (u < share)
+        if share > 1.0:
+            holders = np.flatnonzero(~eligible & (age >= 1))
+            extra = min(len(holders), int(np.rint((share - 1.0) * int(eligible.sum()))))
+            certified[holders[np.argsort(u[holders], kind="stable")[:extra]]] = True
+        return certified
 
     def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                    knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
