@@ -14,8 +14,8 @@ an interrupted calibration):
    the 2023-2024 figures of ``calibration/data/holdout.toml``, which the fit never reads (a real hold-out);
 3. **draws**: equally weighted posterior draws of the fitted parameters, each with a 2024 start state
    set from its own hindcast (:mod:`calibration.start`: forward runs start where the hindcast ends), and
-   every other parameter drawn from its prior, written as ``draws.csv`` (and, in full mode, installed as
-   ``calibration/draws.csv``, which ensembles and sweeps use by default);
+   every other parameter at the value that particle's hindcast ran with, written as ``draws.csv`` (and,
+   in full mode, installed as ``calibration/draws.csv``, which ensembles and sweeps use by default);
 4. **start check**: forward runs of the baseline with these draws, their 2024 state against the
    hindcast's (:func:`calibration.start.start_table`);
 5. **stylized facts**: firm panels of the calibrated baseline 2024-2035 against published regularities
@@ -58,7 +58,14 @@ from calibration.series import (
     load_series,
     scaled_errors,
 )
-from calibration.start import QUANTITIES, start_table, start_values
+from calibration.start import (
+    QUANTITIES,
+    TAIL_EXPONENT,
+    corrected_target,
+    first_year,
+    start_table,
+    start_values,
+)
 from calibration.stylized import compare, stylized_model_at
 from sim.core.errors import InputError, from_validation_error
 from sim.core.paths import CALIBRATION_DIR, REPO_ROOT
@@ -77,7 +84,7 @@ START_TARGET_YEAR = 2023  # the hindcast's end-of-2023 state is the forward runs
 START_CHECK_YEAR = 2024
 START_CHECK_END_YEAR = 2025  # a scenario needs two years at least; the check reads 2024
 STAGES = {"fit": 1, "posterior_fit": 3, "draws": 5, "stylized": 6, "start": 7, "start_check": 8, "identification": 9}
-START_CHECK_REPLICATES = 60  # forward runs of the start check (one year each)
+START_CHECK_REPLICATES = 300  # forward runs of the start check (2024-2025), as many as the full mode's draws
 
 
 # ------------------------------------------------------------------ settings
@@ -163,6 +170,15 @@ def load_settings(path: str | Path = SETTINGS_FILE) -> Settings:
         if name in settings.fitted:
             raise InputError("a fitted behavioural parameter cannot also be set per draw for 2024", file=path,
                              key=f"start_2024.{name}", allowed="a start-state parameter")
+        sharing = [other for other, q in settings.start_2024.items() if q == quantity]
+        if quantity == "head_enterprises":
+            if "leader_relative_tech" not in sharing or not set(sharing) <= {"leader_relative_tech", TAIL_EXPONENT}:
+                raise InputError("head enterprises are matched by the leaders' technology, optionally with the "
+                                 "size tail exponent", file=path, key=f"start_2024.{name}", value=quantity,
+                                 allowed=f"leader_relative_tech, {TAIL_EXPONENT}")
+        elif len(sharing) > 1:
+            raise InputError("one parameter per quantity", file=path, key=f"start_2024.{name}", value=quantity,
+                             allowed=f"one of {', '.join(sharing)}")
     return settings
 
 
@@ -175,15 +191,16 @@ class Roles:
         carried: Names of the fitted factors whose posterior goes into the draws (not start-state ones).
         nuisance: Every other parameter and uncertainty, drawn from its prior in each calibration run.
         start_2024: Names of the parameters set per draw from the draw's hindcast (``[start_2024]``).
-        draw_prior: Parameters drawn from their priors in the draws file (all parameters neither
-            carried nor set from the hindcast).
+        with_particle: Parameters neither carried nor set from the hindcast: in the draws file each draw
+            keeps the values its particle's hindcast ran with (drawn from their priors in the fit), so the
+            2024 population is built from the same inputs as the hindcast state it starts from.
     """
 
     fitted: tuple[Factor, ...]
     carried: tuple[str, ...]
     nuisance: tuple[Factor, ...]
     start_2024: tuple[str, ...]
-    draw_prior: tuple[Factor, ...]
+    with_particle: tuple[Factor, ...]
 
 
 def roles(space: ParameterSpace, settings: Settings) -> Roles:
@@ -196,9 +213,10 @@ def roles(space: ParameterSpace, settings: Settings) -> Roles:
                      if f.section in ("parameters", "uncertainties") and f.name not in names)
     carried = tuple(f.name for f in behavioural)
     start_2024 = tuple(f.name for n in settings.start_2024 for f in space.entries[f"parameters.{n}"].factors)
-    draw_prior = tuple(f for f in space.factors.values()
-                       if f.section == "parameters" and f.name not in carried and f.name not in start_2024)
-    return Roles(fitted=fitted, carried=carried, nuisance=nuisance, start_2024=start_2024, draw_prior=draw_prior)
+    with_particle = tuple(f for f in space.factors.values()
+                          if f.section == "parameters" and f.name not in carried and f.name not in start_2024)
+    return Roles(fitted=fitted, carried=carried, nuisance=nuisance, start_2024=start_2024,
+                 with_particle=with_particle)
 
 
 def stage_seed(seed: int, *parts: int) -> int:
@@ -418,29 +436,47 @@ class Calibration:
     def draws(self, posterior: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
         """Equally weighted draws: fitted behavioural parameters resampled from the posterior, the 2024
         start state of each draw set from its particle's hindcast (:func:`calibration.start.start_values`),
-        every other parameter drawn from its prior. Columns ``draw`` and one per full factor name; also
-        writes ``start_values.csv`` (per draw: the particle, the hindcast's end-of-2023 targets, the values
-        and how many were clipped to their prior range)."""
+        every other parameter at the value its particle's hindcast ran with (drawn from its prior in the
+        fit). Columns ``draw`` and one per full factor name; also
+        writes ``start_values.csv`` (per draw: the particle, the hindcast's 2023 and 2024 states, the forward
+        model's first-year growth, the corrected start targets, the values and how many were clipped)."""
         n = self.config.draws
         rng = np.random.default_rng(stage_seed(self.seed, STAGES["draws"], 0))
         chosen_index = resample(posterior["weight"].to_numpy(), n, rng)
         chosen = posterior.iloc[chosen_index]
-        carried = chosen[list(self.roles.carried)].reset_index(drop=True)
-        prior = values_of(self.roles.draw_prior, rng.random((n, len(self.roles.draw_prior))))
-        frame = pd.concat([carried, prior], axis=1)
+        # the fitted values and the particle's other parameter values: the hindcast state each draw starts
+        # from was reached with all of them (a draw from the prior independent of its particle would build
+        # a 2024 population unlike that state: other R&D costs, firm sizes, eligibility)
+        names = list(self.roles.carried) + [f.name for f in self.roles.with_particle]
+        frame = chosen[names].reset_index(drop=True)
         if self.roles.start_2024:
-            end_2023 = (states[states["year"] == START_TARGET_YEAR]
-                        .pivot_table(index="sample", columns="indicator", values="value"))
+            by_year = states.pivot_table(index=["sample", "year"], columns="indicator", values="value")
             forward = load_scenario(FORWARD)
+            # the particle's own values of the solved parameters it ran with (start-state priors such as the
+            # size tail exponent): the solver stays as near them as the hindcast's state allows
+            own = [name for name in self.roles.start_2024 if name in chosen.columns]
             records, solved = [], []
             for i, particle in enumerate(chosen["particle"].to_numpy()):
-                target = end_2023.loc[int(particle)].to_dict()
-                values, clipped = start_values(
-                    self.region, forward, frame.iloc[i].to_dict(), target, self.settings.start_2024,
-                    seed=stage_seed(self.seed, STAGES["start"], i), population_scale=self.config.population_scale)
+                end_2023 = by_year.loc[(int(particle), START_TARGET_YEAR)].to_dict()
+                end_2024 = by_year.loc[(int(particle), START_TARGET_YEAR + 1)].to_dict()
+                draw = {**chosen.iloc[i][own].to_dict(), **frame.iloc[i].to_dict()}
+                seed = stage_seed(self.seed, STAGES["start"], i)
+                solve = functools.partial(start_values, self.region, forward, draw, roles=self.settings.start_2024,
+                                          seed=seed, population_scale=self.config.population_scale)
+                # two passes: the end-of-2023 state, then the same corrected for the forward model's own
+                # first year, so that its 2024 state meets the hindcast's 2024 state (calibration/start.py)
+                values, _ = solve(end_2023)
+                values.pop("achieved_head_enterprises", None)
+                start, after = first_year(self.region, forward, draw, values, seed, self.config.population_scale)
+                target = corrected_target(end_2023, end_2024, start, after)
+                values, clipped = solve(target)
                 achieved = values.pop("achieved_head_enterprises", np.nan)
                 solved.append(values)
                 records.append({"draw": i, "particle": int(particle), "clipped": clipped,
+                                **{f"hindcast_2023_{k}": v for k, v in end_2023.items()},
+                                **{f"hindcast_2024_{k}": v for k, v in end_2024.items()},
+                                **{f"first_year_growth_{k}": after[k] / start[k] if start[k] > 0 else np.nan
+                                   for k in start},
                                 **{f"target_{k}": v for k, v in target.items()},
                                 "achieved_head_enterprises": achieved, **values})
             frame = pd.concat([frame, pd.DataFrame(solved)], axis=1)
@@ -452,7 +488,7 @@ class Calibration:
         return frame
 
     def start_check(self, states: pd.DataFrame) -> pd.DataFrame:
-        """Forward runs of the baseline with this calibration's draws, one year (2024): their state
+        """Forward runs of the baseline with this calibration's draws (2024-2025): their 2024 state
         against the hindcast's 2024 state (:func:`calibration.start.start_table`, ``start_2024.csv``)."""
         scenario = load_scenario(FORWARD).with_values({
             "parameter_draws": str((self.out / "draws.csv").resolve()), "end_year": START_CHECK_END_YEAR})

@@ -324,7 +324,8 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, co
         "Draws (`draws.csv`): the fitted behavioural parameters resampled from the posterior; the 2024 start "
         "state of each draw (" + ", ".join(f"`{n.split('.', 1)[1]}`" for n in calibration.roles.start_2024)
         + ") set so that forward runs start where that draw's own hindcast ended (section 6); every other "
-        "parameter drawn independently from its prior.",
+        "parameter at the value that draw's hindcast ran with (drawn from its prior in the fit, so parameter "
+        "uncertainty still shows in every forecast band).",
         "",
         markdown_table(generations, ["generation", "epsilon", "proposed", "accepted", "acceptance_rate",
                                      "ess", "median_distance", "seconds"]),
@@ -386,10 +387,12 @@ def _page(calibration, summary, fit, hindcast, holdout, parameters, nuisance, co
         "",
         "Medians of the city state in 2024: the posterior-predictive hindcast (2019-2024, weighted) against "
         "forward runs of `scenarios/baseline.toml` (2024) with this calibration's draws. Each draw's 2024 "
-        "start-state values are solved from its own hindcast's end-of-2023 state (`calibration/start.py`: firm "
-        "and revenue scales, certified and listed shares, and a common factor on the leading groups' relative "
-        "technology for head enterprises), clipped to their prior ranges; the first forward year then runs "
-        "under the baseline's levers, so some difference remains.",
+        "start-state values are solved from its own hindcast (`calibration/start.py`: firm and revenue scales, "
+        "certified and listed shares, and, for head enterprises, a common factor on the leading groups' "
+        "relative technology with the size tail exponent), clipped to their prior ranges, in two passes: to the "
+        "hindcast's end-of-2023 state, then corrected by the ratio of the hindcast's 2024 growth to the forward "
+        "model's own first-year growth (one construction per draw), so that the forward runs' 2024 state meets "
+        "the hindcast's. Per draw: `start_values.csv`.",
         "",
         markdown_table(start, ["quantity", "hindcast_median", "forward_median", "relative_difference", "within"],
                        ["quantity", "hindcast 2024", "forward 2024", "difference", "within 10%"]),
