@@ -132,8 +132,10 @@ def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path):
     command = [sys.executable, "-m", "sim", "run", "baseline", "--replicates", "60", "--seed", "4",
                "--out", str(out), "--model", "engine_models:slow_toy_model", "--detail", "city",
                "--workers", "2", "--no-progress"]
+    # the child starts with the default Ctrl-C handling even when this test runs in a background job
+    # (where the shell makes SIGINT ignored, and a child would inherit that and never stop)
     proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while len(list(touch.iterdir())) < 6 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)  # polling for a condition, with a deadline
