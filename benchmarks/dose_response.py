@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.targets import evaluate_targets, load_targets
+from sim.analysis.lever_effects import gain_per_100m_yuan, responsive_targets
+from sim.analysis.targets import evaluate_targets, load_targets, mcnemar_p
 from sim.core.paths import REPO_ROOT
 from sim.core.seeds import replicate_seeds
 from sim.model.model import simulate
@@ -93,14 +94,13 @@ def _paired(values: pd.DataFrame, dose: str, zero: str) -> tuple[float, float, f
 def _p_value(values: pd.DataFrame, dose: str, zero: str, kind: str) -> float:
     """Paired test of dose against zero: exact McNemar for a target (met / not met per replicate), a
     paired t-test for an indicator; 1 where nothing differs."""
-    from scipy.stats import binomtest, ttest_rel
+    from scipy.stats import ttest_rel
 
     pair = values[[dose, zero]].dropna().to_numpy(dtype=float) if dose != zero else np.empty((0, 2))
     if len(pair) < 2:
         return 1.0
     if kind == "target_probability":
-        gain, loss = int(((pair[:, 0] > 0) & (pair[:, 1] == 0)).sum()), int(((pair[:, 0] == 0) & (pair[:, 1] > 0)).sum())
-        return float(binomtest(gain, gain + loss, 0.5).pvalue) if gain + loss else 1.0
+        return mcnemar_p(pair[:, 1] > 0, pair[:, 0] > 0)
     d = pair[:, 0] - pair[:, 1]
     return float(ttest_rel(pair[:, 0], pair[:, 1]).pvalue) if d.std() > 0 else 1.0
 
@@ -112,21 +112,6 @@ def _t_statistic(values: pd.DataFrame, dose: str, unit: str) -> float:
     d = (values[dose] - values[unit]).dropna().to_numpy(dtype=float)
     sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
     return float(d.mean() / (sd / np.sqrt(len(d)))) if sd > 0 else 0.0
-
-
-def responsive_targets(table: pd.DataFrame, dose: float = 4.0, alpha: float = 0.05) -> pd.DataFrame:
-    """Per target, the levers whose dose ``dose`` changes its probability significantly against dose 0
-    (exact McNemar; Holm's correction over the targets, lever by lever)."""
-    from statsmodels.stats.multitest import multipletests
-
-    rows = table[(table["kind"] == "target_probability") & (table["multiple"] == dose)]
-    found: dict[str, list[str]] = {t: [] for t in rows["quantity"].unique()}
-    for lever, group in rows.groupby("lever", sort=False):
-        reject = multipletests(group["p_value"].fillna(1.0).to_numpy(), alpha=alpha, method="holm")[0]
-        for (_, r), rej in zip(group.iterrows(), reject):
-            if rej:
-                found[r["quantity"]].append(f"{lever} ({r['change_from_zero']:+.2f})")
-    return pd.DataFrame({"target": list(found), "levers": ["; ".join(v) or "none" for v in found.values()]})
 
 
 def measure(levers: list[str] | None = None, replicates: int = 40, seed: int = 2024, end_year: int = 2035,
@@ -145,7 +130,7 @@ def measure(levers: list[str] | None = None, replicates: int = 40, seed: int = 2
             scenarios[(lever, k)] = dose_scenario(base, unit, lever, k)
     # identical settings (e.g. every lever's baseline dose) run once
     by_hash: dict[str, Scenario] = {}
-    for key, sc in scenarios.items():
+    for sc in scenarios.values():
         by_hash.setdefault(_content_key(sc), sc)
     jobs = [(sc, r, s) for sc in by_hash.values() for r, s in enumerate(seeds)]
     if workers > 1:
@@ -206,16 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nTargets moved by a lever at x{top:g} against x0 (exact McNemar, Holm over the targets per lever):")
     print(responsive_targets(table, top).to_string(index=False))
     tech = table[(table["lever"] == "basic_research") & (table["quantity"] == "firm_technology")].set_index("multiple")
-    cost = table[(table["lever"] == "basic_research") & (table["quantity"] == "spending_100m_yuan")].set_index("multiple")
-    if len(tech) and 1.0 in tech.index:
-        print("\nbasic_research, firm_technology 2035 (paired against x0; gain per 亿 of extra spending over x1):")
-        for k in (2.0, 4.0):
-            if k in tech.index and k in cost.index:
-                gain = tech.loc[k, "value"] - tech.loc[1.0, "value"]
-                extra = cost.loc[k, "value"] - cost.loc[1.0, "value"]
-                print(f"  x{k:g}: {tech.loc[k, 'value']:.4f} (x1 {tech.loc[1.0, 'value']:.4f}, paired t against x1 "
-                      f"{tech.loc[k, 't_vs_unit']:.2f}; change from x0 {tech.loc[k, 'change_from_zero']:+.4f}); "
-                      f"gain over x1 per 亿 {gain / extra if extra else float('nan'):.2e}")
+    gains = gain_per_100m_yuan(table, "basic_research", "firm_technology")
+    if gains:
+        print("\nbasic_research, firm_technology 2035: gain over x1 per 亿 of extra spending over the run")
+        for k, gain in gains.items():
+            print(f"  x{k:g}: {tech.loc[k, 'value']:.4f} (x1 {tech.loc[1.0, 'value']:.4f}, paired t against x1 "
+                  f"{tech.loc[k, 't_vs_unit']:.2f}); gain per 亿 {gain:.2e}")
     return 0
 
 

@@ -15,10 +15,8 @@ import argparse
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
-from statsmodels.stats.multitest import multipletests
 
-from sim.analysis.targets import load_targets
+from sim.analysis.targets import holm_levels, load_targets, mcnemar_p
 from sim.engine.store import ResultStore
 
 
@@ -39,13 +37,15 @@ def main() -> None:
         wide = at.pivot_table(index="replicate", columns="scenario", values="value").dropna()
         met_a, met_b = t.met(wide[a].to_numpy()), t.met(wide[b].to_numpy())
         gain, loss = int((met_b & ~met_a).sum()), int((met_a & ~met_b).sum())
-        p = binomtest(gain, gain + loss, 0.5).pvalue if gain + loss else 1.0
+        p = mcnemar_p(met_a, met_b)
         rows.append({"target": t.id, "P_A": met_a.mean(), "P_B": met_b.mean(), "b_only": gain, "a_only": loss, "p": p})
     table = pd.DataFrame(rows)
-    table["reject_holm"], table["p_holm"], _, _ = multipletests(table["p"], alpha=args.alpha, method="holm")
+    table["p_holm"] = holm_levels(table["p"].to_numpy(dtype=float), args.alpha)[0]
+    table["reject_holm"] = table["p_holm"] < args.alpha
     print(f"A = {a}, B = {b}, {len(wide)} paired replicates; exact McNemar, Holm over {len(table)} targets")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-    print(f"targets that differ significantly (Holm, alpha {args.alpha}): {int(table['reject_holm'].sum())} of {len(table)}")
+    differ = int(table["reject_holm"].sum())
+    print(f"targets that differ significantly (Holm, alpha {args.alpha}): {differ} of {len(table)}")
     for indicator, year in (("chain_leaders", 2035), ("ecosystem_enterprises", 2027), ("ecosystem_enterprises", 2035),
                             ("head_enterprises", 2035), ("firm_technology", 2035)):
         at = results[(results["indicator"] == indicator) & (results["year"] == year)]
