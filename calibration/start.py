@@ -143,11 +143,11 @@ def _match_heads(build, space, shorts: list[str], draw: Mapping[str, float], tar
         current = np.asarray(getattr(model.values, tech), dtype=float)
         base = f.relative_tech[rows].copy()
         direction = f.direction[rows]
+        distance = 0.0 if exponent is None else abs(exponent - own)
         for k in LEADER_FACTORS:
             candidate = np.clip(current * k, low, high)
             f.relative_tech[rows] = base * (candidate / current)[direction]
             heads = float(head_mask(model, rows).sum())
-            distance = 0.0 if exponent is None else abs(exponent - own)
             key = (abs(heads - target), distance, abs(float(np.log(k))))
             if best is None or key < best:
                 best, chosen_model, achieved = key, model, heads
