@@ -8,9 +8,12 @@ innovation centres and new platforms, standards (``platform_standards_per_year``
 ``spinoffs_per_1000_researchers``); money of the tech-transfer lever raises the transfer and spin-off
 rates of its direction.
 
-Breakthroughs and platform standards have diminishing returns in the direction's public research:
-each institute's rate is multiplied by ``(R_d / R_ref_d) ** (research_output_elasticity - 1)``, where
-``R_d`` is all institute researchers of the direction and ``R_ref_d`` those at the start. Talent
+Breakthroughs have diminishing returns in the direction's public research: each institute's rate is
+multiplied by ``(R_d / R_ref_d) ** (research_output_elasticity - 1)``, where ``R_d`` is all institute
+researchers of the direction and ``R_ref_d`` those at the start. Standards have the same diminishing
+returns in the direction's number of standard-setting platforms (``P_d / P_ref_d``), not in its
+researchers: a platform writes standards whatever its staff, so research money that adds researchers
+but no platform leaves them unchanged. Talent
 multiplies research: the programme recruits' productivity gain and the top scientists hosted scale
 the breakthrough rate (top scientists' gain grows with the research resources around them), so
 talent and research money are complements. The model draws every institute's events at once
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 
 STAFF_YEAR = 2024  # institutes.csv gives staff in this year; published growth plans run from it
 PLATFORM_KINDS = ("innovation_centre", "platform", "lab")  # count as platforms for national zones
-STANDARD_SETTERS = ("innovation_centre", "platform")        # write standards at a fixed rate
+STANDARD_SETTERS = ("innovation_centre", "platform")        # write standards (diminishing in their number)
 EVENT_KINDS = ("breakthroughs", "tech_transfers", "spinoffs", "standards")  # rows of event_rates
 
 
@@ -90,7 +93,7 @@ class Institute(mesa.Agent):
         return self.researchers * self.weights
 
     def event_rates(self, research_ratio: np.ndarray, productivity: np.ndarray, tops: np.ndarray,
-                    transfer_boost: np.ndarray) -> np.ndarray:
+                    transfer_boost: np.ndarray, platform_ratio: np.ndarray) -> np.ndarray:
         """Expected events this year by kind and direction, shape (4, n_directions).
 
         Rows: breakthroughs, technology transfers, spin-offs, standards (see :data:`EVENT_KINDS`).
@@ -102,6 +105,11 @@ class Institute(mesa.Agent):
             productivity: Talent productivity multiplier by direction (programme recruits).
             tops: Top scientists hosted here, by direction.
             transfer_boost: Multiplier of transfer and spin-off rates (tech-transfer lever).
+            platform_ratio: Standard-setting institutes (innovation centres and platforms) of each
+                direction over those at the start (1 where there were none); a platform writes
+                ``platform_standards_per_year * platform_ratio ** (research_output_elasticity - 1)``
+                standards, so the direction's standards are concave in its number of platforms and
+                do not depend on how many researchers the platforms employ.
         """
         v = self.model.values
         per_k = self.researchers_by_direction / 1000.0
@@ -114,5 +122,6 @@ class Institute(mesa.Agent):
         out[1] = v.transfers_per_1000_researchers * per_k * transfer_boost
         out[2] = v.spinoffs_per_1000_researchers * per_k * transfer_boost
         if self.kind in STANDARD_SETTERS:
-            out[3] = v.platform_standards_per_year * self.weights * scale
+            out[3] = (v.platform_standards_per_year * self.weights
+                      * platform_ratio ** (v.research_output_elasticity - 1.0))
         return out

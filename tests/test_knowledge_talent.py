@@ -78,6 +78,27 @@ def test_research_output_has_diminishing_returns_in_researchers():
     assert (output[1] - output[0]) / 200 < (output[0] - 100) / 100  # the second 200 add less per head
 
 
+def test_platform_standards_fall_with_more_platforms_not_with_more_researchers():
+    # a platform's standards do not depend on the direction's researchers (basic-research money adds
+    # researchers, not platforms); the direction's standards are concave in its number of platforms
+    from agents.institutes import STANDARD_SETTERS
+
+    model = FutureIndustryModel(load_scenario("baseline"), 3)
+    platform = next(i for i in model.institutes if i.kind in STANDARD_SETTERS)
+    n, beta = model.region.n_directions, model.values.research_output_elasticity
+    ones = np.ones(n)
+
+    def standards(research: float, platforms: float) -> np.ndarray:
+        return platform.event_rates(research * ones, ones, np.zeros(n), ones, platforms * ones)[3]
+
+    assert np.array_equal(standards(4.0, 1.0), standards(1.0, 1.0))
+    assert standards(1.0, 1.0).sum() > 0
+    active = platform.weights > 0
+    per_platform = standards(1.0, 2.0)[active] / standards(1.0, 1.0)[active]
+    assert per_platform == pytest.approx(2.0 ** (beta - 1.0))
+    assert beta < 1  # so twice the platforms write less than twice the standards
+
+
 def test_poisson_from_uniforms_is_poisson_and_monotone_in_the_rate():
     u = np.random.default_rng(5).random(200_000)
     counts = rules.poisson_from_uniforms(np.full(u.shape, 2.5), u)

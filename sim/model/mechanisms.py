@@ -251,7 +251,8 @@ class YearMechanisms(ModelState):
         productivity = self.talent.productivity()
         boost = 1.0 + v.tech_transfer_lever_effect * self.this_year(self.plan.tech_transfer.money_100m_yuan)
         tops = self.top_scientists_by_institute()
-        rates = np.stack([inst.event_rates(ratio, productivity, tops[k], boost)
+        platforms = rules.research_ratio(self.standard_setters(), self.platform_reference)
+        rates = np.stack([inst.event_rates(ratio, productivity, tops[k], boost, platforms)
                           for k, inst in enumerate(self.institutes)], axis=1)  # (kind, institute, direction)
         events = {kind: rules.poisson_from_uniforms(
             rates[j], self.stream(f"institute_{kind}").random((len(self.institutes), n_dir)))

@@ -256,6 +256,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         that they absorb ``public_spillover_share`` of their R&D at the start (agents/knowledge.py)."""
         v, f, rows, n_dir = self.values, self.firms, self.firms.live(), self.region.n_directions
         self.research_reference = self.institute_researchers()
+        self.platform_reference = self.standard_setters()
         firm_rd = np.bincount(f.direction[rows], weights=f.rd_spend[rows], minlength=n_dir)
         capacity = np.bincount(f.direction[rows], minlength=n_dir,
                                weights=rules.absorptive_capacity(f.rd_spend[rows], v.absorptive_half_rd_100m_yuan))

@@ -11,6 +11,7 @@ from agents.firms import (
     Firm,
 )
 from agents.funds import Fund
+from agents.institutes import STANDARD_SETTERS
 from sim.model.constants import SPENDING_LEVERS, STREAMS
 from sim.model.indicators import year_indicators
 from sim.scenario.levers import stochastic_round
@@ -75,6 +76,7 @@ class ModelState:
     public: PublicKnowledge
     incumbents: IncumbentReservoir
     research_reference: np.ndarray
+    platform_reference: np.ndarray
     contracts: list[tuple[np.ndarray, np.ndarray, int]]
     _scientist_draws: tuple[int, np.ndarray] | None
     if TYPE_CHECKING:  # methods of FutureIndustryModel the mechanisms call
@@ -208,6 +210,11 @@ class ModelState:
         if not self.institutes:
             return np.zeros(self.region.n_directions)
         return np.sum([i.researchers * i.weights for i in self.institutes], axis=0)
+
+    def standard_setters(self) -> np.ndarray:
+        """Innovation centres and platforms by direction (an institute counts by its direction weights)."""
+        setters = [i.weights for i in self.institutes if i.kind in STANDARD_SETTERS]
+        return np.sum(setters, axis=0) if setters else np.zeros(self.region.n_directions)
 
     def equity_invested_this_year(self) -> np.ndarray:
         return np.sum([fund.invested_this_year for fund in self.agents_by_type[Fund]], axis=0)
