@@ -140,11 +140,11 @@ class FirmTable:
             raise KeyError(f"unknown firm fields: {sorted(unknown)}")
         if self.n + count > self.capacity:
             self._grow(self.n + count)
-        rows = np.arange(self.n, self.n + count)
+        new = slice(self.n, self.n + count)
         for name, value in values.items():
-            getattr(self, name)[rows] = value
+            getattr(self, name)[new] = value
         self.n += count
-        return rows
+        return np.arange(new.start, new.stop)
 
     def live(self) -> np.ndarray:
         """Row indices of live firms."""

@@ -90,11 +90,14 @@ class Fund(mesa.Agent):
         self.target_capital = 0.0
         self.lapsed = 0.0
         self.social_share = 0.0
-        self.portfolio_rows: list[int] = []
+        # the portfolio, one entry per deal (first ``n_deals`` of each array): firm row, amount, equity
+        # share bought, and whether the position is still open
+        self.n_deals = 0
+        self.portfolio_rows = np.zeros(64, dtype=np.int64)
+        self.portfolio_amount = np.zeros(64)
+        self.portfolio_share = np.zeros(64)
+        self.portfolio_open = np.zeros(64, dtype=bool)
         self._held = np.zeros(0, dtype=bool)  # by firm row: ever in this fund's portfolio
-        self.portfolio_amount: list[float] = []
-        self.portfolio_share: list[float] = []
-        self.portfolio_open: list[bool] = []
         self.invested_this_year = np.zeros(n_dir)
 
     def commit(self, city_money: np.ndarray, leverage: float, year: int, deployment_years: int = 1) -> None:
@@ -129,7 +132,11 @@ class Fund(mesa.Agent):
         rows = model.live_rows_of(d)
         if len(rows) == 0:
             return
-        stages = stage_of_firms(firms.age[rows], firms.revenue[rows], firms.listed[rows])
+        # firms' stages and the part of their score that no fund changes: once a year per direction
+        stages = model.per_direction_this_year("venture_stages", d, lambda r: stage_of_firms(
+            firms.age[r], firms.revenue[r], firms.listed[r])).copy()
+        quality = model.per_direction_this_year("venture_quality", d, lambda r: (
+            np.log(np.maximum(firms.relative_tech[r], 1e-6)) + 0.5 * np.clip(firms.last_growth[r], -1.0, 1.0)))
         stages[firms.equity_this_year[rows] > 0] = -1  # one round a year per firm, from any fund
         stages[firms.relative_tech[rows] < v.venture_relative_tech_min] = -1  # no fundable technology
         budget = self.dry_powder[d]
@@ -145,9 +152,7 @@ class Fund(mesa.Agent):
             if n_deals == 0 or len(candidates) == 0:
                 continue
             c_rows = rows[candidates]
-            score = (np.log(np.maximum(firms.relative_tech[c_rows], 1e-6))
-                     + 0.5 * np.clip(firms.last_growth[c_rows], -1.0, 1.0)
-                     + FOLLOW_ON_BONUS * in_portfolio[candidates])
+            score = quality[candidates] + FOLLOW_ON_BONUS * in_portfolio[candidates]
             chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, rng)]
             self._make_deals(chosen, deal, d)
 
@@ -163,28 +168,34 @@ class Fund(mesa.Agent):
         self.dry_powder[d] -= amount
         self.invested += amount
         self.invested_this_year[d] += amount
-        self.portfolio_rows.extend(rows.tolist())
         if len(rows) and rows.max() >= len(self._held):
             self._held = np.concatenate([self._held, np.zeros(int(rows.max()) + 1 - len(self._held) + 1024, bool)])
         self._held[rows] = True
-        self.portfolio_amount.extend([deal] * len(rows))
-        self.portfolio_share.extend((deal / (deal + pre_money)).tolist())
-        self.portfolio_open.extend([True] * len(rows))
+        start, end = self.n_deals, self.n_deals + len(rows)
+        if end > len(self.portfolio_rows):
+            size = max(end, 2 * len(self.portfolio_rows))
+            for name in ("portfolio_rows", "portfolio_amount", "portfolio_share", "portfolio_open"):
+                old = getattr(self, name)
+                grown = np.zeros(size, dtype=old.dtype)
+                grown[:start] = old[:start]
+                setattr(self, name, grown)
+        self.portfolio_rows[start:end] = rows
+        self.portfolio_amount[start:end] = deal
+        self.portfolio_share[start:end] = deal / (deal + pre_money)
+        self.portfolio_open[start:end] = True
+        self.n_deals = end
 
     def _book_exits(self) -> None:
-        if not self.portfolio_rows:
+        if self.n_deals == 0:
             return
-        firms = self.model.firms
-        rows = np.asarray(self.portfolio_rows)
-        open_ = np.asarray(self.portfolio_open)
+        firms, n = self.model.firms, self.n_deals
+        rows, open_ = self.portfolio_rows[:n], self.portfolio_open[:n]
         dead = open_ & ~firms.alive[rows]
         listed = open_ & firms.alive[rows] & firms.listed[rows]
-        amounts = np.asarray(self.portfolio_amount)
-        shares = np.asarray(self.portfolio_share)
-        self.written_off += float(amounts[dead].sum())
-        self.proceeds += float((shares[listed] * PRICE_TO_SALES_AT_EXIT * firms.revenue[rows[listed]]).sum())
-        for i in np.flatnonzero(dead | listed):
-            self.portfolio_open[i] = False
+        self.written_off += float(self.portfolio_amount[:n][dead].sum())
+        self.proceeds += float((self.portfolio_share[:n][listed] * PRICE_TO_SALES_AT_EXIT
+                                * firms.revenue[rows[listed]]).sum())
+        open_[dead | listed] = False
 
     def raised_share_of_target(self) -> float:
         """Capital raised (city money plus social capital not lapsed) over the target capital."""

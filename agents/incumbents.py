@@ -27,6 +27,7 @@ import numpy as np
 from agents.districts import LEVEL_EFFECT
 from agents.firms import DIVERSIFIED
 from sim.model import rules
+from sim.model.streams import generator
 
 if TYPE_CHECKING:
     from sim.model.model import FutureIndustryModel
@@ -72,7 +73,7 @@ class IncumbentReservoir:
         # districts of the direction hold named_district_share of them, as of the initial firms.
         self.parent_revenue, self.readiness, self.size_factor, self.home = [], [], [], []
         for d, n in enumerate(self.initial):
-            gen = np.random.default_rng([self.seed, _SLOT_STREAM, d])
+            gen = generator(self.seed, _SLOT_STREAM, d)
             named = model.region.named[d]
             share = v.named_district_share
             p = np.where(named, share / named.sum(), (1 - share) / max(1, (~named).sum()))
@@ -108,7 +109,7 @@ class IncumbentReservoir:
             inside = self.inside[d]
             if len(inside) == 0:
                 continue
-            draws = np.random.default_rng([self.seed, _SLOT_STREAM, d, model.year]).random((2, len(inside)))
+            draws = generator(self.seed, _SLOT_STREAM, d, model.year).random((2, len(inside)))
             zone_strength = LEVEL_EFFECT[zones[d, self.home[d]]] * model._zone_support_factor(d)
             hazard = rules.diversification_hazard(v.diversification_hazard, demand[d], v.diversification_demand_pull,
                                                   zone_strength, v.pilot_zone_entry_effect)
@@ -122,22 +123,28 @@ class IncumbentReservoir:
             slots = np.sort(np.concatenate([np.flatnonzero(spontaneous), programme]))
             inside[slots] = True
             self.entered[d] = len(slots)
-            for slot in slots:
-                self._enter(model, d, int(slot))
+            self._enter(model, d, slots)
         # the programme pays its grant to every manufacturer it supported this year (delivered units)
         model.pay("incumbent_diversification", self.supported * plan.cost_100m_yuan_per_firm)
 
-    def _enter(self, model: FutureIndustryModel, d: int, slot: int) -> None:
-        """One manufacturer opens its business in direction ``d`` (its attributes from its own draws)."""
+    def _enter(self, model: FutureIndustryModel, d: int, slots: np.ndarray) -> None:
+        """These manufacturers open their businesses in direction ``d``, in slot order. Each takes its
+        attributes from its own generator (seeded by its slot), so whether one enters cannot change
+        another's draws."""
+        if len(slots) == 0:
+            return
         v, f = model.values, model.firms
-        rng = np.random.default_rng([self.seed, _SLOT_STREAM, d, slot, 1])
-        share = v.diversified_entry_share * np.exp(ENTRY_SHARE_SD * rng.standard_normal())
-        revenue = np.array([self.parent_revenue[d][slot] * min(1.0, share)])
-        age = np.array([rng.integers(PARENT_AGE_YEARS[0], PARENT_AGE_YEARS[1] + 1)])
-        district = np.array([self.home[d][slot]])
-        productivity = v.productivity_dispersion * (v.diversifier_productivity_premium + rng.standard_normal())
+        share, age, productivity = np.empty(len(slots)), np.empty(len(slots), dtype=int), np.empty(len(slots))
+        draws = np.empty((3, len(slots)))
+        for k, slot in enumerate(slots):
+            rng = generator(self.seed, _SLOT_STREAM, d, int(slot), 1)
+            share[k] = v.diversified_entry_share * np.exp(ENTRY_SHARE_SD * rng.standard_normal())
+            age[k] = rng.integers(PARENT_AGE_YEARS[0], PARENT_AGE_YEARS[1] + 1)
+            productivity[k] = v.productivity_dispersion * (v.diversifier_productivity_premium + rng.standard_normal())
+            draws[:, k] = rules.firm_draws(rng, 1, v.productivity_dispersion)[:, 0]
+        revenue = self.parent_revenue[d][slots] * np.minimum(1.0, share)
         rows = model._add_firms(d, revenue, age, DIVERSIFIED, knowledge=None, cash=PARENT_CASH_SHARE * revenue,
-                                district=district, rng=rng)
+                                district=self.home[d][slots], rng=None, draws=draws)
         f.knowledge[rows] = f.rd_spend[rows] / v.knowledge_depreciation
         f.productivity[rows] = productivity
-        model.year_events["entries"][d] += 1
+        model.year_events["entries"][d] += len(slots)

@@ -207,3 +207,29 @@ def test_programme_success_falls_as_the_reservoir_empties():
     assert rules.programme_success(0.6, np.array([100.0, 50.0, 0.0]), np.full(3, 100.0)).tolist() == \
         pytest.approx([0.6, 0.3, 0.0])
     assert rules.programme_success(0.6, np.array([5.0]), np.array([0.0])).tolist() == [0.0]  # no reservoir
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1), min_size=1, max_size=6))
+def test_fast_seeding_gives_the_same_generator_as_a_list_of_integers(values):
+    # the model seeds thousands of generators a run from uint32 words; they must be numpy's own streams
+    from sim.model.streams import generator, seed_words
+
+    assert np.array_equal(generator(*values).random(4), np.random.default_rng(values).random(4))
+    assert np.array_equal(np.random.SeedSequence(seed_words(*values)).generate_state(2),
+                          np.random.SeedSequence(values).generate_state(2))
+
+
+def test_a_model_plan_is_built_once_per_content_and_cannot_be_written():
+    from sim.inputs.region import load_region
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.plan import model_plan
+
+    base = load_scenario("baseline")
+    region = load_region(base.region)
+    plan = model_plan(base, region)
+    assert model_plan(base.with_values({"parameters.startup_rate": 30.0}), region) is plan  # plan reads no parameter
+    assert model_plan(base.with_values({"levers.basic_research.amount_100m_yuan_per_year": 30.0}), region) is not plan
+    assert np.array_equal(plan.basic_research.money_100m_yuan, base.plan(region).basic_research.money_100m_yuan)
+    with pytest.raises(ValueError, match="read-only"):
+        plan.basic_research.money_100m_yuan[0, 0] = 1.0

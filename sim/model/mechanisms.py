@@ -174,7 +174,7 @@ class YearMechanisms(ModelState):
         f.direct_subsidy[live] = 0.0
         grants, loans, direct = self.plan.rd_grants, self.plan.loan_interest_subsidies, self.plan.direct_subsidies
         for d in range(self.region.n_directions):
-            rows = live[f.direction[live] == d]
+            rows = self.live_rows_of(d)
             if len(rows) == 0:
                 continue
             money = self.this_year(grants.money_100m_yuan)[d]
@@ -354,7 +354,7 @@ class YearMechanisms(ModelState):
         """Employees: revenue over revenue per employee, which scales with exp(productivity); at least
         3 and enough for the firm's researchers (60% of staff at most)."""
         per_employee = self.values.revenue_per_employee_100m_yuan * np.exp(productivity)
-        return np.maximum.reduce([np.full(len(revenue), 3.0), revenue / per_employee, researchers / 0.6])
+        return np.maximum(np.maximum(revenue / per_employee, researchers / 0.6), 3.0)
 
     def _update_productivity(self) -> None:
         """Firms' log productivity moves one AR(1) step (draws indexed by firm row)."""
@@ -545,7 +545,8 @@ class YearMechanisms(ModelState):
         seeking = rows[f.anchor[rows] == -1]
         for d in range(self.region.n_directions):
             seekers = seeking[f.direction[seeking] == d]
-            hubs = rows[(f.direction[rows] == d) & (f.revenue[rows] >= 1.0)]
+            in_d = self.live_rows_of(d)
+            hubs = in_d[f.revenue[in_d] >= 1.0]
             if len(seekers) == 0 or len(hubs) == 0:
                 continue
             w = rules.attachment_weights(f.revenue[hubs], f.relative_tech[hubs], v.partner_attachment_exponent,
@@ -557,7 +558,7 @@ class YearMechanisms(ModelState):
             f.anchor[seekers[ok]] = picks[ok]
         self._partners = None
 
-    def _local_partner_share(self, directions: np.ndarray, districts: np.ndarray) -> np.ndarray:
+    def _local_partner_share(self, directions: np.ndarray | int, districts: np.ndarray) -> np.ndarray:
         """Chance that a firm takes a Ningbo main partner: ``local_partner_share``, raised in a pilot
         zone of its direction by 1 + ``zone_partner_effect`` x zone strength (at most 1)."""
         zone = LEVEL_EFFECT[self.zone_levels()[directions, districts]] * self._zone_support_factor(directions)

@@ -60,6 +60,7 @@ from sim.model.measures import GuidanceMeasures
 from sim.model.mechanisms import YearMechanisms
 from sim.model.state import ModelState
 from sim.model.streams import Streams
+from sim.scenario.plan import model_plan
 from sim.scenario.schema import Scenario
 
 
@@ -89,7 +90,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
             self.draw_id, draw = draw_for_seed(scenario, self.seed)
             values = resolve_values(self.region.space, scenario.uncertainties, scenario.parameters, draw)
         self.values = values
-        self.plan = scenario.plan(self.region)
+        self.plan = model_plan(scenario, self.region)
         self.start_year, self.end_year = scenario.start_year, scenario.end_year
         self.spent = {name: np.zeros(self.region.n_directions) for name in SPENDING_LEVERS}
         self.contracts: list[tuple[np.ndarray, np.ndarray, int]] = []  # (rows, revenue per year each, last year)
@@ -120,6 +121,8 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self._graduates_base = self._nearest_fact("graduates_arriving", scenario.start_year)
         self._live = None
         self._zones: np.ndarray | None = None  # zone levels, cached until a district's level changes
+        self._historical_zones: list[tuple[int, int, int, int]] | None = None
+        self._per_direction = {}
         self.districts = [District(self, i, key, n_dir) for i, key in enumerate(self.region.districts)]
         self.institutes: list[Institute] = []
         self._open_institutes(initial=True)
@@ -194,20 +197,31 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
 
     def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                    knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
-                   rng: np.random.Generator, rd_boost: float = 1.0) -> np.ndarray:
-        """Create firms of direction ``d`` in the arrays; returns their rows."""
+                   rng: np.random.Generator | None, rd_boost: float = 1.0,
+                   draws: np.ndarray | None = None) -> np.ndarray:
+        """Create firms of direction ``d`` in the arrays; returns their rows.
+
+        Each new firm takes three draws: its R&D intensity, its productivity and whether it seeks a
+        Ningbo partner, from ``rng`` (all of the firms' intensities first, then their productivities,
+        then their partner uniforms), or given in ``draws`` (shape (3, n), the same three in that order:
+        see :func:`sim.model.rules.firm_draws`), for firms that each have their own generator.
+        """
         v, n = self.values, len(revenue)
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if district is None:
+            assert rng is not None
             district = self._choose_districts(d, n, initial=(origin == INCUMBENT), rng=rng)
-        intensity = v.rd_intensity_mean * rd_boost * rng.lognormal(-0.125, 0.5, size=n)
+        if draws is None:
+            assert rng is not None
+            draws = rules.firm_draws(rng, n, v.productivity_dispersion)
+        intensity = v.rd_intensity_mean * rd_boost * draws[0]
         cash = np.zeros(n) if cash is None else cash
         rd, _ = rules.rd_spending(revenue, intensity, cash)
         researchers = rd / v.cost_per_researcher_100m_yuan
-        productivity = rng.normal(0.0, v.productivity_dispersion, size=n)
+        productivity = draws[1]
         employees = self._employees(revenue, productivity, researchers)
-        seeks_partner = rng.random(n) < self._local_partner_share(np.full(n, d), district)
+        seeks_partner = draws[2] < self._local_partner_share(d, district)
         rows = self.firms.add(
             n, direction=d, district=district, origin=origin, founded=self.year - ages, age=ages,
             revenue=revenue, employees=employees, researchers=researchers, rd_intensity=intensity,
@@ -306,11 +320,15 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
                 self.talent.arrive(institute.researchers_by_direction)
 
     def _apply_historical_zones(self) -> None:
-        for row in self.region.existing_zones.itertuples():
-            if row.year <= self.year:
-                level = {"provincial": PROVINCIAL, "national": NATIONAL, "municipal": MUNICIPAL}[row.level]
-                self.districts[self.region.district_index(row.district)].designate(
-                    self.region.direction_index(row.direction), level, int(row.year))
+        """Zones the region's data record as designated in or before this year (existing_zones.csv)."""
+        if self._historical_zones is None:
+            levels = {"provincial": PROVINCIAL, "national": NATIONAL, "municipal": MUNICIPAL}
+            self._historical_zones = [
+                (int(row.year), self.region.district_index(row.district), self.region.direction_index(row.direction),
+                 levels[row.level]) for row in self.region.existing_zones.itertuples()]
+        for year, district, direction, level in self._historical_zones:
+            if year <= self.year:
+                self.districts[district].designate(direction, level, year)
 
     # ================================================================== the year
 

@@ -480,3 +480,11 @@ def programme_success(base_success: float, reservoir_left: np.ndarray, reservoir
     share = np.divide(reservoir_left, reservoir_initial, out=np.zeros(np.shape(reservoir_left)),
                       where=np.asarray(reservoir_initial) > 0)
     return base_success * np.clip(share, 0.0, 1.0)
+
+
+def firm_draws(rng: np.random.Generator, n: int, productivity_dispersion: float) -> np.ndarray:
+    """A new firm's three draws, shape (3, n): R&D intensity multiplier (log-normal with log-mean
+    -0.125 and log-sd 0.5, so a mean of 1), log productivity (normal, sd ``productivity_dispersion``)
+    and the uniform that decides whether it seeks a Ningbo partner; all of the intensities first."""
+    return np.stack([rng.lognormal(-0.125, 0.5, size=n), rng.normal(0.0, productivity_dispersion, size=n),
+                     rng.random(n)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -14,6 +15,7 @@ from agents.funds import Fund
 from agents.institutes import STANDARD_SETTERS
 from sim.model.constants import SPENDING_LEVERS, STREAMS
 from sim.model.indicators import year_indicators
+from sim.model.streams import generator
 from sim.scenario.levers import stochastic_round
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ class ModelState:
     _streams_year: int | None
     _live: list[np.ndarray] | None  # live rows by direction (see live_rows_of)
     _zones: np.ndarray | None  # zone levels (see zone_levels)
+    _per_direction: dict[tuple[str, int], tuple[int, np.ndarray, np.ndarray]]  # see per_direction_this_year
     _partners: np.ndarray | None
     _employment_prev: np.ndarray
     _agglomeration_growth: np.ndarray
@@ -82,7 +85,8 @@ class ModelState:
     if TYPE_CHECKING:  # methods of FutureIndustryModel the mechanisms call
         def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                        knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
-                       rng: np.random.Generator, rd_boost: float = 1.0) -> np.ndarray: ...
+                       rng: np.random.Generator | None, rd_boost: float = 1.0,
+                       draws: np.ndarray | None = None) -> np.ndarray: ...
         def _open_institutes(self, initial: bool = False) -> None: ...
         def _apply_historical_zones(self) -> None: ...
         def partner_counts(self) -> np.ndarray: ...
@@ -159,8 +163,7 @@ class ModelState:
         out = []
         for k, units in enumerate(planned):
             expected = self.this_year(units)
-            uniform = np.random.default_rng(
-                [self.seed, STREAMS.index("rounding"), self.year, SPENDING_LEVERS.index(lever), k]).random()
+            uniform = generator(self.seed, STREAMS.index("rounding"), self.year, SPENDING_LEVERS.index(lever), k).random()
             out.append(stochastic_round(expected, uniform))
         return tuple(out)
 
@@ -188,6 +191,18 @@ class ModelState:
             bounds = np.searchsorted(f.direction[rows][order], np.arange(self.region.n_directions + 1))
             self._live = [rows[order[bounds[k]:bounds[k + 1]]] for k in range(self.region.n_directions)]
         return self._live[d]
+
+    def per_direction_this_year(self, name: str, d: int, compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``compute(rows)`` for the live firms of direction ``d``, computed once a year and kept while
+        no firm enters or exits (for agents that read the same firm attributes in turn, e.g. funds);
+        read-only."""
+        rows = self.live_rows_of(d)
+        cached = self._per_direction.get((name, d))
+        if cached is None or cached[0] != self.year or cached[1] is not rows:
+            value = compute(rows)
+            value.flags.writeable = False
+            cached = self._per_direction[(name, d)] = (self.year, rows, value)
+        return cached[2]
 
     def zone_levels(self) -> np.ndarray:
         """Pilot-zone level of every (direction, district), shape (n_directions, n_districts); read-only

@@ -30,6 +30,33 @@ def key_number(key: str) -> int:
     return zlib.crc32(key.encode("utf-8"))
 
 
+def seed_words(*values: int) -> np.ndarray:
+    """The entropy words ``np.random.SeedSequence`` makes of these non-negative integers (each split
+    into 32-bit words, least significant first), as a uint32 array: seeding with it gives the same
+    generator as seeding with the list of integers, at half the cost (the model seeds thousands).
+
+    Example:
+        >>> seed_words(5, 2**32 + 7).tolist()
+        [5, 7, 1]
+    """
+    words = []
+    for value in values:
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"seed values must be non-negative, got {value}")
+        if value == 0:
+            words.append(0)
+        while value > 0:
+            words.append(value & 0xFFFFFFFF)
+            value >>= 32
+    return np.array(words, dtype=np.uint32)
+
+
+def generator(*values: int) -> np.random.Generator:
+    """``np.random.default_rng([*values])``, seeded faster (see :func:`seed_words`)."""
+    return np.random.default_rng(seed_words(*values))
+
+
 class Streams:
     """Generators of one replicate, made on first use and kept for the current year.
 
@@ -60,7 +87,7 @@ class Streams:
         gen = self._cache.get((name, number))
         if gen is None:
             entropy = [self.seed, self._index(name), year] + ([] if number is None else [number])
-            gen = self._cache[(name, number)] = np.random.default_rng(entropy)
+            gen = self._cache[(name, number)] = generator(*entropy)
         return gen
 
     def order(self, agents: Iterable[T], name: str, year: int, key: Callable[[T], str]) -> list[T]:
@@ -71,6 +98,6 @@ class Streams:
         """
         index = self._index(name)
         agents = list(agents)
-        draws = [np.random.SeedSequence([self.seed, index, year, key_number(key(a))]).generate_state(1)[0]
+        draws = [np.random.SeedSequence(seed_words(self.seed, index, year, key_number(key(a)))).generate_state(1)[0]
                  for a in agents]
         return [agents[i] for i in np.argsort(draws, kind="stable")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +43,40 @@ from sim.scenario.levers import (
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
+
+
+PLAN_INPUTS = {"region", "start_year", "end_year", "levers", "priorities", "budget"}  # all build_plan reads
+_PLANS: dict[tuple[str, int], Plan] = {}
+
+
+def model_plan(scenario: Scenario, region: Region) -> Plan:
+    """The plan a model runs on: built once per process for each scenario content and region, and
+    shared by the replicates, with its arrays read-only (a model that wrote into its plan would
+    change the next replicate's)."""
+    key = (json.dumps(scenario.model_dump(mode="json", include=PLAN_INPUTS), sort_keys=True), id(region))
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= 64:
+            _PLANS.clear()
+        plan = _PLANS[key] = build_plan(scenario, region)
+        _read_only(plan)
+        _REGIONS[id(region)] = region  # keeps the region alive, so its id is not reused
+    return plan
+
+
+_REGIONS: dict[int, Region] = {}
+
+
+def _read_only(value: object) -> None:
+    """Mark every numpy array in a (nested) plan dataclass as not writeable."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            _read_only(getattr(value, field.name))
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _read_only(item)
 
 
 def build_plan(scenario: Scenario, region: Region) -> Plan:
