@@ -115,7 +115,8 @@ class IncumbentReservoir:
                                                   zone_strength, v.pilot_zone_entry_effect)
             spontaneous = ~inside & (draws[0] < np.minimum(1.0, hazard * self.size_factor[d]))
             outside = np.flatnonzero(~inside & ~spontaneous)
-            chosen = outside[np.argsort(-self.readiness[d][outside], kind="stable")[: int(offered[d])]]
+            chosen = (outside[np.argsort(-self.readiness[d][outside], kind="stable")[: int(offered[d])]]
+                      if offered[d] > 0 else outside[:0])
             success = rules.programme_success(v.diversification_programme_success,
                                               np.array(len(outside), dtype=float), np.array(self.initial[d]))
             programme = chosen[draws[1][chosen] < success]

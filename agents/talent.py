@@ -165,4 +165,5 @@ class TopScientist(mesa.Agent):
             self.remove()
             return
         if u_found < self.FOUNDING_PROBABILITY:
-            model.pending_spinoffs.append((self.direction, self.host.district, 1, f"top_scientist_{self.unique_id}"))
+            key = f"top_scientist_{self.direction}_{self.arrived}_{self.serial}"  # stable whatever other agents exist
+            model.pending_spinoffs.append((self.direction, self.host.district, 1, key))

@@ -162,7 +162,7 @@ ALLOCATED = [
     ("major_projects", {"amount_100m_yuan_per_year": 3.0}, "rd_spend_100m_yuan"),
     ("big_science", {"units_per_year": 0.5, "build_years": 0}, "researchers"),
     ("rd_institutions", {"units_per_year": 5.0}, "tech_transfers"),
-    ("industry_platforms", {"units_per_year": 1.0, "build_years": 0}, "firms"),
+    ("industry_platforms", {"units_per_year": 1.0, "build_years": 0}, "entries"),  # cheaper attraction: more entrants
     ("ip_services", {"amount_100m_yuan_per_year": 1.0}, "spending_ip_services"),
     ("industry_colleges", {"colleges_per_year": 1.0, "training_years": 1}, "talent_inflow"),
     ("bond_finance", {"amount_100m_yuan_per_year": 2.0}, "spending_bond_finance"),

@@ -154,6 +154,31 @@ def test_first_of_a_kind_and_tech_transfer_money_leave_that_years_breakthroughs_
         assert a[first]["value"].tolist() == b[(b["year"] == 2024) & (b["indicator"] == "breakthroughs")]["value"].tolist()
 
 
+def _entrants(scenario, seed, year):
+    """(direction, origin, revenue) of the firms founded in ``year`` (not their rows, which shift)."""
+    model = FutureIndustryModel(scenario, seed).run()
+    f = model.firms
+    new = np.flatnonzero(f.founded[: f.n] == year)
+    return pd.DataFrame({"direction": f.direction[new], "origin": f.origin[new], "revenue": f.revenue_lag1[new]})
+
+
+def test_more_attracted_firms_in_one_direction_leave_every_other_entrant_identical():
+    # the attracted firms of a direction draw from their own stream: start-ups, spin-offs and the other
+    # directions' firms entering that year keep their draws (they used to follow the attracted ones)
+    from agents.firms import ATTRACTED
+
+    base = _defaults(load_scenario("baseline")).with_values({
+        "end_year": 2025, "levers.investment_attraction.start_year": 2025,
+        "levers.investment_attraction.allocation": {"future_energy": 1.0}})
+    more = base.with_values({"levers.investment_attraction.amount_100m_yuan_per_year": 40.0})
+    for seed in (41, 42, 43):
+        a, b = _entrants(base, seed, 2025), _entrants(more, seed, 2025)
+        extra = (b["origin"] == ATTRACTED).sum() - (a["origin"] == ATTRACTED).sum()
+        assert extra > 0
+        others = lambda t: t[t["origin"] != ATTRACTED].sort_values(["direction", "origin", "revenue"])  # noqa: E731
+        pd.testing.assert_frame_equal(others(a).reset_index(drop=True), others(b).reset_index(drop=True))
+
+
 # ------------------------------------------------------------------ the model: item 8 and item 9
 
 def test_firm_technology_is_the_mean_relative_technology_of_live_firms():

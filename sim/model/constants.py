@@ -24,7 +24,7 @@ STREAMS = ("init", "environment", "talent", "platforms", "funds", "subsidies", "
            "designations", "rounding", "projects", "order_funds", "order_scientists", "scientists",
            "institute_breakthroughs", "institute_tech_transfers", "institute_spinoffs", "institute_standards",
            "products", "first_of_a_kind", "validation", "standards", "firm_breakthroughs", "productivity",
-           "diversification", "patents")
+           "diversification", "patents", "partner_choice")
 # Event counters: cumulative from the targets' base year (2024) and, as yearly flows "<name>_in_year",
 # from the scenario's start year (so a hindcast from 2019 reports every year's events).
 EVENT_COUNTERS = ("breakthroughs", "standards", "innovation_platforms", "application_scenarios",

@@ -114,7 +114,8 @@ class GuidanceMeasures(ModelState):
             rows = self.live_rows_of(d)
             rows = rows[f.stage[rows] >= SME]
             score = np.log(np.maximum(f.knowledge[rows], 1e-9))
-            chosen = rows[rules.top_k_noisy(score, min(int(projects[d]), len(rows)), 1.0, rng)]
+            chosen = rows[rules.top_k_noisy(score, min(int(projects[d]), len(rows)), 1.0,
+                                            self.agent_stream("projects", f"direction:{d}"))]
             f.project_funding[chosen] = plan.cost_100m_yuan_per_project
             paid[d] = len(chosen) * plan.cost_100m_yuan_per_project
         self.pay("major_projects", paid)

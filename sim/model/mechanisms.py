@@ -190,7 +190,7 @@ class YearMechanisms(ModelState):
             money = self.this_year(direct.money_100m_yuan)[d]
             if money > 0:
                 eligible = np.flatnonzero((f.age[rows] <= 8) & (f.stage[rows] <= HIGH_TECH))
-                rng = self.stream("subsidies")
+                rng = self.agent_stream("subsidies", f"direction:{d}")
                 n = rules.integer_draw(money / direct.per_firm_100m_yuan, rng)
                 score = np.log(np.maximum(f.relative_tech[rows[eligible]], 1e-6))
                 chosen = rows[eligible[rules.top_k_noisy(score, min(n, len(eligible)), 1.0, rng)]]
@@ -291,28 +291,32 @@ class YearMechanisms(ModelState):
             if len(rows) == 0:
                 continue
             w = f.researchers[rows] + 1.0
-            takers = self.stream("transfers").choice(rows, size=int(self.pending_transfers[d]), p=w / w.sum())
+            takers = self.agent_stream("transfers", f"direction:{d}").choice(
+                rows, size=int(self.pending_transfers[d]), p=w / w.sum())
             np.add.at(f.knowledge, takers, v.transfer_knowledge_gain * absorption[d])
 
     # ------------------------------------------------------------------ 8. innovation
 
     def _innovate(self) -> None:
         f, v = self.firms, self.values
-        rng = self.stream("products")
         live = f.live()
         n_dir = self.region.n_directions
         self._update_relative_tech(live)
         d = f.direction[live]
-        products = rng.poisson(rules.innovation_rate(f.rd_spend[live], v.product_rate, v.innovation_elasticity))
+        # a firm's new products are Poisson in its R&D, and each is at the frontier with probability
+        # p_frontier, so its frontier products are Poisson(rate x p_frontier) (thinning): drawn from the
+        # firm's own uniform, so a lever that changes one firm's R&D leaves the others' products as they were
         rule = self.region.indicators["high_end_products"]
         p_frontier = rules.share_above(f.relative_tech[live], rule["quality_min"], PRODUCT_QUALITY_SD)
-        candidates = rng.binomial(products, p_frontier)
+        candidates = rules.poisson_from_uniforms(
+            rules.innovation_rate(f.rd_spend[live], v.product_rate, v.innovation_elasticity) * p_frontier,
+            self.row_uniforms("products", live))
         # first-of-a-kind support goes to frontier products, chosen at random within each direction
         foak = self.plan.first_of_a_kind
         money = self.this_year(foak.money_100m_yuan)
         supported = np.zeros(len(live), dtype=np.int64)
         for k in range(n_dir):
-            foak_rng = self.stream("first_of_a_kind")
+            foak_rng = self.agent_stream("first_of_a_kind", f"direction:{k}")
             capacity = rules.integer_draw(money[k] / foak.cost_100m_yuan_per_product, foak_rng)
             idx = np.flatnonzero((d == k) & (candidates > 0))
             if capacity == 0 or len(idx) == 0:
@@ -321,9 +325,11 @@ class YearMechanisms(ModelState):
             take = pool[foak_rng.permutation(len(pool))[:capacity]]
             np.add.at(supported, take, 1)
         p_val = rule["validation_probability"]
-        check = self.stream("validation")
-        validated = (check.binomial(candidates - supported, p_val)
-                     + check.binomial(supported, min(1.0, p_val + v.first_of_a_kind_validation_gain)))
+        # validation: binomial by inverse CDF of each firm's own two uniforms (unsupported, supported products)
+        u = np.stack([self.row_uniforms("validation", live), self.row_uniforms("validation", live)])
+        p_supported = min(1.0, p_val + v.first_of_a_kind_validation_gain)
+        validated = (rules.binomial_from_uniforms(candidates - supported, p_val, u[0])
+                     + rules.binomial_from_uniforms(supported, p_supported, u[1]))
         buyers = supported > 0
         # the supported first purchase is a sale of this year only (a one-year contract)
         self.start_contracts(live[buyers],
@@ -332,12 +338,13 @@ class YearMechanisms(ModelState):
                  np.bincount(d, weights=supported * foak.cost_100m_yuan_per_product, minlength=n_dir))
         self.count("high_end_products", np.bincount(d, weights=validated, minlength=n_dir))
         established = f.stage[live] >= LITTLE_GIANT
-        standards = self.stream("standards").poisson(
-            rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity) * established)
+        standards = rules.poisson_from_uniforms(
+            rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity) * established,
+            self.row_uniforms("standards", live))
         self.count("standards", np.bincount(d, weights=standards, minlength=n_dir))
         firm_rd = np.bincount(d, weights=f.rd_spend[live], minlength=n_dir)
-        self.count("breakthroughs",
-                   self.stream("firm_breakthroughs").poisson(v.firm_breakthrough_share * firm_rd / 10.0))
+        self.count("breakthroughs", rules.poisson_from_uniforms(
+            v.firm_breakthrough_share * firm_rd / 10.0, self.stream("firm_breakthroughs").random(n_dir)))
         self._grant_patents(firm_rd)
 
     def _grant_patents(self, firm_rd: np.ndarray) -> None:
@@ -346,7 +353,8 @@ class YearMechanisms(ModelState):
         v = self.values
         institute_rd = self.institute_researchers() * v.cost_per_researcher_100m_yuan
         mean = v.patents_per_100m_yuan_rd * (firm_rd + institute_rd)
-        self.year_events["invention_patents_granted"] += self.stream("patents").poisson(mean)
+        self.year_events["invention_patents_granted"] += rules.poisson_from_uniforms(
+            mean, self.stream("patents").random(len(mean)))
 
     # ------------------------------------------------------------------ 9. growth and scenarios
 
@@ -410,7 +418,8 @@ class YearMechanisms(ModelState):
             zone = self.zone_levels()[d, f.district[able]] > 0
             score = np.log(f.relative_tech[able]) + 0.3 * zone
             for _ in range(int(opened[d])):
-                winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0, self.stream("scenarios"))]
+                winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0,
+                                                 self.agent_stream("scenarios", f"direction:{d}"))]
                 # the contract's revenue (city money x absorption) is earned over its term, then ends
                 per_year = (lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners)
                             / lever.contract_years)
@@ -489,20 +498,31 @@ class YearMechanisms(ModelState):
     # ------------------------------------------------------------------ 11. entry, partners
 
     def _enter(self) -> None:
-        v, rng, n_dir = self.values, self.stream("entry"), self.region.n_directions
+        """Start-ups, attracted firms, spin-offs and diversifying manufacturers enter.
+
+        Counts come from uniforms drawn per direction (monotone in the rate), and each group of entrants
+        (start-ups of a direction, attracted firms of a direction, the spin-offs of one institute or top
+        scientist in a direction) draws its firms from its own stream, so a lever that brings more
+        firms of one kind or direction leaves the others' draws as they were.
+        """
+        v, n_dir = self.values, self.region.n_directions
         climate = v.vc_climate * (SHOCK_FINANCE_FACTOR if self.shock else 1.0)
-        starts = rng.poisson(v.startup_rate * self.talent.researchers / 1000.0 * climate)
+        counts = self.stream("entry").random(n_dir + 1)
+        starts = rules.poisson_from_uniforms(v.startup_rate * self.talent.researchers / 1000.0 * climate,
+                                             counts[:n_dir])
         package = v.attraction_cost_per_firm_100m_yuan * self.attraction_cost_factor()  # land makes it cheaper
         attraction = self.this_year(self.plan.investment_attraction.money_100m_yuan) / package
         # each attracted firm takes one incentive package: whole firms, at most the budget plus one package
-        attracted = stochastic_round(attraction, rng.random())
+        attracted = stochastic_round(attraction, counts[n_dir])
         self.pay("investment_attraction", attracted * package)  # paid per firm that came
         for d in range(n_dir):
             n = int(starts[d])
+            rng = self.agent_stream("entry", f"started:{d}")
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
             self._add_firms(d, revenue, np.zeros(n, dtype=int), STARTED, knowledge=revenue * 0.5,
                             cash=np.full(n, 0.01), district=None, rng=rng, rd_boost=1.5)
             n = int(attracted[d])
+            rng = self.agent_stream("entry", f"attracted:{d}")
             revenue = rng.lognormal(np.log(v.attracted_firm_revenue_100m_yuan), 1.2, size=n)
             rows = self._add_firms(d, revenue, np.zeros(n, dtype=int), ATTRACTED, knowledge=None,
                                    cash=None, district=None, rng=rng)
@@ -513,6 +533,7 @@ class YearMechanisms(ModelState):
         for d, district, n, source in self.pending_spinoffs:
             spun_off[d] += n
             big = 3.0 if source.startswith("top_scientist") else 1.0
+            rng = self.agent_stream("entry", f"spinoff:{source}:{d}")
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
             self._add_firms(d, revenue, np.zeros(n, dtype=int), SPUN_OFF,
                             knowledge=big * 0.05 * rng.lognormal(0.0, 0.5, size=n),
@@ -543,6 +564,9 @@ class YearMechanisms(ModelState):
             seek = self.row_uniforms("partners", rows) < self._local_partner_share(f.direction[rows], f.district[rows])
             f.anchor[rows[reconsider]] = np.where(seek[reconsider], -1, -2)
         seeking = rows[f.anchor[rows] == -1]
+        # each seeker picks by inverse CDF of its own uniform (indexed by row), so a new seeker or a seeker
+        # elsewhere cannot change another's pick
+        pick_uniforms = self.stream("partner_choice").random(f.n)
         for d in range(self.region.n_directions):
             seekers = seeking[f.direction[seeking] == d]
             in_d = self.live_rows_of(d)
@@ -553,7 +577,9 @@ class YearMechanisms(ModelState):
                                          v.partner_tech_exponent)
             zone = LEVEL_EFFECT[self.zone_levels()[d, f.district[hubs]]] * self._zone_support_factor(d)
             w = w * (1.0 + v.zone_partner_effect * zone)
-            picks = self.stream("partners").choice(hubs, size=len(seekers), p=w / w.sum())
+            cdf = np.cumsum(w)
+            picks = hubs[np.minimum(np.searchsorted(cdf, pick_uniforms[seekers] * cdf[-1], side="right"),
+                                    len(hubs) - 1)]
             ok = picks != seekers
             f.anchor[seekers[ok]] = picks[ok]
         self._partners = None
@@ -596,9 +622,13 @@ class YearMechanisms(ModelState):
             i = district.index
             applications += district.applications(self.year, revenue[:, i], firms[:, i], heads[:, i], platforms)
         rules_ = self.region.indicators
-        for level, rule in ((PROVINCIAL, rules_["provincial_pilot_zones"]), (NATIONAL, rules_["national_pilot_zones"])):
+        # one uniform per (level, direction, district) a year, so a new municipal zone (and the provincial
+        # application it brings) cannot change the draw of another zone's application
+        draws = self.stream("zones").random((2, n_dir, n_dist))
+        for k, (level, rule) in enumerate(((PROVINCIAL, rules_["provincial_pilot_zones"]),
+                                           (NATIONAL, rules_["national_pilot_zones"]))):
             passing = [a for a in applications if a.level == level
-                       and self.stream("zones").random() < rule["designation_probability"]]
+                       and draws[k, a.direction, a.district] < rule["designation_probability"]]
             if passing:  # the province (or the nation) designates at most one Ningbo zone a year
                 best = max(passing, key=lambda a: a.revenue)
                 self.districts[best.district].designate(best.direction, level, self.year)

@@ -10,6 +10,7 @@ Each function's docstring says where its form comes from; docs/ODD.md collects t
 from __future__ import annotations
 
 import numpy as np
+import scipy.special
 
 # Exit hazard by firm age (years since founding; index 0 = founding year), China, SAIC (2013)
 # 全国内资企业生存时间分析报告: 1.6% in the founding year, 6.3% in the 2nd, 9.5% (peak) in the 3rd,
@@ -372,6 +373,39 @@ def research_ratio(researchers: np.ndarray, reference: np.ndarray) -> np.ndarray
     return np.divide(researchers, reference, out=np.ones_like(researchers), where=ok)
 
 
+def binomial_from_uniforms(trials: np.ndarray, probability: float, uniforms: np.ndarray) -> np.ndarray:
+    """Binomial counts by inverse CDF of given uniforms (a unit keeps its count while its trials and
+    the probability stay the same, whatever happens to the others).
+
+    Example:
+        >>> binomial_from_uniforms(np.array([0, 3, 3]), 0.4, np.array([0.1, 0.5, 0.99])).tolist()
+        [0, 1, 3]
+    """
+    trials = np.asarray(trials, dtype=np.int64)
+    out = np.zeros(trials.shape, dtype=np.int64)
+    if probability >= 1.0:
+        return trials.copy()
+    if probability <= 0.0:
+        return out
+    active = np.flatnonzero(trials > 0)
+    n, u = trials[active].astype(float), np.asarray(uniforms, dtype=float)[active]
+    p = (1.0 - probability) ** n  # P(count = 0)
+    cdf = p.copy()
+    odds = probability / (1.0 - probability)
+    k = 0
+    while active.size:
+        more = (u > cdf) & (k < n)
+        active, n, u, p, cdf = active[more], n[more], u[more], p[more], cdf[more]
+        out[active] += 1
+        p = p * (n - k) / (k + 1) * odds
+        cdf = cdf + p
+        k += 1
+    return out
+
+
+LARGE_POISSON_RATE = 30.0  # above it, counts come from scipy's Poisson quantile function (same inverse CDF)
+
+
 def poisson_from_uniforms(rate: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """Poisson counts by inverse CDF of given uniforms (monotone in the rate for a fixed uniform).
 
@@ -386,16 +420,28 @@ def poisson_from_uniforms(rate: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     rate = np.maximum(np.asarray(rate, dtype=float), 0.0)
     u = np.asarray(uniforms, dtype=float)
     k = np.zeros(rate.shape, dtype=np.int64)
-    p = np.exp(-rate)
+    flat_k = k.reshape(-1)
+    large = rate.reshape(-1) > LARGE_POISSON_RATE  # e.g. a direction's patents: scipy's inverse CDF
+    if large.any():  # scipy.stats.poisson.ppf's own formula, without the distribution object's overhead
+        q, mu = u.reshape(-1)[large], rate.reshape(-1)[large]
+        above = np.ceil(scipy.special.pdtrik(q, mu))
+        below = np.maximum(above - 1.0, 0.0)
+        flat_k[large] = np.where(scipy.special.pdtr(below, mu) >= q, below, above).astype(np.int64)
+    small_rate = np.where(large, 0.0, rate.reshape(-1))
+    p = np.exp(-small_rate)
     cdf = p.copy()
-    limit = int(np.max(rate, initial=0.0) + 12.0 * np.sqrt(np.max(rate, initial=0.0)) + 20)
+    r, u_left = small_rate, u.reshape(-1)
+    active = np.flatnonzero((u_left > cdf) & ~large)  # units whose count is above n - 1 (only they are updated)
+    limit = int(np.max(small_rate, initial=0.0) + 12.0 * np.sqrt(np.max(small_rate, initial=0.0)) + 20)
+    p, cdf, r, u_left = p[active], cdf[active], r[active], u_left[active]
     for n in range(1, limit):
-        more = u > cdf
-        if not more.any():
+        if active.size == 0:
             break
-        k[more] += 1
-        p = p * rate / n
+        flat_k[active] += 1
+        p = p * r / n
         cdf = cdf + p
+        more = u_left > cdf
+        active, p, cdf, r, u_left = active[more], p[more], cdf[more], r[more], u_left[more]
     return k
 
 def productivity_step(state: np.ndarray, persistence: float, dispersion: float,
@@ -486,5 +532,8 @@ def firm_draws(rng: np.random.Generator, n: int, productivity_dispersion: float)
     """A new firm's three draws, shape (3, n): R&D intensity multiplier (log-normal with log-mean
     -0.125 and log-sd 0.5, so a mean of 1), log productivity (normal, sd ``productivity_dispersion``)
     and the uniform that decides whether it seeks a Ningbo partner; all of the intensities first."""
-    return np.stack([rng.lognormal(-0.125, 0.5, size=n), rng.normal(0.0, productivity_dispersion, size=n),
-                     rng.random(n)])
+    out = np.empty((3, n))
+    out[0] = rng.lognormal(-0.125, 0.5, size=n)
+    out[1] = rng.normal(0.0, productivity_dispersion, size=n)
+    out[2] = rng.random(n)
+    return out

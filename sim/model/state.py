@@ -163,7 +163,8 @@ class ModelState:
         out = []
         for k, units in enumerate(planned):
             expected = self.this_year(units)
-            uniform = generator(self.seed, STREAMS.index("rounding"), self.year, SPENDING_LEVERS.index(lever), k).random()
+            uniform = generator(self.seed, STREAMS.index("rounding"), self.year, SPENDING_LEVERS.index(lever),
+                                k).random()
             out.append(stochastic_round(expected, uniform))
         return tuple(out)
 
