@@ -39,6 +39,20 @@ PARENT_CASH_SHARE = 0.2     # parent money brought for the new business, share o
 _SLOT_STREAM = 0xD1F5       # separates the manufacturers' own draws from the model's yearly streams
 
 
+def reservoir_tail_exponent(output_100m_yuan: float, firms: float) -> float:
+    """Pareto tail exponent of manufacturers' revenues above the size line that gives their sourced mean
+    revenue (output over firms): a Pareto with minimum m and exponent a has mean m a / (a - 1).
+
+    Example:
+        >>> round(reservoir_tail_exponent(24300.0, 10000.0), 3)
+        1.09
+    """
+    mean = output_100m_yuan / firms
+    if mean <= SIZE_LINE_100M_YUAN:
+        raise ValueError(f"mean revenue {mean:.3g}亿 must exceed the size line {SIZE_LINE_100M_YUAN}亿")
+    return mean / (mean - SIZE_LINE_100M_YUAN)
+
+
 class IncumbentReservoir:
     """Established manufacturers that may enter each direction, one slot per manufacturer.
 
@@ -63,21 +77,24 @@ class IncumbentReservoir:
         self.seed = model.seed
         n_dir = model.region.n_directions
         self.inside = [np.zeros(int(n), dtype=bool) for n in self.initial]
-        # each manufacturer's own revenue: Pareto above the size line, with the tail exponent of the
-        # initial firm sizes (China's industrial census); mean about 2.2亿 at exponent 1.1, as Ningbo's
-        # 2.43万亿 over 10,000+ above-size firms (ningbo_facts.csv, 2022). The programme supports the
+        # each manufacturer's own revenue: Pareto above the size line, with the tail exponent that gives
+        # the mean revenue of Ningbo's above-size industrial firms (facts.csv: output over firms in the
+        # sourced years nearest the start, 2.43万亿 over 10,000+ firms in 2022, i.e. 2.43亿 and exponent
+        # 1.09; :func:`reservoir_tail_exponent`), not the nine directions' own size tail. The programme supports the
         # manufacturers best placed to enter first: larger ones, with noise (log revenue + Gumbel).
         # Larger manufacturers diversify more often (hazard x (revenue / size line)^elasticity, normalised
         # to a mean of 1 over the reservoir, so diversification_hazard stays the average hazard).
         # Each manufacturer sits in a home district, where its new business opens: the policy's named
         # districts of the direction hold named_district_share of them, as of the initial firms.
         self.parent_revenue, self.readiness, self.size_factor, self.home = [], [], [], []
+        self.tail_exponent = reservoir_tail_exponent(model._nearest_fact("industrial_output_above_size", model.year)[1],
+                                                     model._nearest_fact("industrial_firms_above_size", model.year)[1])
         for d, n in enumerate(self.initial):
             gen = generator(self.seed, _SLOT_STREAM, d)
             named = model.region.named[d]
             share = v.named_district_share
             p = np.where(named, share / named.sum(), (1 - share) / max(1, (~named).sum()))
-            parent = SIZE_LINE_100M_YUAN * (gen.pareto(v.initial_size_tail_exponent, int(n)) + 1.0)
+            parent = SIZE_LINE_100M_YUAN * (gen.pareto(self.tail_exponent, int(n)) + 1.0)
             self.parent_revenue.append(parent)
             self.readiness.append(np.log(parent) + gen.gumbel(size=int(n)))
             factor = (parent / SIZE_LINE_100M_YUAN) ** v.diversification_size_elasticity

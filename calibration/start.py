@@ -44,7 +44,8 @@ from sim.scenario.schema import Scenario
 QUANTITIES = ("firms", "revenue_100m_yuan", "high_tech_firms", "listed_firms", "head_enterprises")
 START_YEAR = 2024
 TOLERANCE = 0.10  # forward and hindcast medians must agree within this relative difference
-LEADER_FACTORS = np.exp(np.linspace(np.log(0.3), np.log(3.0), 81))  # grid of the common factor on leader_relative_tech
+# grid of the common factor on leader_relative_tech, with 1 (the draw's own values) exactly on it
+LEADER_FACTORS = np.union1d(np.exp(np.linspace(np.log(0.3), np.log(3.0), 81)), [1.0])
 TAIL_EXPONENT = "initial_size_tail_exponent"  # with the leaders' technology, sets the head enterprises (firm sizes)
 TAIL_GRID = 6  # points of its grid over the prior range (besides the draw's own value)
 FIRST_YEAR_BOUNDS = (0.67, 1.5)  # bounds of the first-year correction of a start target (corrected_target)

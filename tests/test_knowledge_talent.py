@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agents.firms import INCUMBENT
 from agents.funds import Fund
 from agents.knowledge import PublicKnowledge
 from agents.talent import TalentPool
@@ -203,8 +204,9 @@ def _paired(scenarios, seeds, indicator, year=2035):
 
 
 def test_more_public_research_raises_firm_technology_with_diminishing_returns():
-    # firms' technology: the firms alive since the start (the diffusion to a fixed set of firms; the mean over
-    # all live firms also moves with entry, since more researchers and spin-offs mean more new firms)
+    # firms' technology: the firms alive since the start (origin INCUMBENT: the diffusion to a fixed set of
+    # firms; diversifying manufacturers are founded before 2024 but enter later, and the mean over all live
+    # firms also moves with entry, since more researchers and spin-offs mean more new firms)
     base = _defaults(load_scenario("baseline"))
     seeds = range(40, 56)
     tech = {}
@@ -213,7 +215,7 @@ def test_more_public_research_raises_firm_technology_with_diminishing_returns():
         for seed in seeds:
             model = FutureIndustryModel(base.with_values({BASIC: amount}), seed).run()
             f, rows = model.firms, model.firms.live()
-            values.append(float(f.relative_tech[rows[f.founded[rows] <= 2024]].mean()))
+            values.append(float(f.relative_tech[rows[f.origin[rows] == INCUMBENT]].mean()))
         tech[amount] = np.array(values)
     gain4, gain8 = tech[32.0] - tech[8.0], tech[64.0] - tech[8.0]
     assert gain4.mean() / (gain4.std(ddof=1) / np.sqrt(len(gain4))) > 2
