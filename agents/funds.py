@@ -133,12 +133,12 @@ class Fund(mesa.Agent):
         if len(rows) == 0:
             return
         # firms' stages and the part of their score that no fund changes: once a year per direction
-        stages = model.per_direction_this_year("venture_stages", d, lambda r: stage_of_firms(
-            firms.age[r], firms.revenue[r], firms.listed[r])).copy()
+        stages = model.per_direction_this_year("venture_stages", d, lambda r: np.where(
+            firms.relative_tech[r] < v.venture_relative_tech_min, np.int8(-1),  # no fundable technology
+            stage_of_firms(firms.age[r], firms.revenue[r], firms.listed[r]))).copy()
         quality = model.per_direction_this_year("venture_quality", d, lambda r: (
             np.log(np.maximum(firms.relative_tech[r], 1e-6)) + 0.5 * np.clip(firms.last_growth[r], -1.0, 1.0)))
         stages[firms.equity_this_year[rows] > 0] = -1  # one round a year per firm, from any fund
-        stages[firms.relative_tech[rows] < v.venture_relative_tech_min] = -1  # no fundable technology
         budget = self.dry_powder[d]
         in_portfolio = np.zeros(len(rows), dtype=bool)
         known = rows < len(self._held)

@@ -154,6 +154,17 @@ def test_mesa_agents_view_the_arrays(baseline):
     assert len(model.live_firms()) == model.firms.live().size
 
 
+def test_a_firm_agent_leaves_the_model_when_its_firm_exits(baseline):
+    model = FutureIndustryModel(baseline, 2)
+    agents = [model.firm(int(row)) for row in model.firms.live()[:400]]  # small firms among them exit
+    for _ in range(3):
+        model.step()
+    gone = [a for a in agents if not model.firms.alive[a.row]]
+    assert gone and all(a not in model.agents_by_type[Firm] and a.row not in model.firm_agents for a in gone)
+    kept = [a for a in agents if model.firms.alive[a.row]]
+    assert kept and all(a in model.agents_by_type[Firm] for a in kept)
+
+
 def test_top_scientists_arrive_as_agents(baseline):
     model = FutureIndustryModel(load_scenario("levers/talent_programme"), 2)
     model.step()

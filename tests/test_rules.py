@@ -233,3 +233,23 @@ def test_a_model_plan_is_built_once_per_content_and_cannot_be_written():
     assert np.array_equal(plan.basic_research.money_100m_yuan, base.plan(region).basic_research.money_100m_yuan)
     with pytest.raises(ValueError, match="read-only"):
         plan.basic_research.money_100m_yuan[0, 0] = 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(min_value=0.01, max_value=0.99), st.integers(min_value=0, max_value=2**31))
+def test_binomial_from_uniforms_is_the_binomial_inverse_cdf_and_monotone_in_trials(probability, seed):
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(seed)
+    trials, u = rng.integers(0, 15, 500), rng.random(500)
+    counts = rules.binomial_from_uniforms(trials, probability, u)
+    assert np.array_equal(counts, np.maximum(binom.ppf(u, trials, probability), 0).astype(int))
+    assert (rules.binomial_from_uniforms(trials + 1, probability, u) >= counts).all()
+
+
+def test_poisson_from_uniforms_large_rates_use_the_same_inverse_cdf():
+    from scipy.stats import poisson
+
+    u = np.random.default_rng(8).random(2_000)
+    rate = np.geomspace(0.01, 20_000.0, 2_000)  # both sides of LARGE_POISSON_RATE
+    assert np.array_equal(rules.poisson_from_uniforms(rate, u), poisson.ppf(u, rate).astype(int))

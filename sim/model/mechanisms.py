@@ -315,10 +315,11 @@ class YearMechanisms(ModelState):
         foak = self.plan.first_of_a_kind
         money = self.this_year(foak.money_100m_yuan)
         supported = np.zeros(len(live), dtype=np.int64)
-        for k in range(n_dir):
+        frontier = np.flatnonzero(candidates > 0)
+        for k in np.flatnonzero(money > 0):  # a direction without money takes no draw
             foak_rng = self.agent_stream("first_of_a_kind", f"direction:{k}")
             capacity = rules.integer_draw(money[k] / foak.cost_100m_yuan_per_product, foak_rng)
-            idx = np.flatnonzero((d == k) & (candidates > 0))
+            idx = frontier[d[frontier] == k]
             if capacity == 0 or len(idx) == 0:
                 continue
             pool = np.repeat(idx, candidates[idx])
@@ -487,10 +488,9 @@ class YearMechanisms(ModelState):
         self.year_events["young_exits"] += np.bincount(f.direction[exiting[f.age[exiting] <= 5]],
                                                        minlength=self.region.n_directions)
         f.alive[exiting] = False
-        for row in exiting.tolist():
-            agent = self.firm_agents.pop(row, None)
-            if agent is not None:
-                agent.remove()
+        if self.firm_agents:  # Mesa views of exiting firms (made only on request) leave the model too
+            for row in np.intersect1d(exiting, np.fromiter(self.firm_agents, dtype=np.int64)).tolist():
+                self.firm_agents.pop(row).remove()
         self.year_events["exits"] += np.bincount(f.direction[exiting], minlength=self.region.n_directions)
         self._partners = None
         self._live = None
@@ -515,19 +515,21 @@ class YearMechanisms(ModelState):
         # each attracted firm takes one incentive package: whole firms, at most the budget plus one package
         attracted = stochastic_round(attraction, counts[n_dir])
         self.pay("investment_attraction", attracted * package)  # paid per firm that came
-        for d in range(n_dir):
+        for d in range(n_dir):  # (a group with no firm takes no draw: its stream is not even made)
             n = int(starts[d])
-            rng = self.agent_stream("entry", f"started:{d}")
-            revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
-            self._add_firms(d, revenue, np.zeros(n, dtype=int), STARTED, knowledge=revenue * 0.5,
-                            cash=np.full(n, 0.01), district=None, rng=rng, rd_boost=1.5)
+            if n > 0:
+                rng = self.agent_stream("entry", f"started:{d}")
+                revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
+                self._add_firms(d, revenue, np.zeros(n, dtype=int), STARTED, knowledge=revenue * 0.5,
+                                cash=np.full(n, 0.01), district=None, rng=rng, rd_boost=1.5)
             n = int(attracted[d])
-            rng = self.agent_stream("entry", f"attracted:{d}")
-            revenue = rng.lognormal(np.log(v.attracted_firm_revenue_100m_yuan), 1.2, size=n)
-            rows = self._add_firms(d, revenue, np.zeros(n, dtype=int), ATTRACTED, knowledge=None,
-                                   cash=None, district=None, rng=rng)
-            f = self.firms
-            f.knowledge[rows] = f.rd_spend[rows] / v.knowledge_depreciation
+            if n > 0:
+                rng = self.agent_stream("entry", f"attracted:{d}")
+                revenue = rng.lognormal(np.log(v.attracted_firm_revenue_100m_yuan), 1.2, size=n)
+                rows = self._add_firms(d, revenue, np.zeros(n, dtype=int), ATTRACTED, knowledge=None,
+                                       cash=None, district=None, rng=rng)
+                f = self.firms
+                f.knowledge[rows] = f.rd_spend[rows] / v.knowledge_depreciation
             self.year_events["entries"][d] += int(starts[d]) + n
         spun_off = np.zeros(n_dir)
         for d, district, n, source in self.pending_spinoffs:

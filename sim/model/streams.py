@@ -71,6 +71,7 @@ class Streams:
         self.names = tuple(names)
         self._year: int | None = None
         self._cache: dict[tuple[str, int | None], np.random.Generator] = {}
+        self._seed_words = seed_words(self.seed)
 
     def _index(self, name: str) -> int:
         try:
@@ -85,9 +86,10 @@ class Streams:
             self._year = year
         number = None if key is None else key_number(key)
         gen = self._cache.get((name, number))
-        if gen is None:
-            entropy = [self.seed, self._index(name), year] + ([] if number is None else [number])
-            gen = self._cache[(name, number)] = generator(*entropy)
+        if gen is None:  # the words of [seed, stream, year(, key)]: the seed's once, the rest fit one word each
+            tail = [self._index(name), year] + ([] if number is None else [number])
+            words = np.concatenate([self._seed_words, np.array(tail, dtype=np.uint32)])
+            gen = self._cache[(name, number)] = np.random.default_rng(words)
         return gen
 
     def order(self, agents: Iterable[T], name: str, year: int, key: Callable[[T], str]) -> list[T]:
@@ -98,6 +100,7 @@ class Streams:
         """
         index = self._index(name)
         agents = list(agents)
-        draws = [np.random.SeedSequence(seed_words(self.seed, index, year, key_number(key(a)))).generate_state(1)[0]
+        head = np.concatenate([self._seed_words, np.array([index, year], dtype=np.uint32)])
+        draws = [np.random.SeedSequence(np.append(head, np.uint32(key_number(key(a))))).generate_state(1)[0]
                  for a in agents]
         return [agents[i] for i in np.argsort(draws, kind="stable")]
