@@ -90,9 +90,10 @@ class Fund(mesa.Agent):
         self.target_capital = 0.0
         self.lapsed = 0.0
         self.social_share = 0.0
-        # the portfolio, one entry per deal (first ``n_deals`` of each array): firm row, amount, equity
+        # the portfolio, one entry per deal (the first ``deals_made`` entries of each array, which have
+        # spare capacity beyond them): firm row, amount, equity
         # share bought, and whether the position is still open
-        self.n_deals = 0
+        self.deals_made = 0
         self.portfolio_rows = np.zeros(64, dtype=np.int64)
         self.portfolio_amount = np.zeros(64)
         self.portfolio_share = np.zeros(64)
@@ -171,7 +172,7 @@ class Fund(mesa.Agent):
         if len(rows) and rows.max() >= len(self._held):
             self._held = np.concatenate([self._held, np.zeros(int(rows.max()) + 1 - len(self._held) + 1024, bool)])
         self._held[rows] = True
-        start, end = self.n_deals, self.n_deals + len(rows)
+        start, end = self.deals_made, self.deals_made + len(rows)
         if end > len(self.portfolio_rows):
             size = max(end, 2 * len(self.portfolio_rows))
             for name in ("portfolio_rows", "portfolio_amount", "portfolio_share", "portfolio_open"):
@@ -183,12 +184,12 @@ class Fund(mesa.Agent):
         self.portfolio_amount[start:end] = deal
         self.portfolio_share[start:end] = deal / (deal + pre_money)
         self.portfolio_open[start:end] = True
-        self.n_deals = end
+        self.deals_made = end
 
     def _book_exits(self) -> None:
-        if self.n_deals == 0:
+        if self.deals_made == 0:
             return
-        firms, n = self.model.firms, self.n_deals
+        firms, n = self.model.firms, self.deals_made
         rows, open_ = self.portfolio_rows[:n], self.portfolio_open[:n]
         dead = open_ & ~firms.alive[rows]
         listed = open_ & firms.alive[rows] & firms.listed[rows]

@@ -247,6 +247,14 @@ def test_binomial_from_uniforms_is_the_binomial_inverse_cdf_and_monotone_in_tria
     assert (rules.binomial_from_uniforms(trials + 1, probability, u) >= counts).all()
 
 
+def test_binomial_from_uniforms_with_many_trials_does_not_underflow():
+    from scipy.stats import binom
+
+    u = np.random.default_rng(9).random(300)
+    trials = np.full(300, 3_000)  # (1 - 0.5)^3000 underflows to 0
+    assert np.array_equal(rules.binomial_from_uniforms(trials, 0.5, u), binom.ppf(u, trials, 0.5).astype(int))
+
+
 def test_poisson_from_uniforms_large_rates_use_the_same_inverse_cdf():
     from scipy.stats import poisson
 

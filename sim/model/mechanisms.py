@@ -500,10 +500,14 @@ class YearMechanisms(ModelState):
     def _enter(self) -> None:
         """Start-ups, attracted firms, spin-offs and diversifying manufacturers enter.
 
-        Counts come from uniforms drawn per direction (monotone in the rate), and each group of entrants
-        (start-ups of a direction, attracted firms of a direction, the spin-offs of one institute or top
-        scientist in a direction) draws its firms from its own stream, so a lever that brings more
-        firms of one kind or direction leaves the others' draws as they were.
+        Start-up counts come from uniforms drawn per direction (monotone in the rate); attracted firms are
+        rounded together over the directions with one uniform (systematic sampling, so more money in one
+        direction can move another's rounding by one firm). Each group of entrants (start-ups of a
+        direction, attracted firms of a direction, the spin-offs of one institute or top scientist in a
+        direction) draws its firms' attributes from its own stream, so a lever that brings more firms of
+        one group leaves the entry draws of the other groups as they were (a group's own members are drawn
+        as one array, so a change in its size changes its members' draws). Their later per-firm draws
+        are indexed by row, and an extra entrant shifts the rows of the firms created after it.
         """
         v, n_dir = self.values, self.region.n_directions
         climate = v.vc_climate * (SHOCK_FINANCE_FACTOR if self.shock else 1.0)

@@ -209,12 +209,13 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         v, n = self.values, len(revenue)
         if n == 0:
             return np.empty(0, dtype=np.int64)
-        if district is None:
-            assert rng is not None
-            district = self._choose_districts(d, n, initial=(origin == INCUMBENT), rng=rng)
-        if draws is None:
-            assert rng is not None
-            draws = rules.firm_draws(rng, n, v.productivity_dispersion)
+        if district is None or draws is None:
+            if rng is None:
+                raise ValueError("_add_firms needs a generator unless both the districts and the draws are given")
+            if district is None:
+                district = self._choose_districts(d, n, initial=(origin == INCUMBENT), rng=rng)
+            if draws is None:
+                draws = rules.firm_draws(rng, n, v.productivity_dispersion)
         intensity = v.rd_intensity_mean * rd_boost * draws[0]
         cash = np.zeros(n) if cash is None else cash
         rd, _ = rules.rd_spending(revenue, intensity, cash)

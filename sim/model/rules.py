@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.special
+import scipy.stats
 
 # Exit hazard by firm age (years since founding; index 0 = founding year), China, SAIC (2013)
 # 全国内资企业生存时间分析报告: 1.6% in the founding year, 6.3% in the 2nd, 9.5% (peak) in the 3rd,
@@ -387,8 +388,13 @@ def binomial_from_uniforms(trials: np.ndarray, probability: float, uniforms: np.
         return trials.copy()
     if probability <= 0.0:
         return out
-    active = np.flatnonzero(trials > 0)
-    n, u = trials[active].astype(float), np.asarray(uniforms, dtype=float)[active]
+    u_all = np.asarray(uniforms, dtype=float)
+    # where P(count = 0) = (1 - p)^n would underflow, scipy's binomial quantile (the same inverse CDF)
+    large = trials * -np.log1p(-probability) > 700.0
+    if large.any():
+        out[large] = np.maximum(scipy.stats.binom.ppf(u_all[large], trials[large], probability), 0).astype(np.int64)
+    active = np.flatnonzero((trials > 0) & ~large)
+    n, u = trials[active].astype(float), u_all[active]
     p = (1.0 - probability) ** n  # P(count = 0)
     cdf = p.copy()
     odds = probability / (1.0 - probability)

@@ -194,9 +194,12 @@ class ModelState:
         return self._live[d]
 
     def per_direction_this_year(self, name: str, d: int, compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """``compute(rows)`` for the live firms of direction ``d``, computed once a year and kept while
-        no firm enters or exits (for agents that read the same firm attributes in turn, e.g. funds);
-        read-only."""
+        """``compute(rows)`` for the live firms of direction ``d``, computed once a year (read-only).
+
+        The value is recomputed when the year changes or a firm of the direction enters or exits, not
+        when a firm attribute changes: the caller must only read attributes that no mechanism changes
+        between its uses in the year (the funds read age, revenue, listing, technology and last growth,
+        which change only after the fund step)."""
         rows = self.live_rows_of(d)
         cached = self._per_direction.get((name, d))
         if cached is None or cached[0] != self.year or cached[1] is not rows:

@@ -52,7 +52,8 @@ _PLANS: dict[tuple[str, int], Plan] = {}
 def model_plan(scenario: Scenario, region: Region) -> Plan:
     """The plan a model runs on: built once per process for each scenario content and region, and
     shared by the replicates, with its arrays read-only (a model that wrote into its plan would
-    change the next replicate's)."""
+    change the next replicate's). Its ``spending`` table is shared too and must not be modified (the
+    model never reads it; callers that want to change it take ``Scenario.plan()``'s own copy)."""
     key = (json.dumps(scenario.model_dump(mode="json", include=PLAN_INPUTS), sort_keys=True), id(region))
     plan = _PLANS.get(key)
     if plan is None:
