@@ -87,8 +87,13 @@ class IncumbentReservoir:
         # Each manufacturer sits in a home district, where its new business opens: the policy's named
         # districts of the direction hold named_district_share of them, as of the initial firms.
         self.parent_revenue, self.readiness, self.size_factor, self.home = [], [], [], []
-        self.tail_exponent = reservoir_tail_exponent(model._nearest_fact("industrial_output_above_size", model.year)[1],
-                                                     model._nearest_fact("industrial_firms_above_size", model.year)[1])
+        facts = set(model.region.facts["indicator"])
+        if {"industrial_output_above_size", "industrial_firms_above_size"} <= facts:
+            self.tail_exponent = reservoir_tail_exponent(
+                model._nearest_fact("industrial_output_above_size", model.year)[1],
+                model._nearest_fact("industrial_firms_above_size", model.year)[1])
+        else:  # a region without these statistics: its firms' own size tail (an assumption, ODD)
+            self.tail_exponent = v.initial_size_tail_exponent
         for d, n in enumerate(self.initial):
             gen = generator(self.seed, _SLOT_STREAM, d)
             named = model.region.named[d]
