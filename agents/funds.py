@@ -14,8 +14,10 @@ growing firms are few, capital stays undeployed; social investors' commitments t
 lapse at ``uncalled_commitment_lapse_rate`` a year, so a fund with a thin pipeline ends short of its
 target capital (city money x (1 + leverage)); Wei, Ang & Jia (2023) find only about a quarter of
 China's guidance funds reached their target size. Capital and pipeline are therefore complements.
-Every fund draws from its own stream (:meth:`FutureIndustryModel.agent_stream`), so a new fund does
-not change the draws of the others.
+Every fund draws its deal counts from its own stream (:meth:`FutureIndustryModel.agent_stream`) and
+the noise of its choice from per-firm draws keyed by the fund and the firm
+(:meth:`FutureIndustryModel.firm_gumbels`), so a new fund does not change the draws of the others,
+and a firm another fund took leaves every other candidate's noise as it was.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import mesa
 import numpy as np
 
 from sim.model.rules import integer_draw, top_k_noisy
+from sim.model.streams import key_number
 
 if TYPE_CHECKING:
     from sim.model.model import FutureIndustryModel
@@ -77,6 +80,7 @@ class Fund(mesa.Agent):
         super().__init__(model)
         self.kind = kind
         self.name = name
+        self.noise_call = key_number(name)  # the fund's own per-firm noise in its deal choices
         self.directions = list(directions)
         self.stage_shares = np.asarray(stage_shares, dtype=float)
         n_dir = model.region.n_directions
@@ -154,7 +158,8 @@ class Fund(mesa.Agent):
                 continue
             c_rows = rows[candidates]
             score = quality[candidates] + FOLLOW_ON_BONUS * in_portfolio[candidates]
-            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, rng)]
+            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0,
+                                        model.firm_gumbels("funds", c_rows, self.noise_call))]
             self._make_deals(chosen, deal, d)
 
     def _make_deals(self, rows: np.ndarray, deal: float, d: int) -> None:

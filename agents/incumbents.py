@@ -87,11 +87,13 @@ class IncumbentReservoir:
         # Each manufacturer sits in a home district, where its new business opens: the policy's named
         # districts of the direction hold named_district_share of them, as of the initial firms.
         self.parent_revenue, self.readiness, self.size_factor, self.home = [], [], [], []
-        facts = set(model.region.facts["indicator"])
-        if {"industrial_output_above_size", "industrial_firms_above_size"} <= facts:
-            self.tail_exponent = reservoir_tail_exponent(
-                model._nearest_fact("industrial_output_above_size", model.year)[1],
-                model._nearest_fact("industrial_firms_above_size", model.year)[1])
+        facts = model.region.facts
+        output = facts[facts["indicator"] == "industrial_output_above_size"].set_index("year")["value"]
+        count = facts[facts["indicator"] == "industrial_firms_above_size"].set_index("year")["value"]
+        both = sorted(set(output.index) & set(count.index))
+        if both:  # output and firm count of the same year, the year nearest the start
+            year = min(both, key=lambda y: (abs(y - model.year), y))
+            self.tail_exponent = reservoir_tail_exponent(float(output[year]), float(count[year]))
         else:  # a region without these statistics: its firms' own size tail (an assumption, ODD)
             self.tail_exponent = v.initial_size_tail_exponent
         for d, n in enumerate(self.initial):
@@ -165,9 +167,10 @@ class IncumbentReservoir:
             age[k] = rng.integers(PARENT_AGE_YEARS[0], PARENT_AGE_YEARS[1] + 1)
             productivity[k] = v.productivity_dispersion * (v.diversifier_productivity_premium + rng.standard_normal())
             draws[:, k] = rules.firm_draws(rng, 1, v.productivity_dispersion)[:, 0]
+            draws[1, k] = productivity[k]  # the parent's productivity premium, from the firm's first year
         revenue = self.parent_revenue[d][slots] * np.minimum(1.0, share)
         rows = model._add_firms(d, revenue, age, DIVERSIFIED, knowledge=None, cash=PARENT_CASH_SHARE * revenue,
-                                district=self.home[d][slots], rng=None, draws=draws)
+                                district=self.home[d][slots], rng=None, draws=draws,
+                                group=f"diversified:{d}", members=slots)
         f.knowledge[rows] = f.rd_spend[rows] / v.knowledge_depreciation
-        f.productivity[rows] = productivity
         model.year_events["entries"][d] += len(slots)

@@ -120,10 +120,28 @@ def test_allocate_proportional_never_exceeds_caps_or_budget(budget, weights, cap
 
 def test_top_k_noisy_without_noise_is_the_top_k():
     rng = np.random.default_rng(0)
-    assert rules.top_k_noisy(np.array([0.1, 5.0, 3.0, 4.0]), 2, 0.0, rng).tolist() == [1, 3]
-    picks = rules.top_k_noisy(np.arange(50.0), 10, 3.0, rng)
+    assert rules.top_k_noisy(np.array([0.1, 5.0, 3.0, 4.0]), 2, 0.0, rng.gumbel(size=4)).tolist() == [1, 3]
+    picks = rules.top_k_noisy(np.arange(50.0), 10, 3.0, rng.gumbel(size=50))
     assert len(set(picks.tolist())) == 10
-    assert rules.top_k_noisy(np.arange(5.0), 0, 1.0, rng).size == 0
+    assert rules.top_k_noisy(np.arange(5.0), 0, 1.0, rng.gumbel(size=5)).size == 0
+
+
+def test_top_k_noisy_keeps_a_candidates_noise_when_another_leaves():
+    """With noise given per candidate (as the model keys it per firm), removing a candidate that was
+    not chosen leaves the choice as it was, and removing a chosen one promotes the next best."""
+    rng = np.random.default_rng(3)
+    score, noise = rng.normal(size=30), rng.gumbel(size=30)
+    chosen = rules.top_k_noisy(score, 5, 1.0, noise)
+    keep = np.setdiff1d(np.arange(30), chosen[-1:])  # the fifth choice is no longer a candidate
+    again = keep[rules.top_k_noisy(score[keep], 5, 1.0, noise[keep])]
+    assert again[:4].tolist() == chosen[:4].tolist() and again[4] not in chosen
+
+
+def test_laplace_from_uniforms_matches_scipy():
+    from scipy import stats
+
+    u = np.random.default_rng(1).random(1000)
+    assert np.allclose(rules.laplace_from_uniforms(u), stats.laplace.ppf(u))
 
 
 def test_integer_draw_has_the_expected_mean():

@@ -115,7 +115,7 @@ class GuidanceMeasures(ModelState):
             rows = rows[f.stage[rows] >= SME]
             score = np.log(np.maximum(f.knowledge[rows], 1e-9))
             chosen = rows[rules.top_k_noisy(score, min(int(projects[d]), len(rows)), 1.0,
-                                            self.agent_stream("projects", f"direction:{d}"))]
+                                            self.firm_gumbels("projects", rows))]
             f.project_funding[chosen] = plan.cost_100m_yuan_per_project
             paid[d] = len(chosen) * plan.cost_100m_yuan_per_project
         self.pay("major_projects", paid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from scipy.special import ndtri
 
 from agents.districts import LEVEL_EFFECT, MUNICIPAL, NATIONAL, PROVINCIAL
 from agents.firms import (
@@ -193,7 +194,8 @@ class YearMechanisms(ModelState):
                 rng = self.agent_stream("subsidies", f"direction:{d}")
                 n = rules.integer_draw(money / direct.per_firm_100m_yuan, rng)
                 score = np.log(np.maximum(f.relative_tech[rows[eligible]], 1e-6))
-                chosen = rows[eligible[rules.top_k_noisy(score, min(n, len(eligible)), 1.0, rng)]]
+                chosen = rows[eligible[rules.top_k_noisy(score, min(n, len(eligible)), 1.0,
+                                                         self.firm_gumbels("subsidies", rows[eligible]))]]
                 f.direct_subsidy[chosen] = direct.per_firm_100m_yuan
                 f.cash[chosen] += direct.per_firm_100m_yuan
         d_live = f.direction[live]
@@ -291,9 +293,11 @@ class YearMechanisms(ModelState):
             if len(rows) == 0:
                 continue
             w = f.researchers[rows] + 1.0
-            takers = self.agent_stream("transfers", f"direction:{d}").choice(
-                rows, size=int(self.pending_transfers[d]), p=w / w.sum())
-            np.add.at(f.knowledge, takers, v.transfer_knowledge_gain * absorption[d])
+            # each firm takes a Poisson number of the transfers, mean in proportion to its weight, from
+            # its own uniform (so a firm's take does not depend on which other firms exist)
+            taken = rules.poisson_from_uniforms(self.pending_transfers[d] * w / w.sum(),
+                                                self.firm_uniforms("transfers", rows))
+            f.knowledge[rows] += taken * v.transfer_knowledge_gain * absorption[d]
 
     # ------------------------------------------------------------------ 8. innovation
 
@@ -310,7 +314,7 @@ class YearMechanisms(ModelState):
         p_frontier = rules.share_above(f.relative_tech[live], rule["quality_min"], PRODUCT_QUALITY_SD)
         candidates = rules.poisson_from_uniforms(
             rules.innovation_rate(f.rd_spend[live], v.product_rate, v.innovation_elasticity) * p_frontier,
-            self.row_uniforms("products", live))
+            self.firm_uniforms("products", live))
         # first-of-a-kind support goes to frontier products, chosen at random within each direction
         foak = self.plan.first_of_a_kind
         money = self.this_year(foak.money_100m_yuan)
@@ -322,12 +326,14 @@ class YearMechanisms(ModelState):
             idx = frontier[d[frontier] == k]
             if capacity == 0 or len(idx) == 0:
                 continue
+            # products are supported firm by firm in the order of each firm's own uniform
             pool = np.repeat(idx, candidates[idx])
-            take = pool[foak_rng.permutation(len(pool))[:capacity]]
+            priority = np.repeat(self.firm_uniforms("first_of_a_kind", live[idx]), candidates[idx])
+            take = pool[np.argsort(priority, kind="stable")[:capacity]]
             np.add.at(supported, take, 1)
         p_val = rule["validation_probability"]
         # validation: binomial by inverse CDF of each firm's own two uniforms (unsupported, supported products)
-        u = np.stack([self.row_uniforms("validation", live), self.row_uniforms("validation", live)])
+        u = np.stack([self.firm_uniforms("validation", live, 0), self.firm_uniforms("validation", live, 1)])
         p_supported = min(1.0, p_val + v.first_of_a_kind_validation_gain)
         validated = (rules.binomial_from_uniforms(candidates - supported, p_val, u[0])
                      + rules.binomial_from_uniforms(supported, p_supported, u[1]))
@@ -341,7 +347,7 @@ class YearMechanisms(ModelState):
         established = f.stage[live] >= LITTLE_GIANT
         standards = rules.poisson_from_uniforms(
             rules.innovation_rate(f.rd_spend[live], v.standard_rate, v.innovation_elasticity) * established,
-            self.row_uniforms("standards", live))
+            self.firm_uniforms("standards", live))
         self.count("standards", np.bincount(d, weights=standards, minlength=n_dir))
         firm_rd = np.bincount(d, weights=f.rd_spend[live], minlength=n_dir)
         self.count("breakthroughs", rules.poisson_from_uniforms(
@@ -366,10 +372,10 @@ class YearMechanisms(ModelState):
         return np.maximum(np.maximum(revenue / per_employee, researchers / 0.6), 3.0)
 
     def _update_productivity(self) -> None:
-        """Firms' log productivity moves one AR(1) step (draws indexed by firm row)."""
+        """Firms' log productivity moves one AR(1) step (normal shocks keyed by the firm)."""
         f, v = self.firms, self.values
         live = f.live()
-        unit = self.stream("productivity").standard_normal(f.n)[live]
+        unit = ndtri(self.firm_uniforms("productivity", live))
         f.productivity[live] = rules.productivity_step(f.productivity[live], v.productivity_persistence,
                                                        v.productivity_dispersion, unit)
 
@@ -387,7 +393,7 @@ class YearMechanisms(ModelState):
                   / np.maximum(revenue, 1e-6)
                   + np.minimum(1.0, v.funding_growth_effect * f.equity_this_year[live] / np.maximum(revenue, 1e-6)))
         sd = rules.growth_volatility(revenue, v.growth_volatility, v.volatility_size_exponent)
-        unit = self.stream("growth").laplace(0.0, 1.0, size=f.n)[live]
+        unit = rules.laplace_from_uniforms(self.firm_uniforms("growth", live))
         shock = rules.laplace_shocks(sd, unit) - (v.macro_shock_severity if self.shock else 0.0)
         policy = policy + v.productivity_growth_effect * f.productivity[live]
         g = rules.log_growth(v.market_growth[d], knowledge_growth, v.rd_output_elasticity,
@@ -418,9 +424,9 @@ class YearMechanisms(ModelState):
                 continue
             zone = self.zone_levels()[d, f.district[able]] > 0
             score = np.log(f.relative_tech[able]) + 0.3 * zone
-            for _ in range(int(opened[d])):
+            for k in range(int(opened[d])):  # the k-th scenario of the year: its own draw per firm
                 winners = able[rules.top_k_noisy(score, min(3, len(able)), 1.0,
-                                                 self.agent_stream("scenarios", f"direction:{d}"))]
+                                                 self.firm_gumbels("scenarios", able, call=k))]
                 # the contract's revenue (city money x absorption) is earned over its term, then ends
                 per_year = (lever.cost_100m_yuan_per_scenario * v.scenario_absorption / len(winners)
                             / lever.contract_years)
@@ -455,7 +461,7 @@ class YearMechanisms(ModelState):
     def _certify_and_list(self) -> None:
         f, v = self.firms, self.values
         live = f.live()
-        draws = self.stream("certification").random((2, f.n))[:, live]
+        draws = np.stack([self.firm_uniforms("certification", live, 0), self.firm_uniforms("certification", live, 1)])
         eligible = rules.high_tech_eligible(f.revenue[live], f.rd_spend[live], f.researchers[live],
                                             f.employees[live], f.age[live])
         newly = eligible & ~f.high_tech[live] & (draws[0] < v.high_tech_certification_probability)
@@ -482,7 +488,7 @@ class YearMechanisms(ModelState):
                                    v.exit_size_elasticity, protection)
         if self.shock:
             hazard = np.minimum(0.9, hazard * SHOCK_HAZARD_FACTOR)
-        exiting = live[self.row_uniforms("exit", live) < hazard]
+        exiting = live[self.firm_uniforms("exit", live) < hazard]
         young = f.age[live] <= 5
         self.year_events["young_at_start"] += np.bincount(f.direction[live[young]], minlength=self.region.n_directions)
         self.year_events["young_exits"] += np.bincount(f.direction[exiting[f.age[exiting] <= 5]],
@@ -507,7 +513,8 @@ class YearMechanisms(ModelState):
         direction) draws its firms' attributes from its own stream, so a lever that brings more firms of
         one group leaves the entry draws of the other groups as they were (a group's own members are drawn
         as one array, so a change in its size changes its members' draws). Their later per-firm draws
-        are indexed by row, and an extra entrant shifts the rows of the firms created after it.
+        are keyed by their uid (group, year, place in the group), not by their row, so an extra entrant
+        changes no other firm's draws.
         """
         v, n_dir = self.values, self.region.n_directions
         climate = v.vc_climate * (SHOCK_FINANCE_FACTOR if self.shock else 1.0)
@@ -525,13 +532,14 @@ class YearMechanisms(ModelState):
                 rng = self.agent_stream("entry", f"started:{d}")
                 revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
                 self._add_firms(d, revenue, np.zeros(n, dtype=int), STARTED, knowledge=revenue * 0.5,
-                                cash=np.full(n, 0.01), district=None, rng=rng, rd_boost=1.5)
+                                cash=np.full(n, 0.01), district=None, rng=rng, rd_boost=1.5,
+                                group=f"started:{d}")
             n = int(attracted[d])
             if n > 0:
                 rng = self.agent_stream("entry", f"attracted:{d}")
                 revenue = rng.lognormal(np.log(v.attracted_firm_revenue_100m_yuan), 1.2, size=n)
                 rows = self._add_firms(d, revenue, np.zeros(n, dtype=int), ATTRACTED, knowledge=None,
-                                       cash=None, district=None, rng=rng)
+                                       cash=None, district=None, rng=rng, group=f"attracted:{d}")
                 f = self.firms
                 f.knowledge[rows] = f.rd_spend[rows] / v.knowledge_depreciation
             self.year_events["entries"][d] += int(starts[d]) + n
@@ -543,7 +551,8 @@ class YearMechanisms(ModelState):
             revenue = rng.lognormal(np.log(0.005), 1.0, size=n)
             self._add_firms(d, revenue, np.zeros(n, dtype=int), SPUN_OFF,
                             knowledge=big * 0.05 * rng.lognormal(0.0, 0.5, size=n),
-                            cash=np.full(n, 0.02), district=np.full(n, district), rng=rng, rd_boost=2.0)
+                            cash=np.full(n, 0.02), district=np.full(n, district), rng=rng, rd_boost=2.0,
+                            group=f"spinoff:{source}:{d}")
             self.year_events["entries"][d] += n
         self.count("spinoffs", spun_off)
         self.incumbents.step(cast("FutureIndustryModel", self))
@@ -566,13 +575,13 @@ class YearMechanisms(ModelState):
         lost[has] = ~f.alive[anchors[has]]
         f.anchor[rows[lost]] = -1
         if churn:  # a share of firms reconsider: end their link, then take a local partner or not
-            reconsider = self.row_uniforms("partners", rows) < v.partner_churn
-            seek = self.row_uniforms("partners", rows) < self._local_partner_share(f.direction[rows], f.district[rows])
+            reconsider = self.firm_uniforms("partners", rows, 0) < v.partner_churn
+            seek = self.firm_uniforms("partners", rows, 1) < self._local_partner_share(f.direction[rows],
+                                                                                        f.district[rows])
             f.anchor[rows[reconsider]] = np.where(seek[reconsider], -1, -2)
         seeking = rows[f.anchor[rows] == -1]
-        # each seeker picks by inverse CDF of its own uniform (indexed by row), so a new seeker or a seeker
+        # each seeker picks by inverse CDF of its own uniform (keyed by the firm), so a new seeker or a seeker
         # elsewhere cannot change another's pick
-        pick_uniforms = self.stream("partner_choice").random(f.n)
         for d in range(self.region.n_directions):
             seekers = seeking[f.direction[seeking] == d]
             in_d = self.live_rows_of(d)
@@ -584,7 +593,7 @@ class YearMechanisms(ModelState):
             zone = LEVEL_EFFECT[self.zone_levels()[d, f.district[hubs]]] * self._zone_support_factor(d)
             w = w * (1.0 + v.zone_partner_effect * zone)
             cdf = np.cumsum(w)
-            picks = hubs[np.minimum(np.searchsorted(cdf, pick_uniforms[seekers] * cdf[-1], side="right"),
+            picks = hubs[np.minimum(np.searchsorted(cdf, self.firm_uniforms("partner_choice", seekers) * cdf[-1], side="right"),
                                     len(hubs) - 1)]
             ok = picks != seekers
             f.anchor[seekers[ok]] = picks[ok]
@@ -657,7 +666,7 @@ class YearMechanisms(ModelState):
         rule = self.region.indicators["innovation_platforms"]
         qualifies = (~f.tech_centre[live] & (f.rd_spend[live] >= rule["rd_min_100m_yuan"])
                      & (f.researchers[live] >= rule["researchers_min"]))
-        recognised = live[qualifies & (self.row_uniforms("designations", live) < rule["recognition_probability"])]
+        recognised = live[qualifies & (self.firm_uniforms("designations", live) < rule["recognition_probability"])]
         f.tech_centre[recognised] = True
         self.count("innovation_platforms",
                    np.bincount(f.direction[recognised], minlength=self.region.n_directions))

@@ -59,7 +59,7 @@ from sim.model.constants import (
 from sim.model.measures import GuidanceMeasures
 from sim.model.mechanisms import YearMechanisms
 from sim.model.state import ModelState
-from sim.model.streams import Streams
+from sim.model.streams import Streams, firm_uids, key_number
 from sim.scenario.plan import model_plan
 from sim.scenario.schema import Scenario
 
@@ -112,6 +112,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         self.shock = False
         self.frontier = np.zeros(n_dir)
         self.firms = FirmTable(capacity=int(16000 * population_scale))
+        self._uids_taken: dict[tuple[int, int], int] = {}  # firms numbered so far per (entry group, year)
         self.firm_agents: dict[int, Firm] = {}
         self._employment_prev = np.zeros((n_dir, n_dist))
         self._agglomeration_growth = np.zeros((n_dir, n_dist))
@@ -151,7 +152,8 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
             order = np.argsort(-(ages + rng.normal(0.0, 4.0, size=n)), kind="stable")
             revenue = np.empty(n)
             revenue[order] = sizes
-            self._add_firms(d, revenue, ages, origin=INCUMBENT, knowledge=None, cash=None, district=None, rng=rng)
+            self._add_firms(d, revenue, ages, origin=INCUMBENT, knowledge=None, cash=None, district=None, rng=rng,
+                            group=f"initial:{d}")
         rows = self.firms.live()
         f = self.firms
         # history: revenue of earlier years grows at the direction's market rate (assumption)
@@ -198,17 +200,30 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
     def _add_firms(self, d: int, revenue: np.ndarray, ages: np.ndarray, origin: int,
                    knowledge: np.ndarray | None, cash: np.ndarray | None, district: np.ndarray | None,
                    rng: np.random.Generator | None, rd_boost: float = 1.0,
-                   draws: np.ndarray | None = None) -> np.ndarray:
+                   draws: np.ndarray | None = None, *, group: str,
+                   members: np.ndarray | None = None) -> np.ndarray:
         """Create firms of direction ``d`` in the arrays; returns their rows.
 
         Each new firm takes three draws: its R&D intensity, its productivity and whether it seeks a
         Ningbo partner, from ``rng`` (all of the firms' intensities first, then their productivities,
         then their partner uniforms), or given in ``draws`` (shape (3, n), the same three in that order:
         see :func:`sim.model.rules.firm_draws`), for firms that each have their own generator.
+
+        Each firm gets a stable ``uid`` from its entry group (``group``, e.g. ``"started:3"``), the year
+        and its place in the group (or ``members``, numbers that identify the firms within the group
+        whatever the year), which keys all its later draws (:meth:`firm_uniforms`): a lever that
+        brings more firms of one group leaves every other firm's draws as they were.
         """
         v, n = self.values, len(revenue)
         if n == 0:
             return np.empty(0, dtype=np.int64)
+        group_number = key_number(group)
+        if members is None:
+            first = self._uids_taken.get((group_number, self.year), 0)
+            self._uids_taken[(group_number, self.year)] = first + n
+            uids = firm_uids(group_number, self.year, np.arange(first, first + n))
+        else:
+            uids = firm_uids(group_number, NO_YEAR, np.asarray(members))
         if district is None or draws is None:
             if rng is None:
                 raise ValueError("_add_firms needs a generator unless both the districts and the draws are given")
@@ -224,7 +239,7 @@ class FutureIndustryModel(YearMechanisms, GuidanceMeasures, ModelState, mesa.Mod
         employees = self._employees(revenue, productivity, researchers)
         seeks_partner = draws[2] < self._local_partner_share(d, district)
         rows = self.firms.add(
-            n, direction=d, district=district, origin=origin, founded=self.year - ages, age=ages,
+            n, uid=uids, direction=d, district=district, origin=origin, founded=self.year - ages, age=ages,
             revenue=revenue, employees=employees, researchers=researchers, rd_intensity=intensity,
             rd_spend=rd, knowledge=rd if knowledge is None else knowledge, cash=cash, productivity=productivity,
             anchor=np.where(seeks_partner, -1, -2),

@@ -67,6 +67,17 @@ def growth_volatility(revenue: np.ndarray, scale: float, size_exponent: float) -
     return np.minimum(1.0, scale * np.maximum(revenue, 1e-4) ** (-size_exponent))
 
 
+def laplace_from_uniforms(u: np.ndarray) -> np.ndarray:
+    """Standard Laplace(0, 1) draws by inverse CDF of uniforms in (0, 1).
+
+    Example:
+        >>> laplace_from_uniforms(np.array([0.5])).tolist()
+        [0.0]
+    """
+    c = np.asarray(u, dtype=float) - 0.5
+    return -np.sign(c) * np.log1p(-2.0 * np.abs(c))
+
+
 def laplace_shocks(sd: np.ndarray, standard_laplace: np.ndarray) -> np.ndarray:
     """Mean-corrected Laplace shocks with standard deviation ``sd`` so that E[exp(shock)] = 1.
 
@@ -76,7 +87,7 @@ def laplace_shocks(sd: np.ndarray, standard_laplace: np.ndarray) -> np.ndarray:
 
     Args:
         sd: Standard deviation per firm (at most 1).
-        standard_laplace: Draws of Laplace(0, 1), one per firm (``rng.laplace(0, 1, size)``).
+        standard_laplace: Draws of Laplace(0, 1), one per firm (:func:`laplace_from_uniforms`).
     """
     b = np.asarray(sd) / np.sqrt(2.0)
     return standard_laplace * b + np.log1p(-(b**2))
@@ -226,8 +237,15 @@ def allocate_proportional(budget: float, weights: np.ndarray, caps: np.ndarray) 
     return out
 
 
-def top_k_noisy(score: np.ndarray, k: int, noise_scale: float, rng: np.random.Generator) -> np.ndarray:
+def top_k_noisy(score: np.ndarray, k: int, noise_scale: float, gumbel: np.ndarray) -> np.ndarray:
     """Indices of the k best candidates by score plus Gumbel noise (a softmax choice without replacement).
+
+    Args:
+        score: The candidates' scores.
+        k: How many to choose.
+        noise_scale: Scale of the noise (1: choice probabilities proportional to exp(score)).
+        gumbel: Standard Gumbel draws, one per candidate (the model keys them by firm, so a candidate
+            keeps its draw whoever else is a candidate).
 
     Returns:
         Positions into ``score`` (at most ``len(score)``), best first.
@@ -235,7 +253,7 @@ def top_k_noisy(score: np.ndarray, k: int, noise_scale: float, rng: np.random.Ge
     n = len(score)
     if k <= 0 or n == 0:
         return np.empty(0, dtype=int)
-    noisy = score + noise_scale * rng.gumbel(size=n)
+    noisy = score + noise_scale * gumbel
     if k >= n:
         return np.argsort(-noisy)
     part = np.argpartition(-noisy, k - 1)[:k]

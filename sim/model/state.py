@@ -15,7 +15,7 @@ from agents.funds import Fund
 from agents.institutes import STANDARD_SETTERS
 from sim.model.constants import SPENDING_LEVERS, STREAMS
 from sim.model.indicators import year_indicators
-from sim.model.streams import generator
+from sim.model.streams import generator, keyed_uniforms
 from sim.scenario.levers import stochastic_round
 
 if TYPE_CHECKING:
@@ -108,10 +108,17 @@ class ModelState:
         """The random generator of one agent (by its stable key) in a mechanism, for the current year."""
         return self._rng.get(name, self.year, key)
 
-    def row_uniforms(self, name: str, rows: np.ndarray) -> np.ndarray:
-        """Uniform draws for these firm rows from a mechanism's stream, indexed by row (so a firm
-        gets the same draw whichever other firms are alive)."""
-        return self.stream(name).random(self.firms.n)[rows]
+    def firm_uniforms(self, name: str, rows: np.ndarray, call: int = 0) -> np.ndarray:
+        """One uniform in (0, 1) per firm row for a mechanism this year, keyed by the firm's uid
+        (:func:`sim.model.streams.keyed_uniforms`): a firm gets the same draw whichever other firms
+        exist, whatever row it holds and whatever other draws were taken. ``call`` numbers a
+        mechanism's separate per-firm draws in a year (0, 1, ...); a call with its own number is
+        independent of the others."""
+        return keyed_uniforms(self._rng.firm_key(name, self.year, call), self.firms.uid[rows])
+
+    def firm_gumbels(self, name: str, rows: np.ndarray, call: int = 0) -> np.ndarray:
+        """Standard Gumbel noise per firm row, keyed like :meth:`firm_uniforms` (for choices among firms)."""
+        return -np.log(-np.log(self.firm_uniforms(name, rows, call)))
 
     def firm(self, row: int) -> Firm:
         """The Mesa agent of a firm, made on first use.

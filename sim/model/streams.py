@@ -104,3 +104,61 @@ class Streams:
         draws = [np.random.SeedSequence(np.append(head, np.uint32(key_number(key(a))))).generate_state(1)[0]
                  for a in agents]
         return [agents[i] for i in np.argsort(draws, kind="stable")]
+
+    def firm_key(self, name: str, year: int, call: int = 0) -> int:
+        """The key of the per-firm draws of a mechanism in a year (:func:`keyed_uniforms`); ``call``
+        numbers the separate draws one mechanism takes per firm in a year."""
+        return mix_key(self.seed, self._index(name), year, call)
+
+
+# ---------------------------------------------------------------------------------- per-firm draws
+# A firm's draws in a mechanism come from a counter-based hash of (replicate seed, mechanism, year,
+# call, firm uid), not from a position in a generator's output: a firm gets the same draw whichever
+# other firms exist, whichever rows they hold and however many draws other calls took (splitmix64,
+# Steele, Lea & Flood 2014, "Fast splittable pseudorandom number generators", OOPSLA; the idea of
+# Random123's counter-based generators, Salmon et al. 2011).
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_MASK64 = (1 << 64) - 1
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser of uint64 values (a bijection that mixes every bit into every other)."""
+    with np.errstate(over="ignore"):
+        z = x + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        return z ^ (z >> np.uint64(31))
+
+
+def mix_key(*values: int) -> int:
+    """One 64-bit key of several non-negative integers (each mixed in turn), for :func:`keyed_uniforms`.
+
+    Example:
+        >>> mix_key(1, 2) == mix_key(1, 2) != mix_key(2, 1)
+        True
+    """
+    z = np.zeros(1, dtype=np.uint64)
+    for value in values:
+        z = splitmix64(z ^ np.uint64(int(value) & _MASK64))
+    return int(z[0])
+
+
+def keyed_uniforms(key: int, uids: np.ndarray) -> np.ndarray:
+    """One uniform in (0, 1) per uid for this key (53 bits; never exactly 0 or 1).
+
+    Example:
+        >>> u = keyed_uniforms(mix_key(7), np.array([1, 2, 3], dtype=np.uint64))
+        >>> bool(((u > 0) & (u < 1)).all()) and u[1] == keyed_uniforms(mix_key(7), np.array([2], np.uint64))[0]
+        True
+    """
+    z = splitmix64(splitmix64(np.asarray(uids, dtype=np.uint64) ^ np.uint64(key)) + np.uint64(key))
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
+
+
+def firm_uids(group: int, year: int, members: np.ndarray) -> np.ndarray:
+    """Stable 64-bit identities of firms: entry group number, entry year (or any fixed number) and
+    each firm's number within the group and year. Two scenarios give a firm the same uid whenever
+    it enters by the same group in the same year at the same place, whatever else entered."""
+    return splitmix64(np.asarray(members, dtype=np.uint64) ^ np.uint64(mix_key(group, year & 0xFFFF)))
