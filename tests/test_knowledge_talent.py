@@ -180,6 +180,62 @@ def test_more_attracted_firms_in_one_direction_leave_every_other_entrant_identic
         pd.testing.assert_frame_equal(others(a).reset_index(drop=True), others(b).reset_index(drop=True))
 
 
+def test_a_firms_draws_follow_the_firm_not_its_row():
+    """Extra attracted firms in 2025 shift the rows of every firm created after them; the firms that
+    exist in both runs keep their uid and every per-firm draw in 2026 (keyed by uid, not by row)."""
+    base = _defaults(load_scenario("baseline")).with_values({
+        "end_year": 2026, "levers.investment_attraction.start_year": 2025,
+        "levers.investment_attraction.allocation": {"frontier_materials": 1.0}})
+    more = base.with_values({"levers.investment_attraction.amount_100m_yuan_per_year": 40.0})
+    a, b = FutureIndustryModel(base, 44).run(), FutureIndustryModel(more, 44).run()
+    ua, ub = a.firms.uid[: a.firms.n], b.firms.uid[: b.firms.n]
+    assert len(set(ua.tolist())) == len(ua) and len(set(ub.tolist())) == len(ub)  # uids are unique
+    common, rows_a, rows_b = np.intersect1d(ua, ub, return_indices=True)
+    assert b.firms.n > a.firms.n and len(common) > 0.95 * a.firms.n
+    assert (rows_a != rows_b).any()  # some firms hold other rows in the two runs
+    a.year = b.year = 2026
+    for name, call in (("growth", 0), ("partners", 1), ("funds", 7)):
+        assert np.array_equal(a.firm_uniforms(name, rows_a, call), b.firm_uniforms(name, rows_b, call))
+    assert not np.array_equal(a.firm_uniforms("growth", rows_a, 0), a.firm_uniforms("growth", rows_a, 1))
+
+
+def test_a_guidance_fund_adds_deals_without_taking_any_away():
+    """Deal noise is keyed by (fund, firm): a new fund in the first year can take firms another fund
+    would have funded, which then funds the next ones, so every firm funded without it is funded with it."""
+    base = _defaults(load_scenario("baseline")).with_values({"end_year": 2025,
+                                                             "levers.guidance_fund.amount_100m_yuan_per_year": 0.0})
+    fund = base.with_values({"levers.guidance_fund.amount_100m_yuan_per_year": 20.0,
+                             "levers.guidance_fund.start_year": 2024})
+    more_deals = 0
+    for seed in (51, 52, 53):
+        a, b = FutureIndustryModel(base, seed), FutureIndustryModel(fund, seed)
+        a.step()
+        b.step()
+        funded_a = np.flatnonzero(a.firms.equity_this_year[: a.firms.n] > 0)
+        funded_b = np.flatnonzero(b.firms.equity_this_year[: b.firms.n] > 0)
+        assert set(funded_a.tolist()) <= set(funded_b.tolist())
+        more_deals += len(funded_b) - len(funded_a)
+    assert more_deals > 0
+
+
+def test_city_support_raises_the_chance_of_a_higher_designation():
+    assert rules.designation_chance(0.2, 1.0, 0.7) == 0.2  # the baseline support leaves it as it was
+    assert rules.designation_chance(0.2, 0.5, 0.5) < 0.2 < rules.designation_chance(0.2, 1.5, 0.5)
+    assert rules.designation_chance(0.2, 0.5, 0.0) == rules.designation_chance(0.2, 1.5, 0.0) == 0.2
+    assert rules.designation_chance(0.9, 1.5, 1.0) == 1.0
+    # in the model: the existing provincial zones become national more often with support than without
+    base = _defaults(load_scenario("zero_policy")).with_values({"end_year": 2030})
+    backed = base.with_values({"levers.pilot_zones.support_100m_yuan_per_zone_per_year": 1.0})
+
+    def national(scenario, seed):
+        city = _city(scenario, seed)
+        return city[(city["indicator"] == "national_pilot_zones") & (city["year"] == 2030)]["value"].item()
+
+    without = [national(base, seed) for seed in range(60, 72)]
+    with_support = [national(backed, seed) for seed in range(60, 72)]
+    assert sum(with_support) > sum(without)
+
+
 # ------------------------------------------------------------------ the model: item 8 and item 9
 
 def test_firm_technology_is_the_mean_relative_technology_of_live_firms():

@@ -640,10 +640,14 @@ class YearMechanisms(ModelState):
         # one uniform per (level, direction, district) a year, so a new municipal zone (and the provincial
         # application it brings) cannot change the draw of another zone's application
         draws = self.stream("zones").random((2, n_dir, n_dist))
+        # the city's striving (争创): a zone the city supports more is a stronger candidate, so the chance
+        # of the higher designation scales with the support factor of the zones' other effects
+        support = float(self._zone_support_factor(0))
         for k, (level, rule) in enumerate(((PROVINCIAL, rules_["provincial_pilot_zones"]),
                                            (NATIONAL, rules_["national_pilot_zones"]))):
-            passing = [a for a in applications if a.level == level
-                       and draws[k, a.direction, a.district] < rule["designation_probability"]]
+            chance = rules.designation_chance(rule["designation_probability"], support,
+                                              self.values.zone_designation_support_elasticity)
+            passing = [a for a in applications if a.level == level and draws[k, a.direction, a.district] < chance]
             if passing:  # the province (or the nation) designates at most one Ningbo zone a year
                 best = max(passing, key=lambda a: a.revenue)
                 self.districts[best.district].designate(best.direction, level, self.year)

@@ -561,3 +561,17 @@ def firm_draws(rng: np.random.Generator, n: int, productivity_dispersion: float)
     out[1] = rng.normal(0.0, productivity_dispersion, size=n)
     out[2] = rng.random(n)
     return out
+
+
+def designation_chance(probability: float, support_factor: float, elasticity: float) -> float:
+    """Yearly chance that a qualifying zone is designated at the next level: the base probability
+    times the city's striving, its zone support factor (0.5 without support, 1 at 0.5亿 a year, 1.5 at
+    1亿 or more) raised to ``elasticity``, at most 1 (ODD "Pilot zones").
+
+    Example:
+        >>> designation_chance(0.2, 1.0, 0.5), designation_chance(0.2, 0.5, 0.0)
+        (0.2, 0.2)
+        >>> round(designation_chance(0.2, 0.5, 1.0), 3), round(designation_chance(0.2, 1.5, 1.0), 3)
+        (0.1, 0.3)
+    """
+    return min(1.0, probability * support_factor ** elasticity)
