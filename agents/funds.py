@@ -149,6 +149,7 @@ class Fund(mesa.Agent):
         known = rows < len(self._held)
         in_portfolio[known] = self._held[rows[known]]
         rng = model.agent_stream("funds", self.name)
+        noise = None  # the fund's per-firm noise this year, made when a stage has deals to place
         for s, share in enumerate(self.stage_shares):
             money = budget * share
             deal = v.seed_deal_100m_yuan * DEAL_MULTIPLE[s]
@@ -158,8 +159,9 @@ class Fund(mesa.Agent):
                 continue
             c_rows = rows[candidates]
             score = quality[candidates] + FOLLOW_ON_BONUS * in_portfolio[candidates]
-            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0,
-                                        model.firm_gumbels("funds", c_rows, self.noise_call))]
+            if noise is None:
+                noise = model.firm_gumbels("funds", rows, self.noise_call)
+            chosen = c_rows[top_k_noisy(score, min(n_deals, len(c_rows)), 1.0, noise[candidates])]
             self._make_deals(chosen, deal, d)
 
     def _make_deals(self, rows: np.ndarray, deal: float, d: int) -> None:

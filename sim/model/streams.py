@@ -72,6 +72,7 @@ class Streams:
         self._year: int | None = None
         self._cache: dict[tuple[str, int | None], np.random.Generator] = {}
         self._seed_words = seed_words(self.seed)
+        self._firm_keys: dict[tuple[str, int, int], int] = {}
 
     def _index(self, name: str) -> int:
         try:
@@ -108,7 +109,11 @@ class Streams:
     def firm_key(self, name: str, year: int, call: int = 0) -> int:
         """The key of the per-firm draws of a mechanism in a year (:func:`keyed_uniforms`); ``call``
         numbers the separate draws one mechanism takes per firm in a year."""
-        return mix_key(self.seed, self._index(name), year, call)
+        cache_key = (name, year, call)
+        key = self._firm_keys.get(cache_key)
+        if key is None:
+            key = self._firm_keys[cache_key] = mix_key(self.seed, self._index(name), year, call)
+        return key
 
 
 # ---------------------------------------------------------------------------------- per-firm draws
@@ -124,25 +129,39 @@ _MASK64 = (1 << 64) - 1
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser of uint64 values (a bijection that mixes every bit into every other)."""
-    with np.errstate(over="ignore"):
-        z = x + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _MIX1
-        z = (z ^ (z >> np.uint64(27))) * _MIX2
-        return z ^ (z >> np.uint64(31))
+    """The splitmix64 finaliser of uint64 values (a bijection that mixes every bit into every other);
+    arrays wrap around on overflow, as the algorithm needs."""
+    z = np.asarray(x, dtype=np.uint64) + _GOLDEN
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def _splitmix64_int(x: int) -> int:
+    """:func:`splitmix64` of one Python integer (the same bits, without numpy's scalar overhead)."""
+    z = (x + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
 
 
 def mix_key(*values: int) -> int:
-    """One 64-bit key of several non-negative integers (each mixed in turn), for :func:`keyed_uniforms`.
+    """One 64-bit key of several integers (each mixed in turn, negative ones taken modulo 2^64), for
+    :func:`keyed_uniforms`.
 
     Example:
         >>> mix_key(1, 2) == mix_key(1, 2) != mix_key(2, 1)
         True
+        >>> mix_key(5) == int(splitmix64(np.array([5], dtype=np.uint64))[0])
+        True
     """
-    z = np.zeros(1, dtype=np.uint64)
+    z = 0
     for value in values:
-        z = splitmix64(z ^ np.uint64(int(value) & _MASK64))
-    return int(z[0])
+        z = _splitmix64_int(z ^ (int(value) & _MASK64))
+    return z
 
 
 def keyed_uniforms(key: int, uids: np.ndarray) -> np.ndarray:
@@ -150,10 +169,12 @@ def keyed_uniforms(key: int, uids: np.ndarray) -> np.ndarray:
 
     Example:
         >>> u = keyed_uniforms(mix_key(7), np.array([1, 2, 3], dtype=np.uint64))
-        >>> bool(((u > 0) & (u < 1)).all()) and u[1] == keyed_uniforms(mix_key(7), np.array([2], np.uint64))[0]
+        >>> bool(((u > 0) & (u < 1)).all() and u[1] == keyed_uniforms(mix_key(7), np.array([2], np.uint64))[0])
         True
     """
-    z = splitmix64(splitmix64(np.asarray(uids, dtype=np.uint64) ^ np.uint64(key)) + np.uint64(key))
+    z = splitmix64(np.asarray(uids, dtype=np.uint64) ^ np.uint64(key))
+    z += np.uint64(key)
+    z = splitmix64(z)
     return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
 
 
