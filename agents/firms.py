@@ -72,6 +72,12 @@ FIELDS: dict[str, tuple[Any, Any]] = {
 }
 
 
+def _filled(size: int, default: Any, dtype: Any) -> np.ndarray:
+    """An array of ``size`` defaults: zeros come from ``np.zeros`` (memory the system hands out
+    already zeroed, touched only when written), other defaults are written out."""
+    return np.zeros(size, dtype=dtype) if default == 0 else np.full(size, default, dtype=dtype)
+
+
 class FirmTable:
     """Struct of arrays for all firms ever created; grows by doubling its capacity."""
 
@@ -117,7 +123,7 @@ class FirmTable:
         self.n = 0
         self.capacity = max(16, capacity)
         for name, (dtype, default) in FIELDS.items():
-            setattr(self, name, np.full(self.capacity, default, dtype=dtype))
+            setattr(self, name, _filled(self.capacity, default, dtype))
 
     def _grow(self, needed: int) -> None:
         new_capacity = self.capacity
@@ -125,7 +131,7 @@ class FirmTable:
             new_capacity *= 2
         for name, (dtype, default) in FIELDS.items():
             old = getattr(self, name)
-            arr = np.full(new_capacity, default, dtype=dtype)
+            arr = _filled(new_capacity, default, dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
         self.capacity = new_capacity
