@@ -82,6 +82,7 @@ class FirmTable:
     """Struct of arrays for all firms ever created; grows by doubling its capacity."""
 
     # One array per entry of FIELDS (made in __init__; declared here for readers and type checkers).
+    uid: np.ndarray
     direction: np.ndarray
     district: np.ndarray
     alive: np.ndarray
