@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from agents.districts import LEVEL_EFFECT
 from agents.firms import DIVERSIFIED
@@ -51,6 +52,26 @@ def reservoir_tail_exponent(output_100m_yuan: float, firms: float) -> float:
     if mean <= SIZE_LINE_100M_YUAN:
         raise ValueError(f"mean revenue {mean:.3g}亿 must exceed the size line {SIZE_LINE_100M_YUAN}亿")
     return mean / (mean - SIZE_LINE_100M_YUAN)
+
+
+def sourced_tail_exponent(facts: pd.DataFrame, year: int) -> float | None:
+    """:func:`reservoir_tail_exponent` from a region's facts: above-size industrial output and firm count
+    of one and the same year, the year nearest ``year`` that has both (the earlier on a tie); None if
+    no year has both.
+
+    Example:
+        >>> facts = pd.DataFrame({"indicator": ["industrial_output_above_size"] * 2 + ["industrial_firms_above_size"],
+        ...                       "year": [2020, 2022, 2022], "value": [17887.1, 24300.0, 10000.0]})
+        >>> round(sourced_tail_exponent(facts, 2019), 3)  # 2022 is the only year with both, not 2020's output
+        1.09
+    """
+    output = facts[facts["indicator"] == "industrial_output_above_size"].set_index("year")["value"]
+    count = facts[facts["indicator"] == "industrial_firms_above_size"].set_index("year")["value"]
+    both = sorted(set(output.index) & set(count.index))
+    if not both:
+        return None
+    nearest = min(both, key=lambda y: (abs(y - year), y))
+    return reservoir_tail_exponent(float(output[nearest]), float(count[nearest]))
 
 
 class IncumbentReservoir:
@@ -87,15 +108,9 @@ class IncumbentReservoir:
         # Each manufacturer sits in a home district, where its new business opens: the policy's named
         # districts of the direction hold named_district_share of them, as of the initial firms.
         self.parent_revenue, self.readiness, self.size_factor, self.home = [], [], [], []
-        facts = model.region.facts
-        output = facts[facts["indicator"] == "industrial_output_above_size"].set_index("year")["value"]
-        count = facts[facts["indicator"] == "industrial_firms_above_size"].set_index("year")["value"]
-        both = sorted(set(output.index) & set(count.index))
-        if both:  # output and firm count of the same year, the year nearest the start
-            year = min(both, key=lambda y: (abs(y - model.year), y))
-            self.tail_exponent = reservoir_tail_exponent(float(output[year]), float(count[year]))
-        else:  # a region without these statistics: its firms' own size tail (an assumption, ODD)
-            self.tail_exponent = v.initial_size_tail_exponent
+        sourced = sourced_tail_exponent(model.region.facts, model.year)
+        # a region without these statistics: its firms' own size tail (an assumption, ODD)
+        self.tail_exponent = v.initial_size_tail_exponent if sourced is None else sourced
         for d, n in enumerate(self.initial):
             gen = generator(self.seed, _SLOT_STREAM, d)
             named = model.region.named[d]

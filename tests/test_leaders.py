@@ -105,3 +105,18 @@ def test_programme_money_is_spent_on_supported_manufacturers(amount):
     cost = scenario.levers.incumbent_diversification.cost_100m_yuan_per_firm
     # money / cost per firm, rounded at random per direction: about 10 a year
     assert np.mean(supported) == pytest.approx(amount / cost, rel=0.25)
+
+
+def test_the_reservoirs_tail_pairs_output_and_firm_count_of_one_year():
+    import pandas as pd
+
+    from agents.incumbents import reservoir_tail_exponent, sourced_tail_exponent
+
+    facts = pd.DataFrame({
+        "indicator": ["industrial_output_above_size"] * 3 + ["industrial_firms_above_size"] * 2,
+        "year": [2020, 2021, 2022, 2021, 2022],
+        "value": [17887.1, 22100.0, 24300.0, 10000.0, 10000.0]})
+    # a hindcast from 2019: 2021 is the nearest year with both figures (not 2020's output with 2021's count)
+    assert sourced_tail_exponent(facts, 2019) == pytest.approx(reservoir_tail_exponent(22100.0, 10000.0))
+    assert sourced_tail_exponent(facts, 2024) == pytest.approx(reservoir_tail_exponent(24300.0, 10000.0))
+    assert sourced_tail_exponent(facts[facts["indicator"] != "industrial_firms_above_size"], 2024) is None

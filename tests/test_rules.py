@@ -279,3 +279,23 @@ def test_poisson_from_uniforms_large_rates_use_the_same_inverse_cdf():
     u = np.random.default_rng(8).random(2_000)
     rate = np.geomspace(0.01, 20_000.0, 2_000)  # both sides of LARGE_POISSON_RATE
     assert np.array_equal(rules.poisson_from_uniforms(rate, u), poisson.ppf(u, rate).astype(int))
+
+
+def test_keyed_uniforms_are_uniform_independent_across_calls_and_follow_the_uid():
+    from scipy import stats
+
+    from sim.model.streams import Streams, keyed_uniforms, mix_key
+
+    uids = np.arange(1, 20001, dtype=np.uint64)
+    streams = Streams(7, ("growth", "exit"))
+    a = keyed_uniforms(streams.firm_key("growth", 2030, 0), uids)
+    b = keyed_uniforms(streams.firm_key("growth", 2030, 1), uids)
+    c = keyed_uniforms(streams.firm_key("exit", 2030, 0), uids)
+    for u in (a, b, c):
+        assert ((u > 0) & (u < 1)).all() and stats.kstest(u, "uniform").pvalue > 0.001
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.03 and abs(np.corrcoef(a, c)[0, 1]) < 0.03
+    # a uid's draw does not depend on which other uids are asked for, nor on their order
+    sub = uids[[5, 17, 3]]
+    assert np.array_equal(keyed_uniforms(streams.firm_key("growth", 2030, 0), sub), a[[5, 17, 3]])
+    assert Streams(8, ("growth", "exit")).firm_key("growth", 2030, 0) != streams.firm_key("growth", 2030, 0)
+    assert mix_key(-1) == mix_key(2**64 - 1)  # negative numbers are taken modulo 2^64
