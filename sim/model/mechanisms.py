@@ -593,8 +593,8 @@ class YearMechanisms(ModelState):
             zone = LEVEL_EFFECT[self.zone_levels()[d, f.district[hubs]]] * self._zone_support_factor(d)
             w = w * (1.0 + v.zone_partner_effect * zone)
             cdf = np.cumsum(w)
-            picks = hubs[np.minimum(np.searchsorted(cdf, self.firm_uniforms("partner_choice", seekers) * cdf[-1], side="right"),
-                                    len(hubs) - 1)]
+            u = self.firm_uniforms("partner_choice", seekers)
+            picks = hubs[np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(hubs) - 1)]
             ok = picks != seekers
             f.anchor[seekers[ok]] = picks[ok]
         self._partners = None
