@@ -90,7 +90,8 @@ def power(results, a: str, b: str, n: int, resamples: int, alpha: float, seed: i
     np.put_along_axis(holm, order, holm_sorted, axis=1)
     significant = holm < alpha
     counts = significant.sum(axis=1)
-    print(f"\npower of a study of {n} paired replicates ({resamples} resamples of the store's {up_arr.shape[1]} pairs):")
+    pairs = up_arr.shape[1]
+    print(f"\npower of a study of {n} paired replicates ({resamples} resamples of the store's {pairs} pairs):")
     for k in range(counts.min(), counts.max() + 1):
         print(f"  {k} of {m} targets differ: {np.mean(counts == k):.3f}")
     print(f"  mean {counts.mean():.2f}; at least 11: {np.mean(counts >= 11):.3f}")
