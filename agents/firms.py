@@ -32,7 +32,7 @@ ORIGIN_NAMES = ("incumbent", "start-up", "spin-off", "attracted", "diversified")
 
 # name: (dtype, value for a new row)
 FIELDS: dict[str, tuple[Any, Any]] = {
-    "uid": (np.uint64, 0),                 # stable identity for the firm's own random draws (streams.firm_uid)
+    "uid": (np.uint64, 0),                 # stable identity keying the firm's own draws (streams.firm_uids)
     "direction": (np.int16, 0),
     "district": (np.int16, 0),
     "alive": (bool, True),
